@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    SQUARE = "square", "Square 1:1"
+    SOCIAL = "social", "Social 4:5"
+    VERTICAL = "vertical", "Vertical 9:16"
+    WIDESCREEN = "widescreen", "Widescreen 16:9"
+    HERO = "hero", "Hero banner 3:1"
+    PRODUCT_CARD = "product_card", "Product card"
+    PRESENTATION = "presentation", "Presentation 16:9"
+
+
+class Role(models.TextChoices):
+    CREATOR = "creator", "Creator"
+    REVIEWER = "reviewer", "Reviewer"
+    ART_DIRECTOR = "art_director", "Art director"
+    PRODUCER = "producer", "Producer"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200)
+    brief = models.TextField(blank=True)
+    key_message = models.CharField(max_length=500, blank=True)
+    product_requirements = models.TextField(blank=True)
+    brand_rules = models.JSONField(default=list, blank=True, help_text="a list of short rules")
+    target_channels = models.JSONField(default=list, blank=True, help_text="Channel values")
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="campaigns"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def channel_labels(self) -> list[str]:
+        labels = dict(Channel.choices)
+        return [str(labels.get(c, c)) for c in self.target_channels]
+
+
+class Membership(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "user"], name="one_membership_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} in {self.campaign}"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when: written by services, never edited."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verb = models.CharField(max_length=50)
+    summary = models.CharField(max_length=500)
+    target_type = models.CharField(max_length=50, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["campaign", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.summary

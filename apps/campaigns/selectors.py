@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from apps.campaigns.models import AuditEvent, Campaign, Membership
+from apps.campaigns.permissions import Can, role_can
+
+AnyUser = User | AnonymousUser
+
+
+def campaigns_for_user(user: AnyUser) -> QuerySet[Campaign]:
+    if not isinstance(user, User):
+        return Campaign.objects.none()
+    return (
+        Campaign.objects.filter(memberships__user=user)
+        .annotate(
+            draft_count=Count("drafts", distinct=True),
+            undecided_count=Count("drafts", filter=Q(drafts__decision=""), distinct=True),
+        )
+        .order_by("-created_at")
+    )
+
+
+def membership_for(user: AnyUser, campaign_id: int) -> Membership | None:
+    if not isinstance(user, User):
+        return None
+    return (
+        Membership.objects.select_related("campaign")
+        .filter(campaign_id=campaign_id, user=user)
+        .first()
+    )
+
+
+def require_membership(user: AnyUser, campaign_id: int, need: Can = Can.VIEW) -> Membership:
+    """404 for people outside the campaign (its existence is not revealed), 403 for members
+    whose role lacks the capability."""
+    membership = membership_for(user, campaign_id)
+    if membership is None:
+        raise Http404("No such campaign")
+    if not role_can(membership.role, need):
+        raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot do this.")
+    return membership
+
+
+def get_campaign_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Campaign:
+    return require_membership(user, pk, need).campaign
+
+
+def campaign_members(campaign: Campaign) -> QuerySet[Membership]:
+    return campaign.memberships.select_related("user").order_by("role", "user__username")
+
+
+def campaign_activity(campaign: Campaign, *, limit: int = 100) -> QuerySet[AuditEvent]:
+    return campaign.audit_events.select_related("actor")[:limit]

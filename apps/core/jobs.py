@@ -1,0 +1,235 @@
+"""Job rows: claiming, progress, finishing, dispatch after commit, and the sweeper.
+
+Every long operation is a row of a concrete ``Job`` model registered here with the Celery task
+that runs it. Status changes are compare-and-swap updates, so a message delivered twice, or a
+row the sweeper re-queued while a slow worker still held it, cannot run one job twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.core.models import Job, JobStatus
+
+logger = logging.getLogger(__name__)
+
+J = TypeVar("J", bound=Job)
+
+
+@dataclass(frozen=True)
+class JobKind:
+    model: type[Job]
+    task_name: str
+    queue: str
+
+
+_REGISTRY: dict[str, JobKind] = {}
+
+
+def register_job_kind(model: type[Job], *, task_name: str, queue: str) -> None:
+    _REGISTRY[model._meta.label] = JobKind(model=model, task_name=task_name, queue=queue)
+
+
+def job_kinds() -> list[JobKind]:
+    return list(_REGISTRY.values())
+
+
+def _kind_for(job: Job) -> JobKind:
+    return _REGISTRY[type(job)._meta.label]
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def job_publish(job: Job) -> None:
+    """Send the job's message now. Callers inside a transaction use ``job_dispatch``."""
+    kind = _kind_for(job)
+    current_app.send_task(kind.task_name, args=[job.pk], queue=kind.queue)
+
+
+def job_dispatch(job: Job) -> None:
+    """Publish after the surrounding transaction commits, so a worker never sees a missing row."""
+    transaction.on_commit(lambda: job_publish(job))
+
+
+@dataclass(frozen=True)
+class Claim:
+    claimed: bool
+    retry_in: float | None = None  # seconds, when another worker may still hold the row
+
+
+def job_claim(model: type[J], job_id: int) -> tuple[J | None, Claim]:
+    """Move a queued (or lease-expired running) job to running; say why not otherwise."""
+    now = timezone.now()
+    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+    updated = model._default_manager.filter(
+        claimable, pk=job_id, attempts__lt=settings.JOB_MAX_ATTEMPTS
+    ).update(
+        status=JobStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        lease_expires_at=now + _lease(),
+        error="",
+        message="Started",
+    )
+    job = model._default_manager.filter(pk=job_id).first()
+    if job is None:
+        return None, Claim(False)
+    if updated:
+        return job, Claim(True)
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and (
+        job.attempts >= settings.JOB_MAX_ATTEMPTS
+    ):
+        job_fail(job, f"Gave up after {job.attempts} attempts (the worker kept stopping).")
+        return job, Claim(False)
+    if job.status == JobStatus.RUNNING and job.lease_expires_at:
+        # Another delivery of the same message is running right now; check back after its lease.
+        remaining = (job.lease_expires_at - now).total_seconds()
+        return job, Claim(False, retry_in=max(5.0, remaining + 5.0))
+    return job, Claim(False)
+
+
+def job_finish(job: Job, *, output_key: str = "", message: str = "Done") -> bool:
+    now = timezone.now()
+    updated = (
+        type(job)
+        ._default_manager.filter(pk=job.pk, status=JobStatus.RUNNING)
+        .update(
+            status=JobStatus.DONE,
+            progress=1.0,
+            finished_at=now,
+            output_key=output_key,
+            message=message,
+            timings=job.timings,
+            lease_expires_at=None,
+        )
+    )
+    return bool(updated)
+
+
+def job_fail(job: Job, error: str) -> None:
+    type(job)._default_manager.filter(pk=job.pk).exclude(status=JobStatus.DONE).update(
+        status=JobStatus.FAILED,
+        error=error[:4000],
+        message="Failed",
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+    )
+
+
+def job_requeue(job: Job, *, reset_attempts: bool = True) -> bool:
+    """Retry a failed or cancelled job (a person pressed retry)."""
+    fields: dict[str, Any] = {
+        "status": JobStatus.QUEUED,
+        "error": "",
+        "message": "Queued",
+        "progress": 0.0,
+        "queued_at": timezone.now(),
+        "finished_at": None,
+    }
+    if reset_attempts:
+        fields["attempts"] = 0
+    updated = (
+        type(job)
+        ._default_manager.filter(pk=job.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELLED])
+        .update(**fields)
+    )
+    if updated:
+        job_dispatch(job)
+    return bool(updated)
+
+
+class ProgressReporter:
+    """Writes progress to the job row at most every ``interval`` seconds; each write renews the
+    lease, so a long job that is still making progress is never taken for a lost one."""
+
+    def __init__(self, job: Job, *, interval: float = 1.0) -> None:
+        self.job = job
+        self.interval = interval
+        self._last = 0.0
+
+    def __call__(self, fraction: float, message: str = "", *, force: bool = False) -> bool:
+        """Report progress; returns False when the job was cancelled meanwhile."""
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return True
+        self._last = now
+        updated = (
+            type(self.job)
+            ._default_manager.filter(pk=self.job.pk, status=JobStatus.RUNNING)
+            .update(
+                progress=max(0.0, min(1.0, fraction)),
+                message=message[:300],
+                lease_expires_at=timezone.now() + _lease(),
+            )
+        )
+        return bool(updated)
+
+
+class PhaseTimer:
+    """Per-phase wall times (decode, render, store…), logged and kept on the job row."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.job.timings = {}
+
+    def phase(self, name: str) -> _Phase:
+        return _Phase(self, name)
+
+
+class _Phase:
+    def __init__(self, timer: PhaseTimer, name: str) -> None:
+        self.timer, self.name = timer, name
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        elapsed = time.perf_counter() - self.start
+        timings = self.timer.job.timings
+        timings[self.name] = round(timings.get(self.name, 0.0) + elapsed, 4)
+
+
+def sweep_jobs(*, stale_queued_after: timedelta | None = None) -> dict[str, int]:
+    """Re-publish jobs whose message may be lost: queued for too long (the web process died
+    between commit and publish, or the broker lost its data) or running with an expired lease
+    (the worker died). Jobs over the attempt cap fail with a clear reason."""
+    now = timezone.now()
+    stale_queued_after = stale_queued_after or timedelta(minutes=5)
+    counts = {"republished": 0, "requeued": 0, "failed": 0}
+    for kind in job_kinds():
+        manager = kind.model._default_manager
+        for job in manager.filter(status=JobStatus.RUNNING, lease_expires_at__lt=now).only(
+            "pk", "attempts"
+        ):
+            if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+                job_fail(job, f"Gave up after {job.attempts} attempts (the worker kept stopping).")
+                counts["failed"] += 1
+                continue
+            if manager.filter(pk=job.pk, status=JobStatus.RUNNING, lease_expires_at__lt=now).update(
+                status=JobStatus.QUEUED, queued_at=now, message="Re-queued after a lost worker"
+            ):
+                job_publish(job)
+                counts["requeued"] += 1
+        stale = manager.filter(status=JobStatus.QUEUED, queued_at__lt=now - stale_queued_after)
+        for job in stale.only("pk"):
+            # Bump queued_at first so two sweepers (or two beats) do not publish it twice in a row.
+            if manager.filter(
+                pk=job.pk, status=JobStatus.QUEUED, queued_at__lt=now - stale_queued_after
+            ).update(queued_at=now):
+                job_publish(job)
+                counts["republished"] += 1
+    if any(counts.values()):
+        logger.info("job sweep %s", counts)
+    return counts

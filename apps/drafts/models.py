@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from apps.campaigns.models import Campaign
+from apps.core.models import Job
+
+
+class Decision(models.TextChoices):
+    UNDECIDED = "", "Undecided"
+    KEEP = "keep", "Keep"
+    REGENERATE = "regenerate", "Regenerate"
+    REJECT = "reject", "Reject"
+
+
+class Batch(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="batches")
+    name = models.CharField(max_length=200)
+    note = models.TextField(blank=True)
+    source = models.CharField(max_length=20, default="upload")  # upload | import | api
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "batches"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Draft(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="drafts")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="drafts")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    # The stored original under a generated key; the uploaded name is display text only.
+    file_key = models.CharField(max_length=300)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    byte_size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=10)
+    mode = models.CharField(max_length=10)
+    bit_depth = models.PositiveSmallIntegerField(default=8)
+    has_alpha = models.BooleanField(default=False)
+    has_icc = models.BooleanField(default=False)
+    icc_description = models.CharField(max_length=200, blank=True)
+    exif_orientation = models.PositiveSmallIntegerField(default=1)
+
+    prompt = models.TextField(blank=True)
+    negative_prompt = models.TextField(blank=True)
+    generator = models.CharField(max_length=100, blank=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    metadata_sources = models.JSONField(default=list, blank=True)
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    decision = models.CharField(
+        max_length=12, choices=Decision.choices, default=Decision.UNDECIDED, blank=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "sha256"], name="one_copy_per_campaign")
+        ]
+        indexes = [
+            models.Index(fields=["batch", "decision"]),
+            models.Index(fields=["campaign", "decision"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def megapixels(self) -> float:
+        return round(self.width * self.height / 1_000_000, 2)
+
+
+class DraftReference(models.Model):
+    """A reference the generator used: a URL, or a file stored beside the draft."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="references")
+    url = models.URLField(max_length=1000, blank=True)
+    file_key = models.CharField(max_length=300, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class Rendition(models.Model):
+    """A browser-sized copy of a draft; one per (draft, name), so a re-run overwrites nothing."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="renditions")
+    name = models.CharField(max_length=20)
+    file_key = models.CharField(max_length=300)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=50)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "name"], name="one_rendition_per_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draft_id}:{self.name}"
+
+
+class PreviewJob(Job):
+    """Makes the preview renditions of one draft after intake (default queue)."""
+
+    draft = models.OneToOneField(Draft, on_delete=models.CASCADE, related_name="preview_job")
+
+    def __str__(self) -> str:
+        return f"preview of draft {self.draft_id}: {self.status}"

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from apps.campaigns.models import Membership
+from apps.campaigns.permissions import Can, role_can
+from apps.campaigns.selectors import AnyUser, require_membership
+from apps.drafts.models import Batch, Decision, Draft, DraftReference, Rendition
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scoped(Generic[T]):
+    obj: T
+    membership: Membership
+
+    def can(self, capability: Can) -> bool:
+        return role_can(self.membership.role, capability)
+
+
+def get_batch_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Scoped[Batch]:
+    batch = Batch.objects.select_related("campaign").filter(pk=pk).first()
+    if batch is None:
+        raise Http404("No such batch")
+    return Scoped(batch, require_membership(user, batch.campaign_id, need))
+
+
+def get_draft_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Scoped[Draft]:
+    draft = (
+        Draft.objects.select_related("campaign", "batch", "uploaded_by", "decided_by", "parent")
+        .filter(pk=pk)
+        .first()
+    )
+    if draft is None:
+        raise Http404("No such draft")
+    return Scoped(draft, require_membership(user, draft.campaign_id, need))
+
+
+def get_reference_for_user(user: AnyUser, pk: int) -> DraftReference:
+    ref = DraftReference.objects.select_related("draft").filter(pk=pk).first()
+    if ref is None:
+        raise Http404("No such reference")
+    require_membership(user, ref.draft.campaign_id, Can.VIEW)
+    return ref
+
+
+DECISION_FILTERS = {
+    "all": None,
+    "undecided": Decision.UNDECIDED,
+    "keep": Decision.KEEP,
+    "regenerate": Decision.REGENERATE,
+    "reject": Decision.REJECT,
+}
+
+
+def batch_drafts(batch: Batch, *, decision_filter: str = "all") -> QuerySet[Draft]:
+    qs = (
+        batch.drafts.select_related("preview_job", "decided_by")
+        .prefetch_related(
+            Prefetch(
+                "renditions", queryset=Rendition.objects.filter(name="thumb"), to_attr="thumbs"
+            )
+        )
+        .order_by("id")
+    )
+    wanted = DECISION_FILTERS.get(decision_filter)
+    if decision_filter in DECISION_FILTERS and wanted is not None:
+        qs = qs.filter(decision=wanted)
+    return qs
+
+
+def decision_counts(drafts: QuerySet[Draft]) -> dict[str, int]:
+    row = drafts.aggregate(
+        all=Count("id"),
+        undecided=Count("id", filter=Q(decision=Decision.UNDECIDED)),
+        keep=Count("id", filter=Q(decision=Decision.KEEP)),
+        regenerate=Count("id", filter=Q(decision=Decision.REGENERATE)),
+        reject=Count("id", filter=Q(decision=Decision.REJECT)),
+    )
+    return {key: int(value or 0) for key, value in row.items()}
+
+
+def campaign_batches(campaign_id: int) -> QuerySet[Batch]:
+    return (
+        Batch.objects.filter(campaign_id=campaign_id)
+        .select_related("created_by")
+        .annotate(
+            draft_count=Count("drafts"),
+            undecided_count=Count("drafts", filter=Q(drafts__decision=Decision.UNDECIDED)),
+            keep_count=Count("drafts", filter=Q(drafts__decision=Decision.KEEP)),
+            regenerate_count=Count("drafts", filter=Q(drafts__decision=Decision.REGENERATE)),
+            reject_count=Count("drafts", filter=Q(drafts__decision=Decision.REJECT)),
+        )
+    )
+
+
+def neighbours(draft: Draft, *, decision_filter: str = "all") -> tuple[int | None, int | None]:
+    """Previous and next draft ids in the same batch, under the grid's filter."""
+    qs = Draft.objects.filter(batch_id=draft.batch_id)
+    wanted = DECISION_FILTERS.get(decision_filter)
+    if wanted is not None:
+        qs = qs.filter(decision=wanted)
+    prev_id = qs.filter(id__lt=draft.pk).order_by("-id").values_list("id", flat=True).first()
+    next_id = qs.filter(id__gt=draft.pk).order_by("id").values_list("id", flat=True).first()
+    return prev_id, next_id
+
+
+def draft_position(draft: Draft) -> tuple[int, int]:
+    siblings = Draft.objects.filter(batch_id=draft.batch_id)
+    return siblings.filter(id__lte=draft.pk).count(), siblings.count()
+
+
+def draft_rendition(draft: Draft, name: str) -> Rendition | None:
+    return Rendition.objects.filter(draft=draft, name=name).first()

@@ -1,0 +1,305 @@
+"""Writes for batches and drafts: intake, references and preview renditions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import IO, Literal
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.campaigns.models import Campaign
+from apps.campaigns.services import audit_record
+from apps.core.jobs import (
+    Claim,
+    PhaseTimer,
+    ProgressReporter,
+    job_claim,
+    job_dispatch,
+    job_fail,
+    job_finish,
+)
+from apps.drafts.models import Batch, Draft, DraftReference, PreviewJob, Rendition
+from apps.drafts.storage_keys import original_key, reference_key, rendition_key
+from workers.genmeta import GenerationInfo, read_embedded
+from workers.intake import (
+    ImageFacts,
+    IntakeError,
+    IntakeLimits,
+    inspect_image,
+    sanitize_display_name,
+)
+from workers.renditions import DEFAULT_SPECS, render_renditions
+
+logger = logging.getLogger(__name__)
+
+IntakeStatus = Literal["added", "duplicate", "rejected"]
+
+
+@dataclass
+class IntakeResult:
+    name: str
+    status: IntakeStatus
+    message: str
+    code: str = ""
+    draft: Draft | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "message": self.message,
+            "code": self.code,
+            "draft_id": self.draft.pk if self.draft else None,
+        }
+
+
+def intake_limits() -> IntakeLimits:
+    return IntakeLimits(
+        max_bytes=settings.DRAFTROOM_MAX_UPLOAD_BYTES,
+        max_pixels=settings.DRAFTROOM_MAX_PIXELS,
+        max_side=settings.DRAFTROOM_MAX_SIDE,
+    )
+
+
+def batch_create(
+    *,
+    campaign: Campaign,
+    name: str,
+    created_by: User | None,
+    note: str = "",
+    source: str = "upload",
+) -> Batch:
+    name = name.strip() or timezone.now().strftime("Batch %Y-%m-%d %H:%M")
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            campaign=campaign, name=name[:200], note=note, source=source, created_by=created_by
+        )
+        audit_record(
+            campaign=campaign,
+            actor=created_by,
+            verb="batch.created",
+            summary=f"Created batch “{batch.name}”",
+            target=batch,
+        )
+    return batch
+
+
+def _read_limited(upload: IO[bytes], limit: int) -> bytes | None:
+    """Read at most limit bytes; None when the file is larger (it is never read whole)."""
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        return None
+    return data
+
+
+def draft_intake(
+    *,
+    batch: Batch,
+    uploaded_by: User | None,
+    name: str,
+    upload: IO[bytes] | bytes,
+    size: int | None = None,
+    sidecar: GenerationInfo | None = None,
+    parent: Draft | None = None,
+) -> IntakeResult:
+    """Validate, store and record one file. Each file stands alone: a bad file is reported and
+    never affects the others in its batch."""
+    display = sanitize_display_name(name)
+    limits = intake_limits()
+    if size is not None and size > limits.max_bytes:
+        return _rejected(display, IntakeError("too_large", _too_large(limits)))
+    if isinstance(upload, bytes):
+        data: bytes | None = upload if len(upload) <= limits.max_bytes else None
+    else:
+        data = _read_limited(upload, limits.max_bytes)
+    if data is None:
+        return _rejected(display, IntakeError("too_large", _too_large(limits)))
+    try:
+        facts = inspect_image(data, limits)
+    except IntakeError as exc:
+        return _rejected(display, exc)
+
+    campaign = batch.campaign
+    existing = Draft.objects.filter(campaign=campaign, sha256=facts.sha256).first()
+    if existing is not None:
+        return _duplicate(display, existing)
+
+    info = read_embedded(data)
+    if sidecar is not None:
+        info = sidecar.merged_with(info)
+    key = original_key(campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension)
+    if not default_storage.exists(key):
+        default_storage.save(key, ContentFile(data))
+    try:
+        with transaction.atomic():
+            draft = _create_draft(batch, uploaded_by, display, facts, info, key, parent)
+    except IntegrityError:
+        # Two uploads of the same file raced; the first one won and this one is the duplicate.
+        existing = Draft.objects.filter(campaign=campaign, sha256=facts.sha256).first()
+        if existing is None:
+            raise
+        return _duplicate(display, existing)
+    for url in info.references:
+        if url.startswith(("http://", "https://")):
+            DraftReference.objects.create(draft=draft, url=url[:1000], name=url[:255])
+    return IntakeResult(display, "added", _added_message(facts, info), draft=draft)
+
+
+def _create_draft(
+    batch: Batch,
+    uploaded_by: User | None,
+    display: str,
+    facts: ImageFacts,
+    info: GenerationInfo,
+    key: str,
+    parent: Draft | None,
+) -> Draft:
+    draft = Draft.objects.create(
+        campaign=batch.campaign,
+        batch=batch,
+        parent=parent,
+        file_key=key,
+        original_name=display,
+        sha256=facts.sha256,
+        byte_size=facts.byte_size,
+        width=facts.width,
+        height=facts.height,
+        format=facts.format,
+        mode=facts.mode,
+        bit_depth=facts.bit_depth,
+        has_alpha=facts.has_alpha,
+        has_icc=facts.has_icc,
+        icc_description=facts.icc_description[:200],
+        exif_orientation=facts.exif_orientation,
+        prompt=info.prompt,
+        negative_prompt=info.negative_prompt,
+        generator=info.generator[:100],
+        model_name=info.model[:200],
+        seed=info.seed if info.seed is None or abs(info.seed) < 2**63 else None,
+        parameters=info.parameters,
+        metadata_sources=info.sources,
+        uploaded_by=uploaded_by,
+    )
+    job = PreviewJob.objects.create(draft=draft, queued_at=timezone.now(), message="Queued")
+    job_dispatch(job)
+    audit_record(
+        campaign=batch.campaign,
+        actor=uploaded_by,
+        verb="draft.uploaded",
+        summary=f"Added “{display}” to {batch.name}",
+        target=draft,
+    )
+    return draft
+
+
+def _too_large(limits: IntakeLimits) -> str:
+    return f"This file is larger than the {limits.max_bytes // (1024 * 1024)} MB limit."
+
+
+def _rejected(display: str, exc: IntakeError) -> IntakeResult:
+    return IntakeResult(display, "rejected", exc.message, code=exc.code)
+
+
+def _duplicate(display: str, existing: Draft) -> IntakeResult:
+    return IntakeResult(
+        display,
+        "duplicate",
+        f"Already in this campaign as “{existing.original_name}” (batch “{existing.batch.name}”); "
+        "not stored twice.",
+        code="duplicate",
+        draft=existing,
+    )
+
+
+def _added_message(facts: ImageFacts, info: GenerationInfo) -> str:
+    parts = [f"{facts.format} {facts.width}×{facts.height}"]
+    if info.sources:
+        parts.append("prompt read from " + ", ".join(info.sources))
+    return "Added: " + "; ".join(parts)
+
+
+def reference_add_url(*, draft: Draft, url: str, by: User | None) -> DraftReference:
+    ref = DraftReference.objects.create(draft=draft, url=url, name=url[:255])
+    audit_record(
+        campaign=draft.campaign,
+        actor=by,
+        verb="reference.added",
+        summary=f"Reference {url}",
+        target=draft,
+    )
+    return ref
+
+
+def reference_add_file(*, draft: Draft, name: str, data: bytes, by: User | None) -> DraftReference:
+    """Reference files go through the same validation as drafts (they are shown as images)."""
+    facts = inspect_image(data, intake_limits())
+    key = reference_key(
+        campaign_id=draft.campaign_id, sha256=facts.sha256, extension=facts.extension
+    )
+    if not default_storage.exists(key):
+        default_storage.save(key, ContentFile(data))
+    display = sanitize_display_name(name)
+    ref = DraftReference.objects.create(draft=draft, file_key=key, name=display)
+    audit_record(
+        campaign=draft.campaign,
+        actor=by,
+        verb="reference.added",
+        summary=f"Reference file {display}",
+        target=draft,
+    )
+    return ref
+
+
+def draft_preview_run(*, job_id: int) -> Claim:
+    """Make the draft's renditions. Idempotent: keys depend on the draft's content only."""
+    job, claim = job_claim(PreviewJob, job_id)
+    if job is None or not claim.claimed:
+        return claim
+    draft = job.draft
+    report = ProgressReporter(job)
+    timer = PhaseTimer(job)
+    try:
+        with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
+            data = fh.read()
+        report(0.2, "Decoding", force=True)
+        with timer.phase("render"):
+            renditions = render_renditions(data, DEFAULT_SPECS)
+        report(0.7, "Storing previews", force=True)
+        with timer.phase("store"):
+            for index, rendition in enumerate(renditions):
+                ext = "." + rendition.format.lower()
+                key = rendition_key(
+                    campaign_id=draft.campaign_id,
+                    draft_id=draft.pk,
+                    name=rendition.name,
+                    sha256=draft.sha256,
+                    ext=ext,
+                )
+                if default_storage.exists(key):
+                    default_storage.delete(key)
+                default_storage.save(key, ContentFile(rendition.data))
+                Rendition.objects.update_or_create(
+                    draft=draft,
+                    name=rendition.name,
+                    defaults={
+                        "file_key": key,
+                        "width": rendition.width,
+                        "height": rendition.height,
+                        "content_type": rendition.content_type,
+                    },
+                )
+                report(0.7 + 0.3 * (index + 1) / len(renditions), "Storing previews")
+    except Exception as exc:
+        logger.exception("preview job %s failed", job_id)
+        job_fail(job, f"Could not make previews: {exc}")
+        return Claim(False)
+    job_finish(job, output_key=draft.file_key, message="Previews ready")
+    logger.info("preview job %s done timings=%s", job_id, job.timings)
+    return claim

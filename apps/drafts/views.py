@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.campaigns.permissions import Can
+from apps.campaigns.selectors import require_membership
+from apps.core.http import request_user
+from apps.drafts.forms import BatchForm, ReferenceForm
+from apps.drafts.models import Decision
+from apps.drafts.selectors import (
+    DECISION_FILTERS,
+    batch_drafts,
+    campaign_batches,
+    decision_counts,
+    draft_position,
+    draft_rendition,
+    get_batch_for_user,
+    get_draft_for_user,
+    get_reference_for_user,
+    neighbours,
+)
+from apps.drafts.services import (
+    IntakeResult,
+    batch_create,
+    draft_intake,
+    reference_add_file,
+    reference_add_url,
+)
+from apps.reviews.forms import ReviewForm
+from apps.reviews.guide import suggest_decision
+from apps.reviews.selectors import draft_reviews, latest_review_by
+from workers.intake import IntakeError
+
+CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+
+
+def upload_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The intake page. Without JavaScript the form posts every file here at once; with it,
+    static/js/upload.js sends one request per file to ``upload_file`` and shows each result."""
+    membership = require_membership(request_user(request), pk, Can.UPLOAD)
+    campaign = membership.campaign
+    results: list[IntakeResult] = []
+    form = BatchForm(
+        campaign=campaign,
+        data=request.POST or None,
+        initial={"batch": request.GET.get("batch") or None},
+    )
+    if request.method == "POST" and form.is_valid():
+        batch = form.cleaned_data["batch"] or batch_create(
+            campaign=campaign,
+            name=form.cleaned_data["new_batch_name"],
+            created_by=request_user(request),
+        )
+        for upload in request.FILES.getlist("files"):
+            results.append(
+                draft_intake(
+                    batch=batch,
+                    uploaded_by=request_user(request),
+                    name=upload.name or "",
+                    upload=upload,
+                    size=upload.size,
+                )
+            )
+        if not results:
+            messages.warning(request, "Choose at least one file to upload.")
+        return render(
+            request,
+            "drafts/upload.html",
+            {
+                "campaign": campaign,
+                "form": BatchForm(campaign=campaign),
+                "results": results,
+                "batch": batch,
+            },
+        )
+    return render(request, "drafts/upload.html", {"campaign": campaign, "form": form})
+
+
+@require_POST
+def batch_create_view(request: HttpRequest, pk: int) -> JsonResponse:
+    membership = require_membership(request_user(request), pk, Can.UPLOAD)
+    form = BatchForm(campaign=membership.campaign, data=request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": form.errors.get_json_data()}, status=400)
+    batch = form.cleaned_data["batch"] or batch_create(
+        campaign=membership.campaign,
+        name=form.cleaned_data["new_batch_name"],
+        created_by=request_user(request),
+    )
+    return JsonResponse(
+        {"batch_id": batch.pk, "name": batch.name, "url": reverse("drafts:batch", args=[batch.pk])}
+    )
+
+
+@require_POST
+def upload_file(request: HttpRequest, pk: int) -> JsonResponse:
+    """One file into a batch. Always answers with a per-file result, never a 500 for bad input."""
+    scoped = get_batch_for_user(request_user(request), pk, need=Can.UPLOAD)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse(
+            {"status": "rejected", "message": "No file was received.", "code": "missing"},
+            status=400,
+        )
+    result = draft_intake(
+        batch=scoped.obj,
+        uploaded_by=request_user(request),
+        name=upload.name or "",
+        upload=upload,
+        size=upload.size,
+    )
+    status = 200 if result.status != "rejected" else 422
+    body = result.as_json()
+    if result.draft is not None:
+        body["url"] = reverse("drafts:detail", args=[result.draft.pk])
+    return JsonResponse(body, status=status)
+
+
+def _filter_param(request: HttpRequest) -> str:
+    value = request.GET.get("decision", "all")
+    return value if value in DECISION_FILTERS else "all"
+
+
+def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
+    scoped = get_batch_for_user(request_user(request), pk)
+    batch = scoped.obj
+    current = _filter_param(request)
+    drafts = batch_drafts(batch, decision_filter=current)
+    counts = decision_counts(batch.drafts.all())
+    context = {
+        "batch": batch,
+        "campaign": batch.campaign,
+        "drafts": drafts,
+        "counts": counts,
+        "current_filter": current,
+        "filters": [(key, key.capitalize()) for key in DECISION_FILTERS],
+        "can_upload": scoped.can(Can.UPLOAD),
+        "other_batches": campaign_batches(batch.campaign_id).exclude(pk=batch.pk)[:20],
+    }
+    if request.GET.get("fragment") == "grid":
+        return render(request, "drafts/partials/grid.html", context)
+    return render(request, "drafts/batch.html", context)
+
+
+def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scoped = get_draft_for_user(request_user(request), pk)
+    draft = scoped.obj
+    current = _filter_param(request)
+    prev_id, next_id = neighbours(draft, decision_filter=current)
+    position, total = draft_position(draft)
+    mine = latest_review_by(draft, request_user(request))
+    initial = {"decision": draft.decision or ""}
+    if mine is not None:
+        for key, item in mine.checklist.items():
+            initial[f"{key}_rating"] = item.get("rating", "")
+            initial[f"{key}_note"] = item.get("note", "")
+    form = ReviewForm(initial=initial)
+    preview = draft_rendition(draft, "preview")
+    suggestion = suggest_decision(mine.checklist if mine else {})
+    return render(
+        request,
+        "drafts/detail.html",
+        {
+            "draft": draft,
+            "campaign": draft.campaign,
+            "membership": scoped.membership,
+            "can_review": scoped.can(Can.REVIEW),
+            "can_upload": scoped.can(Can.UPLOAD),
+            "form": form,
+            "suggestion": suggestion,
+            "reviews": draft_reviews(draft),
+            "prev_id": prev_id,
+            "next_id": next_id,
+            "position": position,
+            "total": total,
+            "current_filter": current,
+            "preview": preview,
+            "references": draft.references.all(),
+            "reference_form": ReferenceForm(),
+            "job": getattr(draft, "preview_job", None),
+            "decisions": [c for c in Decision.choices if c[0]],
+        },
+    )
+
+
+def draft_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled fragment: the preview job's state."""
+    scoped = get_draft_for_user(request_user(request), pk)
+    job = getattr(scoped.obj, "preview_job", None)
+    return render(request, "drafts/partials/job_status.html", {"job": job, "draft": scoped.obj})
+
+
+@require_GET
+def draft_image(request: HttpRequest, pk: int, name: str) -> FileResponse:
+    """Serve a rendition (or the original) after the membership check; never a public URL."""
+    scoped = get_draft_for_user(request_user(request), pk)
+    draft = scoped.obj
+    if name not in ("thumb", "preview", "original"):
+        raise Http404("No such image")
+    rendition = draft_rendition(draft, name) if name != "original" else None
+    if rendition is not None:
+        key, content_type = rendition.file_key, rendition.content_type
+    else:
+        key, content_type = (
+            draft.file_key,
+            CONTENT_TYPES.get(draft.format, "application/octet-stream"),
+        )
+    return _serve(key, content_type, etag=f"{draft.sha256}-{name}")
+
+
+@require_GET
+def draft_download(request: HttpRequest, pk: int) -> FileResponse:
+    scoped = get_draft_for_user(request_user(request), pk, need=Can.DOWNLOAD_ORIGINAL)
+    draft = scoped.obj
+    ext = mimetypes.guess_extension(CONTENT_TYPES.get(draft.format, "")) or ""
+    filename = f"draft-{draft.pk}{ext}"
+    response = _serve(draft.file_key, CONTENT_TYPES.get(draft.format, "application/octet-stream"))
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def reference_file(request: HttpRequest, pk: int) -> FileResponse:
+    ref = get_reference_for_user(request_user(request), pk)
+    if not ref.file_key:
+        raise Http404("This reference is a link, not a file")
+    content_type = mimetypes.guess_type(ref.file_key)[0] or "application/octet-stream"
+    return _serve(ref.file_key, content_type)
+
+
+def _serve(key: str, content_type: str, *, etag: str | None = None) -> FileResponse:
+    try:
+        fh = default_storage.open(key, "rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage") from None
+    response = FileResponse(fh, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if etag:
+        response["ETag"] = f'"{etag}"'
+    return response
+
+
+@require_POST
+def reference_add(request: HttpRequest, pk: int) -> HttpResponse:
+    scoped = get_draft_for_user(request_user(request), pk, need=Can.UPLOAD)
+    form = ReferenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data.get("file")
+        try:
+            if upload is not None:
+                reference_add_file(
+                    draft=scoped.obj,
+                    name=upload.name or "",
+                    data=upload.read(),
+                    by=request_user(request),
+                )
+            else:
+                reference_add_url(
+                    draft=scoped.obj, url=form.cleaned_data["url"], by=request_user(request)
+                )
+            messages.success(request, "Reference added.")
+        except IntakeError as exc:
+            messages.error(request, f"Reference not added: {exc.message}")
+    else:
+        for error in form.non_field_errors() + [e for errs in form.errors.values() for e in errs]:
+            messages.error(request, f"Reference not added: {error}")
+    return redirect("drafts:detail", pk=scoped.obj.pk)

@@ -1,0 +1,23 @@
+# Sourced by bin/run and bin/test: make .venv and install the project into it when
+# pyproject.toml changed since the last install (a stamp keeps repeat runs fast).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+EXTRAS="${1:-}"
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+  echo "Draftroom needs Python 3.11 or newer (found $("$PY" --version 2>&1))." >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating .venv …"
+  "$PY" -m venv .venv
+fi
+STAMP=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${EXTRAS:+-$EXTRAS}"
+if [ ! -f "$STAMP" ]; then
+  echo "Installing Draftroom${EXTRAS:+ with [$EXTRAS]} into .venv …"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
+  touch "$STAMP"
+fi
+export PATH="$ROOT/.venv/bin:$PATH"

@@ -1,0 +1,125 @@
+// Keyboard triage and decisions without a page reload. The form posts normally without JS.
+(function () {
+  "use strict";
+  const root = document.getElementById("review");
+  if (!root) return;
+  const form = document.getElementById("review-form");
+  const toast = document.getElementById("toast");
+  const errorBox = document.getElementById("review-error");
+  let toastTimer = null;
+
+  function say(text, kind) {
+    toast.textContent = text;
+    toast.className = "toast toast-" + (kind || "ok");
+    toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { toast.hidden = true; }, 2500);
+  }
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.hidden = !text;
+  }
+
+  async function decide(decision) {
+    if (!form) return;
+    const note = document.getElementById("review-note");
+    if ((decision === "regenerate" || decision === "reject") && !note.value.trim()) {
+      showError("A note is required to " + decision + ": say what should change or why it cannot work.");
+      note.focus();
+      return;
+    }
+    showError("");
+    const body = new FormData(form);
+    body.set("decision", decision);
+    const resp = await fetch(form.action, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") },
+    });
+    let data = {};
+    try { data = await resp.json(); } catch (err) { data = { error: "The server did not answer (HTTP " + resp.status + ")." }; }
+    if (!resp.ok || !data.ok) {
+      showError(data.error || "Not saved.");
+      return;
+    }
+    const current = document.getElementById("current-decision");
+    current.textContent = data.decision_label;
+    current.className = "decision-" + data.decision;
+    document.getElementById("current-decider").textContent = "by " + data.decided_by + " just now";
+    document.getElementById("review-history").innerHTML = data.history_html;
+    note.value = "";
+    say("Saved: " + data.decision_label);
+  }
+
+  async function suggest() {
+    if (!form) return;
+    const body = new FormData(form);
+    const resp = await fetch(root.dataset.suggestUrl, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") },
+    });
+    if (!resp.ok) return;
+    const data = await resp.json();
+    const box = document.getElementById("suggestion");
+    box.className = "suggestion suggest-" + (data.decision || "none");
+    document.getElementById("suggestion-decision").textContent =
+      data.decision ? data.decision[0].toUpperCase() + data.decision.slice(1) : "—";
+    const list = document.getElementById("suggestion-reasons");
+    list.replaceChildren(...data.reasons.map((r) => { const li = document.createElement("li"); li.textContent = r; return li; }));
+  }
+
+  if (form) {
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const decision = e.submitter && e.submitter.value;
+      if (decision) decide(decision);
+    });
+    form.addEventListener("change", (e) => {
+      if (e.target.type === "radio") suggest();
+    });
+  }
+
+  function go(url) { if (url) window.location.assign(url); }
+
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const tag = (e.target.tagName || "").toLowerCase();
+    if (tag === "textarea" || (tag === "input" && e.target.type !== "radio") || tag === "select") {
+      if (e.key === "Escape") e.target.blur();
+      return;
+    }
+    const viewer = window.draftViewer;
+    const keys = {
+      k: () => decide("keep"),
+      r: () => decide("regenerate"),
+      x: () => decide("reject"),
+      n: () => go(root.dataset.nextUrl),
+      arrowright: () => go(root.dataset.nextUrl),
+      p: () => go(root.dataset.prevUrl),
+      arrowleft: () => go(root.dataset.prevUrl),
+      z: () => viewer && viewer.toggle(),
+      "0": () => viewer && viewer.fit(),
+      "+": () => viewer && viewer.zoomIn(),
+      "=": () => viewer && viewer.zoomIn(),
+      "-": () => viewer && viewer.zoomOut(),
+    };
+    const action = keys[e.key.toLowerCase()];
+    if (action) { e.preventDefault(); action(); }
+  });
+
+  // Poll the preview job while it runs, then swap in the preview.
+  const status = document.getElementById("job-status");
+  async function pollStatus() {
+    const active = status.querySelector("[data-active='1']");
+    if (!active) return;
+    const resp = await fetch(root.dataset.statusUrl, { credentials: "same-origin" });
+    if (resp.ok) {
+      status.innerHTML = await resp.text();
+      if (!status.querySelector("[data-active='1']")) {
+        const img = document.getElementById("stage-img");
+        if (!window.draftViewer || !window.draftViewer.state.full) img.src = img.src.replace("/original/", "/preview/");
+      }
+    }
+    setTimeout(pollStatus, 1500);
+  }
+  setTimeout(pollStatus, 1500);
+})();

@@ -1,0 +1,143 @@
+"""A creative team's first batch, as people use it: upload, then triage with the keyboard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.core.models import JobStatus
+from apps.drafts.models import Draft, PreviewJob
+from apps.drafts.services import draft_preview_run
+from tests.browser.conftest import log_in, shot
+from tests.factories import PASSWORD, make_draft
+from tests.images import HOSTILE_CASES, jpeg_bytes, png_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _run_preview_jobs() -> None:
+    # The in-memory broker has no worker here; run what a worker would, as functions.
+    for job_id in PreviewJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
+        draft_preview_run(job_id=job_id)
+
+
+def test_a_creator_uploads_drafts_and_sees_each_files_result(cast, page, tmp_path):
+    files = {
+        "can-on-rock.png": png_bytes(size=(640, 480), color=(20, 120, 130)),
+        "citrus.jpg": jpeg_bytes(size=(480, 640), color=(230, 140, 40)),
+        "broken.png": HOSTILE_CASES["truncated_png"]()[1],
+        "notes.png": b"this is text, not an image",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    log_in(page, "creator", PASSWORD)
+    page.goto(f"/campaigns/{cast.campaign.pk}/upload/")
+    page.fill("input[name=new_batch_name]", "Round 1")
+    page.set_input_files("#files-input", [str(tmp_path / n) for n in files])
+    expect(page.locator(".upload-item")).to_have_count(4)
+    page.click("#upload-start")
+    expect(page.locator("#upload-summary")).to_have_text("2 added, 0 duplicate, 2 not accepted")
+    expect(page.locator(".upload-item.status-rejected")).to_have_count(2)
+    expect(page.locator(".upload-item.status-rejected").first).to_contain_text("truncated")
+    shot(page, "upload-results")
+    assert Draft.objects.filter(batch__name="Round 1").count() == 2
+    assert page.errors == []
+
+    # Previews appear in the grid without a reload once the worker has made them.
+    page.click("#batch-link")
+    expect(page.locator(".tile")).to_have_count(2)
+    _run_preview_jobs()
+    expect(page.locator(".tile img")).to_have_count(2, timeout=10_000)
+    shot(page, "batch-grid")
+
+
+def test_a_reviewer_triages_a_batch_with_the_keyboard_and_decisions_survive_reload(
+    cast, batch, page
+):
+    drafts = [
+        make_draft(
+            batch, name=f"draft-{i}.png", data=png_bytes(size=(800, 600), color=(i * 40, 90, 120))
+        )
+        for i in range(3)
+    ]
+    _run_preview_jobs()
+    log_in(page, "reviewer", PASSWORD)
+    page.goto(f"/batches/{batch.pk}/")
+    shot(page, "grid-before")
+    page.click(".tile a >> nth=0")
+    expect(page).to_have_url(re.compile(rf"/drafts/{drafts[0].pk}/"))
+
+    # The quality check drives the guide's suggestion before anything is saved.
+    page.click("[data-criterion=concept] .rating-pass span")
+    page.click("[data-criterion=product_accuracy] .rating-pass span")
+    page.click("[data-criterion=composition] .rating-pass span")
+    expect(page.locator("#suggestion-decision")).to_have_text("Keep")
+    shot(page, "review-screen")
+
+    page.keyboard.press("k")
+    expect(page.locator("#toast")).to_have_text("Saved: Keep")
+    expect(page.locator("#current-decision")).to_have_text("Keep")
+    expect(page.locator("#review-history")).to_contain_text("Keep by reviewer")
+
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(rf"/drafts/{drafts[1].pk}/"))
+    page.keyboard.press("r")  # no note yet: refused, and the note field takes the focus
+    expect(page.locator("#review-error")).to_contain_text("A note is required")
+    page.keyboard.type("The can reads FJEL: regenerate with the label fixed")
+    page.keyboard.press("Escape")
+    page.keyboard.press("r")
+    expect(page.locator("#current-decision")).to_have_text("Regenerate")
+
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(rf"/drafts/{drafts[2].pk}/"))
+    page.fill("#review-note", "Glass bottle: the campaign is cans only")
+    page.keyboard.press("Escape")
+    page.keyboard.press("x")
+    expect(page.locator("#current-decision")).to_have_text("Reject")
+
+    page.keyboard.press("p")
+    expect(page).to_have_url(re.compile(rf"/drafts/{drafts[1].pk}/"))
+    page.reload()
+    expect(page.locator("#current-decision")).to_have_text("Regenerate")
+    expect(page.locator("#review-history")).to_contain_text("The can reads FJEL")
+
+    page.goto(f"/batches/{batch.pk}/")
+    expect(page.locator(".tile.decision-keep")).to_have_count(1)
+    expect(page.locator(".tile.decision-regenerate")).to_have_count(1)
+    expect(page.locator(".tile.decision-reject")).to_have_count(1)
+    shot(page, "grid-after")
+    assert [d.decision for d in Draft.objects.order_by("id")] == ["keep", "regenerate", "reject"]
+    assert page.errors == []
+
+
+def test_the_viewer_zooms_to_real_pixels_and_pans(cast, batch, page):
+    draft = make_draft(batch, data=png_bytes(size=(3000, 2000), color=(10, 60, 90)))
+    _run_preview_jobs()
+    log_in(page, "reviewer", PASSWORD)
+    page.goto(f"/drafts/{draft.pk}/")
+    expect(page.locator("#zoom-level")).to_have_text("fit")
+    page.keyboard.press("z")
+    expect(page.locator("#zoom-level")).to_have_text("100 %")
+    expect(page.locator("#stage-img")).to_have_attribute("src", re.compile("/original/"))
+    box = page.locator("#stage-img").bounding_box()
+    assert round(box["width"]) == 3000
+    stage = page.locator("#stage").bounding_box()
+    page.mouse.move(stage["x"] + 200, stage["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(stage["x"] + 100, stage["y"] + 150)
+    page.mouse.up()
+    moved = page.locator("#stage-img").bounding_box()
+    assert moved["x"] < box["x"]
+    page.keyboard.press("0")
+    expect(page.locator("#zoom-level")).to_have_text("fit")
+    assert page.errors == []
+
+
+def test_an_outsider_cannot_open_the_campaign_in_the_browser(cast, batch, page):
+    draft = make_draft(batch)
+    log_in(page, "outsider", PASSWORD)
+    expect(page.locator("body")).not_to_contain_text("Fjell summer")
+    response = page.goto(f"/drafts/{draft.pk}/")
+    assert response.status == 404

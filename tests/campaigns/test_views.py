@@ -1,0 +1,65 @@
+from django.urls import reverse
+
+from apps.campaigns.services import campaign_create, membership_set
+from tests.factories import make_draft
+
+
+def test_people_see_only_the_campaigns_they_belong_to(cast):
+    page = cast.client("reviewer").get(reverse("campaigns:list"))
+    assert page.status_code == 200
+    assert "Fjell summer" in page.text
+    assert "Someone else" not in page.text
+
+
+def test_the_campaign_page_shows_the_brief_rules_channels_and_counts(cast, batch):
+    make_draft(batch)
+    page = cast.client("producer").get(reverse("campaigns:detail", args=[cast.campaign.pk]))
+    assert page.status_code == 200
+    for text in (
+        "Launch the new flavour.",
+        "Teal and white only.",
+        "Hero banner",
+        "Round 1",
+        "1 undecided",
+    ):
+        assert text in page.text
+
+
+def test_an_outsider_gets_404_for_the_campaign_page(cast):
+    assert (
+        cast.client("outsider")
+        .get(reverse("campaigns:detail", args=[cast.campaign.pk]))
+        .status_code
+        == 404
+    )
+
+
+def test_anonymous_people_are_sent_to_log_in(client, cast):
+    response = client.get(reverse("campaigns:detail", args=[cast.campaign.pk]))
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_the_activity_page_lists_who_did_what(cast, batch):
+    make_draft(batch, name="hero.png", by=cast.creator)
+    page = cast.client("reviewer").get(reverse("campaigns:activity", args=[cast.campaign.pk]))
+    assert "creator" in page.text and "hero.png" in page.text
+
+
+def test_campaign_services_record_membership_changes(db):
+    from tests.factories import UserFactory
+
+    campaign = campaign_create(name="New", brand_rules=["one"], target_channels=["square"])
+    membership = membership_set(
+        campaign=campaign, user=UserFactory(username="zoe"), role="producer"
+    )
+    assert membership.role == "producer"
+    assert campaign.audit_events.filter(verb="membership.set").exists()
+
+
+def test_the_campaign_list_runs_a_constant_number_of_queries(cast, django_assert_max_num_queries):
+    for n in range(5):
+        campaign = campaign_create(name=f"C{n}")
+        membership_set(campaign=campaign, user=cast.reviewer, role="reviewer")
+    client = cast.client("reviewer")
+    with django_assert_max_num_queries(4):
+        client.get(reverse("campaigns:list"))

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+
+from apps.campaigns.models import Campaign
+from tests.factories import BatchFactory, CampaignFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Every test gets its own storage folder."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media", "base_url": "/media-not-served/"},
+        },
+    }
+
+
+@dataclass
+class Cast:
+    campaign: Campaign
+    other_campaign: Campaign
+    creator: AbstractBaseUser
+    reviewer: AbstractBaseUser
+    art_director: AbstractBaseUser
+    producer: AbstractBaseUser
+    outsider: AbstractBaseUser  # a member of another campaign only
+
+    def client(self, who: str) -> Client:
+        client = Client()
+        client.force_login(getattr(self, who))
+        return client
+
+
+ROLES = ("creator", "reviewer", "art_director", "producer")
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    campaign = CampaignFactory(name="Fjell summer")
+    other = CampaignFactory(name="Someone else's campaign")
+    people = {}
+    for role in ROLES:
+        people[role] = UserFactory(username=role)
+        MembershipFactory(campaign=campaign, user=people[role], role=role)
+    outsider = UserFactory(username="outsider")
+    MembershipFactory(campaign=other, user=outsider, role="art_director")
+    return Cast(campaign=campaign, other_campaign=other, outsider=outsider, **people)
+
+
+@pytest.fixture
+def batch(cast):
+    return BatchFactory(campaign=cast.campaign, name="Round 1")

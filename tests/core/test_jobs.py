@@ -1,0 +1,107 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from apps.core.jobs import ProgressReporter, job_claim, job_finish, job_requeue, sweep_jobs
+from apps.core.models import JobStatus
+from apps.drafts.models import PreviewJob
+from tests.factories import make_draft
+
+
+def _job(batch) -> PreviewJob:
+    return make_draft(batch).preview_job
+
+
+def test_claiming_a_queued_job_marks_it_running_and_counts_the_attempt(batch):
+    job, claim = job_claim(PreviewJob, _job(batch).pk)
+    assert claim.claimed
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
+    assert job.lease_expires_at > timezone.now()
+
+
+def test_a_second_delivery_while_the_first_runs_is_told_to_retry_later(batch):
+    job = _job(batch)
+    job_claim(PreviewJob, job.pk)
+    _, claim = job_claim(PreviewJob, job.pk)
+    assert not claim.claimed
+    assert claim.retry_in and claim.retry_in > 5
+    assert PreviewJob.objects.get().attempts == 1
+
+
+def test_a_running_job_with_an_expired_lease_can_be_claimed_again(batch):
+    job = _job(batch)
+    job_claim(PreviewJob, job.pk)
+    PreviewJob.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    job, claim = job_claim(PreviewJob, job.pk)
+    assert claim.claimed and job.attempts == 2
+
+
+def test_a_job_over_the_attempt_cap_fails_with_a_clear_reason(batch, settings):
+    settings.JOB_MAX_ATTEMPTS = 2
+    job = _job(batch)
+    PreviewJob.objects.update(
+        status=JobStatus.RUNNING, attempts=2, lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    _, claim = job_claim(PreviewJob, job.pk)
+    job.refresh_from_db()
+    assert not claim.claimed
+    assert job.status == JobStatus.FAILED
+    assert "Gave up after 2 attempts" in job.error
+
+
+def test_finishing_twice_reports_done_only_once(batch):
+    job, _ = job_claim(PreviewJob, _job(batch).pk)
+    assert job_finish(job) is True
+    assert job_finish(job) is False
+
+
+def test_progress_is_throttled_and_renews_the_lease(batch):
+    job, _ = job_claim(PreviewJob, _job(batch).pk)
+    PreviewJob.objects.update(lease_expires_at=timezone.now())
+    report = ProgressReporter(job, interval=60)
+    assert report(0.5, "half", force=True)
+    assert report(0.9, "throttled")  # inside the interval: not written
+    job.refresh_from_db()
+    assert job.progress == 0.5 and job.message == "half"
+    assert job.lease_expires_at > timezone.now() + timedelta(seconds=60)
+
+
+def test_progress_reports_a_cancelled_job_so_the_worker_can_stop(batch):
+    job, _ = job_claim(PreviewJob, _job(batch).pk)
+    PreviewJob.objects.update(status=JobStatus.CANCELLED)
+    assert ProgressReporter(job)(0.3, force=True) is False
+
+
+def test_retry_requeues_a_failed_job_and_dispatches_it(
+    batch, mocker, django_capture_on_commit_callbacks
+):
+    send = mocker.patch("apps.core.jobs.current_app.send_task")
+    job = _job(batch)
+    PreviewJob.objects.update(status=JobStatus.FAILED, attempts=3, error="boom")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_requeue(job)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error) == (JobStatus.QUEUED, 0, "")
+    send.assert_called_once()
+
+
+def test_the_sweeper_republishes_jobs_whose_message_was_lost(batch, mocker):
+    send = mocker.patch("apps.core.jobs.current_app.send_task")
+    job = _job(batch)
+    PreviewJob.objects.update(queued_at=timezone.now() - timedelta(minutes=10))
+    assert sweep_jobs()["republished"] == 1
+    send.assert_called_once_with(
+        "apps.drafts.tasks.draft_preview_task", args=[job.pk], queue="default"
+    )
+    assert sweep_jobs()["republished"] == 0  # its queued_at was bumped
+
+
+def test_the_sweeper_requeues_running_jobs_whose_worker_died(batch, mocker):
+    mocker.patch("apps.core.jobs.current_app.send_task")
+    job = _job(batch)
+    PreviewJob.objects.update(
+        status=JobStatus.RUNNING, attempts=1, lease_expires_at=timezone.now() - timedelta(seconds=5)
+    )
+    assert sweep_jobs()["requeued"] == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED

@@ -1,0 +1,164 @@
+import json
+
+import pytest
+from django.core.files.storage import default_storage
+
+from apps.campaigns.models import AuditEvent
+from apps.core.models import JobStatus
+from apps.drafts.models import Draft, PreviewJob, Rendition
+from apps.drafts.services import draft_intake, draft_preview_run
+from tests.factories import make_draft
+from tests.images import EXPECTED, HOSTILE_CASES, jpeg_bytes, png_bytes
+
+A1111 = (
+    "a teal can of Fjell on a mossy rock, morning light\n"
+    "Negative prompt: blurry, purple\n"
+    "Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234567, Size: 96x64, "
+    "Model: sdxl-demo"
+)
+
+
+def test_a_good_png_is_stored_under_a_generated_key_with_its_facts_and_prompt(batch):
+    data = png_bytes(size=(96, 64), text={"parameters": A1111})
+    result = draft_intake(batch=batch, uploaded_by=None, name="../../etc/passwd.png", upload=data)
+    assert result.status == "added"
+    draft = result.draft
+    assert draft.original_name == "passwd.png"
+    assert "passwd" not in draft.file_key and draft.file_key.endswith(draft.sha256 + ".png")
+    assert default_storage.exists(draft.file_key)
+    assert (draft.width, draft.height, draft.format) == (96, 64, "PNG")
+    assert draft.prompt.startswith("a teal can of Fjell")
+    assert draft.negative_prompt == "blurry, purple"
+    assert draft.seed == 1234567
+    assert draft.model_name == "sdxl-demo"
+    assert draft.generator == "Automatic1111"
+
+
+def test_the_same_file_twice_in_a_campaign_is_reported_as_a_duplicate_not_stored_twice(batch):
+    data = png_bytes(size=(32, 32), color=(1, 2, 3))
+    first = draft_intake(batch=batch, uploaded_by=None, name="a.png", upload=data)
+    second = draft_intake(batch=batch, uploaded_by=None, name="copy of a.png", upload=data)
+    assert second.status == "duplicate"
+    assert "a.png" in second.message
+    assert second.draft == first.draft
+    assert Draft.objects.count() == 1
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_CASES))
+def test_each_hostile_or_odd_file_gets_its_stated_result(batch, case):
+    name, data = HOSTILE_CASES[case]()
+    result = draft_intake(batch=batch, uploaded_by=None, name=name, upload=data)
+    if EXPECTED[case] == "ok":
+        assert result.status == "added", result.message
+        assert len(result.draft.original_name) <= 200
+    else:
+        assert result.status == "rejected"
+        assert result.code == EXPECTED[case]
+        assert result.message.endswith(".")
+        assert not Draft.objects.exists()
+
+
+def test_a_bad_file_does_not_affect_the_good_files_of_its_batch(batch):
+    files = [
+        ("good-1.png", png_bytes(color=(10, 20, 30))),
+        HOSTILE_CASES["truncated_png"](),
+        ("good-2.jpg", jpeg_bytes(color=(200, 20, 30))),
+        HOSTILE_CASES["svg"](),
+    ]
+    results = [draft_intake(batch=batch, uploaded_by=None, name=n, upload=d) for n, d in files]
+    assert [r.status for r in results] == ["added", "rejected", "added", "rejected"]
+    assert batch.drafts.count() == 2
+
+
+def test_exif_orientation_is_applied_to_the_recorded_dimensions(batch):
+    name, data = HOSTILE_CASES["exif_rotated_jpeg"]()
+    draft = draft_intake(batch=batch, uploaded_by=None, name=name, upload=data).draft
+    assert (draft.width, draft.height, draft.exif_orientation) == (48, 64, 6)
+
+
+def test_cmyk_and_sixteen_bit_files_record_their_colour_facts(batch):
+    cmyk = draft_intake(
+        batch=batch, uploaded_by=None, name="c.jpg", upload=HOSTILE_CASES["cmyk_jpeg"]()[1]
+    ).draft
+    deep = draft_intake(
+        batch=batch, uploaded_by=None, name="d.png", upload=HOSTILE_CASES["png_16bit"]()[1]
+    ).draft
+    pal = draft_intake(
+        batch=batch,
+        uploaded_by=None,
+        name="p.png",
+        upload=HOSTILE_CASES["palette_transparency"]()[1],
+    ).draft
+    assert cmyk.mode == "CMYK"
+    assert deep.bit_depth == 16
+    assert pal.has_alpha
+
+
+def test_a_file_over_the_byte_limit_is_refused_before_it_is_read(batch, settings):
+    settings.DRAFTROOM_MAX_UPLOAD_BYTES = 1000
+    result = draft_intake(batch=batch, uploaded_by=None, name="x.png", upload=b"x", size=5000)
+    assert (result.status, result.code) == ("rejected", "too_large")
+
+
+def test_intake_records_who_added_what_in_the_audit_trail(cast, batch):
+    make_draft(batch, name="hero.png", by=cast.creator)
+    event = AuditEvent.objects.get(verb="draft.uploaded")
+    assert event.actor == cast.creator and "hero.png" in event.summary
+
+
+def test_intake_queues_a_preview_job_that_is_dispatched_after_commit(
+    batch, django_capture_on_commit_callbacks, mocker
+):
+    send = mocker.patch("apps.core.jobs.current_app.send_task")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        draft = make_draft(batch)
+    send.assert_not_called()  # nothing leaves before the transaction commits
+    assert draft.preview_job.status == JobStatus.QUEUED
+    for callback in callbacks:
+        callback()
+    (name,) = {c.args[0] for c in send.call_args_list}
+    assert name == "apps.drafts.tasks.draft_preview_task"
+    args = send.call_args.kwargs["args"]
+    assert json.loads(json.dumps(args)) == [draft.preview_job.pk]
+    assert send.call_args.kwargs["queue"] == "default"
+
+
+def test_the_preview_task_makes_renditions_and_finishes_its_job(batch):
+    draft = make_draft(batch)
+    job = draft.preview_job
+    from apps.drafts.tasks import draft_preview_task
+
+    draft_preview_task.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.progress == 1.0
+    assert set(job.timings) == {"read", "render", "store"}
+    names = set(Rendition.objects.filter(draft=draft).values_list("name", flat=True))
+    assert names == {"thumb", "preview"}
+    for r in Rendition.objects.filter(draft=draft):
+        assert default_storage.exists(r.file_key)
+
+
+def test_a_second_delivery_of_a_done_preview_job_is_a_no_op(batch):
+    draft = make_draft(batch)
+    draft_preview_run(job_id=draft.preview_job.pk)
+    keys = list(Rendition.objects.values_list("file_key", flat=True))
+    claim = draft_preview_run(job_id=draft.preview_job.pk)
+    assert not claim.claimed and claim.retry_in is None
+    assert list(Rendition.objects.values_list("file_key", flat=True)) == keys
+    assert PreviewJob.objects.get().attempts == 1
+
+
+def test_a_preview_job_whose_draft_is_gone_returns_quietly(batch):
+    draft = make_draft(batch)
+    job_id = draft.preview_job.pk
+    draft.delete()
+    assert draft_preview_run(job_id=job_id).claimed is False
+
+
+def test_a_missing_original_fails_the_job_with_a_clear_error(batch):
+    draft = make_draft(batch)
+    default_storage.delete(draft.file_key)
+    draft_preview_run(job_id=draft.preview_job.pk)
+    job = PreviewJob.objects.get()
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("Could not make previews")

@@ -1,0 +1,194 @@
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from apps.drafts.models import Draft, DraftReference
+from apps.drafts.services import draft_preview_run
+from tests.factories import make_draft
+from tests.images import EXPECTED, HOSTILE_CASES, png_bytes
+
+
+def _upload(client, batch, name, data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("drafts:upload-file", args=[batch.pk]),
+        {"file": SimpleUploadedFile(name, data)},
+        HTTP_ACCEPT="application/json",
+    )
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_CASES))
+def test_uploading_each_hostile_file_gives_a_per_file_answer_never_a_500(cast, batch, case):
+    name, data = HOSTILE_CASES[case]()
+    response = _upload(cast.client("creator"), batch, name, data)
+    body = response.json()
+    if EXPECTED[case] == "ok":
+        assert response.status_code == 200 and body["status"] == "added"
+        assert body["url"] == reverse("drafts:detail", args=[body["draft_id"]])
+    else:
+        assert response.status_code == 422
+        assert body["status"] == "rejected" and body["code"] == EXPECTED[case]
+        assert body["message"]
+
+
+def test_the_no_javascript_form_uploads_many_files_and_lists_each_result(cast):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    files = [
+        SimpleUploadedFile("one.png", png_bytes(color=(1, 1, 1))),
+        SimpleUploadedFile("broken.png", HOSTILE_CASES["truncated_png"]()[1]),
+        SimpleUploadedFile("two.png", png_bytes(color=(2, 2, 2))),
+    ]
+    page = cast.client("creator").post(
+        reverse("drafts:upload", args=[cast.campaign.pk]),
+        {"new_batch_name": "Round 2", "files": files},
+    )
+    assert page.status_code == 200
+    assert page.text.count("status-added") == 2 and page.text.count("status-rejected") == 1
+    assert "truncated or corrupt" in page.text
+    assert Draft.objects.filter(batch__name="Round 2").count() == 2
+
+
+def test_a_batch_from_another_campaign_cannot_be_chosen_on_the_upload_form(cast):
+    from tests.factories import BatchFactory
+
+    foreign = BatchFactory(campaign=cast.other_campaign)
+    response = cast.client("creator").post(
+        reverse("drafts:batch-create", args=[cast.campaign.pk]), {"batch": foreign.pk}
+    )
+    assert response.status_code == 400
+
+
+def test_the_batch_grid_filters_by_decision_and_shows_counts(cast, batch):
+    kept = make_draft(batch, name="kept.png")
+    make_draft(batch, name="open.png")
+    Draft.objects.filter(pk=kept.pk).update(decision="keep")
+    client = cast.client("reviewer")
+    page = client.get(reverse("drafts:batch", args=[batch.pk]) + "?decision=keep")
+    assert "kept.png" in page.text and "open.png" not in page.text
+    assert 'class="filter filter-undecided"' in page.text
+
+
+def test_the_batch_grid_runs_a_constant_number_of_queries(cast, batch, django_assert_num_queries):
+    client = cast.client("reviewer")
+    url = reverse("drafts:batch", args=[batch.pk])
+    for _ in range(2):
+        draft_preview_run(job_id=make_draft(batch).preview_job.pk)
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(6):
+        draft_preview_run(job_id=make_draft(batch).preview_job.pk)
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
+def test_the_draft_page_shows_prompt_facts_checklist_and_neighbours(cast, batch):
+    first = make_draft(batch, name="first.png")
+    second = make_draft(batch, name="second.png")
+    page = cast.client("reviewer").get(reverse("drafts:detail", args=[first.pk]))
+    assert page.status_code == 200
+    assert "Quality check" in page.text and "Hard-to-repair areas" in page.text
+    assert reverse("drafts:detail", args=[second.pk]) in page.text
+    assert "1 / 2" in page.text
+
+
+def test_producers_read_the_draft_page_without_decision_buttons(cast, batch):
+    draft = make_draft(batch)
+    page = cast.client("producer").get(reverse("drafts:detail", args=[draft.pk]))
+    assert page.status_code == 200
+    assert 'value="keep"' not in page.text and "can read reviews but not decide" in page.text
+
+
+def test_images_are_served_to_members_with_nosniff_and_private_caching(cast, batch):
+    draft = make_draft(batch)
+    draft_preview_run(job_id=draft.preview_job.pk)
+    response = cast.client("producer").get(reverse("drafts:image", args=[draft.pk, "thumb"]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/webp"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"].startswith("private")
+    assert b"".join(response.streaming_content)[:4] == b"RIFF"
+
+
+def test_before_previews_exist_the_original_is_shown(cast, batch):
+    draft = make_draft(batch)
+    response = cast.client("reviewer").get(reverse("drafts:image", args=[draft.pk, "preview"]))
+    assert response["Content-Type"] == "image/png"
+
+
+def test_an_outsider_gets_404_for_a_draft_image(cast, batch):
+    draft = make_draft(batch)
+    assert (
+        cast.client("outsider")
+        .get(reverse("drafts:image", args=[draft.pk, "original"]))
+        .status_code
+        == 404
+    )
+
+
+def test_the_original_downloads_as_an_attachment_with_a_server_made_name(cast, batch):
+    draft = make_draft(batch, name='evil"; filename="x.html.png')
+    response = cast.client("producer").get(reverse("drafts:download", args=[draft.pk]))
+    assert response["Content-Disposition"] == f'attachment; filename="draft-{draft.pk}.png"'
+
+
+def test_a_creator_adds_a_reference_link_and_a_reference_image(cast, batch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    draft = make_draft(batch)
+    client = cast.client("creator")
+    url = reverse("drafts:reference-add", args=[draft.pk])
+    client.post(url, {"url": "https://example.com/moodboard"})
+    client.post(url, {"file": SimpleUploadedFile("ref.png", png_bytes(color=(9, 9, 9)))})
+    client.post(url, {"file": SimpleUploadedFile("ref.svg", b"<svg/>")})
+    refs = list(DraftReference.objects.filter(draft=draft))
+    assert [r.url for r in refs] == ["https://example.com/moodboard", ""]
+    response = client.get(reverse("drafts:reference-file", args=[refs[1].pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert (
+        cast.client("outsider").get(reverse("drafts:reference-file", args=[refs[1].pk])).status_code
+        == 404
+    )
+
+
+def test_import_drafts_reads_a_generator_folder_with_sidecars(cast, tmp_path, capsys):
+    (tmp_path / "a.png").write_bytes(png_bytes(color=(5, 6, 7)))
+    (tmp_path / "a.json").write_text(
+        json.dumps(
+            {
+                "prompt": "a can on ice",
+                "seed": 42,
+                "model": "flux",
+                "references": ["https://ex.com/r", "ref.png", "../../x.png"],
+            }
+        )
+    )
+    (tmp_path / "ref.png").write_bytes(png_bytes(color=(8, 8, 8)))
+    (tmp_path / "b.jpg").write_bytes(b"not really a jpeg")
+    (tmp_path / "notes.md").write_text("hello")
+    call_command(
+        "import_drafts",
+        str(tmp_path),
+        "--campaign",
+        cast.campaign.name,
+        "--user",
+        "creator",
+        "--batch",
+        "Generator run 7",
+    )
+    out = capsys.readouterr().out
+    assert "1 added" not in out  # ref.png is an image too: it is imported as a draft as well
+    a = Draft.objects.get(original_name="a.png")
+    assert (a.prompt, a.seed, a.model_name) == ("a can on ice", 42, "flux")
+    assert a.batch.name == "Generator run 7" and a.uploaded_by == cast.creator
+    assert {r.url or r.name for r in a.references.all()} == {"https://ex.com/r", "ref.png"}
+    assert "../../x.png" in out  # the escaping reference is reported, not followed
+    assert "rejected  b.jpg" in out
+    assert "skipped  notes.md" in out

@@ -1,0 +1,148 @@
+"""The live suite: this machine's PostgreSQL and Redis and a real Celery worker process.
+
+bin/test runs it with DATABASE_URL and CELERY_BROKER_URL pointing at the live services. Outside
+CI the tests skip when a service is missing; under CI=true they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("CELERY_BROKER_URL", "")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _missing() -> str | None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "DATABASE_URL does not point at PostgreSQL (run the live suite through bin/test)"
+    if not REDIS_URL.startswith("redis://"):
+        return "CELERY_BROKER_URL does not point at Redis (run the live suite through bin/test)"
+    if not _reachable("127.0.0.1", 5432):
+        return "PostgreSQL is not running on 127.0.0.1:5432"
+    if not _reachable("127.0.0.1", 6379):
+        return "Redis is not running on 127.0.0.1:6379"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = _missing()
+    for item in items:
+        if "tests/live/" not in str(item.fspath):
+            continue
+        item.add_marker(pytest.mark.live)
+        if reason:
+            if os.environ.get("CI") == "true":
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=True, run=False))
+                raise pytest.UsageError(f"CI=true but the live suite cannot run: {reason}")
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def live_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("live-var")
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, live_var):  # type: ignore[no-untyped-def]
+    """The test process and the worker process share one storage folder, as in production."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": live_var / "media", "base_url": "/media-not-served/"},
+        },
+    }
+
+
+def _flush_broker() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+class WorkerProcess:
+    def __init__(self, var: Path, db_name: str) -> None:
+        db = settings.DATABASES["default"]
+        self.log = var / f"worker-{time.monotonic_ns()}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db_name}",
+            "CELERY_BROKER_URL": REDIS_URL,
+            "DRAFTROOM_VAR_DIR": str(var),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,gpu",
+             "-c", "1", "--loglevel", "INFO", "-n", f"live-{os.getpid()}@%h"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if " ready." in self.log.read_text():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"the Celery worker did not start:\n{self.log.read_text()[-4000:]}")
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def worker(live_var, transactional_db) -> Iterator[WorkerProcess]:  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    _flush_broker()
+    proc = WorkerProcess(live_var, connection.settings_dict["NAME"])
+    yield proc
+    proc.stop()
+
+
+def wait_for(predicate, *, timeout: float = 60, what: str = "condition", worker=None):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    log = worker.output()[-4000:] if worker else ""
+    raise AssertionError(f"timed out waiting for {what}\n{log}")
