@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "apps.campaigns",
     "apps.drafts",
     "apps.reviews",
+    "apps.checks",
+    "apps.rework",
+    "apps.upscales",
+    "apps.exports",
     "apps.demo",
 ]
 

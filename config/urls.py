@@ -12,4 +12,8 @@ urlpatterns = [
     path("", include("apps.campaigns.urls")),
     path("", include("apps.drafts.urls")),
     path("", include("apps.reviews.urls")),
+    path("", include("apps.checks.urls")),
+    path("", include("apps.rework.urls")),
+    path("", include("apps.upscales.urls")),
+    path("", include("apps.exports.urls")),
 ]

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
 from apps.core.http import request_user
+from apps.core.panels import render_batch_panels, render_draft_panels, render_tile_badges
 from apps.drafts.forms import BatchForm, ReferenceForm
 from apps.drafts.models import Decision
 from apps.drafts.selectors import (
     DECISION_FILTERS,
     batch_drafts,
-    campaign_batches,
     decision_counts,
     draft_position,
     draft_rendition,
@@ -132,8 +132,11 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_batch_for_user(request_user(request), pk)
     batch = scoped.obj
     current = _filter_param(request)
-    drafts = batch_drafts(batch, decision_filter=current)
+    drafts = list(batch_drafts(batch, decision_filter=current))
     counts = decision_counts(batch.drafts.all())
+    badges = render_tile_badges(drafts)
+    for draft in drafts:
+        draft.extra_badges = badges.get(draft.pk, "")  # type: ignore[attr-defined]
     context = {
         "batch": batch,
         "campaign": batch.campaign,
@@ -142,7 +145,8 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
         "current_filter": current,
         "filters": [(key, key.capitalize()) for key in DECISION_FILTERS],
         "can_upload": scoped.can(Can.UPLOAD),
-        "other_batches": campaign_batches(batch.campaign_id).exclude(pk=batch.pk)[:20],
+        "membership": scoped.membership,
+        "panels": render_batch_panels(request, batch, scoped.membership, drafts),
     }
     if request.GET.get("fragment") == "grid":
         return render(request, "drafts/partials/grid.html", context)
@@ -186,6 +190,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reference_form": ReferenceForm(),
             "job": getattr(draft, "preview_job", None),
             "decisions": [c for c in Decision.choices if c[0]],
+            "panels": render_draft_panels(request, draft, scoped.membership),
         },
     )
 

@@ -25,6 +25,8 @@ PRODUCTION_ENV = {
 def _manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
     clean.pop("DJANGO_SETTINGS_MODULE", None)
+    # The browser tests set this for their own process; a deploy check must not see it.
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     clean["DRAFTROOM_VAR_DIR"] = str(tmp_path / "var")
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReworkConfig(AppConfig):
+    name = "apps.rework"
+    label = "rework"

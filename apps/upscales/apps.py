@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UpscalesConfig(AppConfig):
+    name = "apps.upscales"
+    label = "upscales"
