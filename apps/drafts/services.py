@@ -24,6 +24,7 @@ from apps.core.jobs import (
     job_fail,
     job_finish,
 )
+from apps.drafts.hooks import draft_added
 from apps.drafts.models import Batch, Draft, DraftReference, PreviewJob, Rendition
 from apps.drafts.storage_keys import original_key, reference_key, rendition_key
 from workers.genmeta import GenerationInfo, read_embedded
@@ -189,6 +190,7 @@ def _create_draft(
     )
     job = PreviewJob.objects.create(draft=draft, queued_at=timezone.now(), message="Queued")
     job_dispatch(job)
+    draft_added(draft)
     audit_record(
         campaign=batch.campaign,
         actor=uploaded_by,

@@ -1,0 +1,23 @@
+"""Other apps react to a new draft (automatic checks, for one) without apps.drafts knowing them.
+
+Hooks run inside the intake transaction, so whatever job rows they create commit with the
+draft, and their dispatch (``job_dispatch``) happens after that commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+DraftHook = Callable[[Any], None]
+_ON_DRAFT_ADDED: list[DraftHook] = []
+
+
+def register_draft_added(func: DraftHook) -> None:
+    if func not in _ON_DRAFT_ADDED:
+        _ON_DRAFT_ADDED.append(func)
+
+
+def draft_added(draft: Any) -> None:
+    for func in _ON_DRAFT_ADDED:
+        func(draft)
