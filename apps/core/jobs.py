@@ -128,6 +128,21 @@ def job_fail(job: Job, error: str) -> None:
     )
 
 
+def job_release(job: Job, message: str) -> bool:
+    """Give a running job back to the queue after a retryable failure (storage down)."""
+    updated = (
+        type(job)
+        ._default_manager.filter(pk=job.pk, status=JobStatus.RUNNING)
+        .update(
+            status=JobStatus.QUEUED,
+            message=message[:300],
+            queued_at=timezone.now(),
+            lease_expires_at=None,
+        )
+    )
+    return bool(updated)
+
+
 def job_requeue(job: Job, *, reset_attempts: bool = True) -> bool:
     """Retry a failed or cancelled job (a person pressed retry)."""
     fields: dict[str, Any] = {

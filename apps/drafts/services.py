@@ -23,7 +23,9 @@ from apps.core.jobs import (
     job_dispatch,
     job_fail,
     job_finish,
+    job_release,
 )
+from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE
 from apps.drafts.hooks import draft_added
 from apps.drafts.models import Batch, Draft, DraftReference, PreviewJob, Rendition
 from apps.drafts.storage_keys import original_key, reference_key, rendition_key
@@ -36,10 +38,11 @@ from workers.intake import (
     sanitize_display_name,
 )
 from workers.renditions import DEFAULT_SPECS, render_renditions
+from workers.trailing import image_end
 
 logger = logging.getLogger(__name__)
 
-IntakeStatus = Literal["added", "duplicate", "rejected"]
+IntakeStatus = Literal["added", "duplicate", "rejected", "error"]
 
 
 @dataclass
@@ -126,6 +129,13 @@ def draft_intake(
         facts = inspect_image(data, limits)
     except IntakeError as exc:
         return _rejected(display, exc)
+    notes = []
+    end = image_end(data, facts.format)
+    if end is not None and end < len(data):
+        # A polyglot (an image with HTML or a zip glued on): keep only the image's own bytes.
+        notes.append(f"removed {len(data) - end} bytes appended after the image")
+        data = data[:end]
+        facts = inspect_image(data, limits)
 
     campaign = batch.campaign
     existing = Draft.objects.filter(campaign=campaign, sha256=facts.sha256).first()
@@ -136,8 +146,12 @@ def draft_intake(
     if sidecar is not None:
         info = sidecar.merged_with(info)
     key = original_key(campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension)
-    if not default_storage.exists(key):
-        default_storage.save(key, ContentFile(data))
+    try:
+        if not default_storage.exists(key):
+            default_storage.save(key, ContentFile(data))
+    except STORAGE_ERRORS:
+        logger.exception("storage failed while saving %s", key)
+        return IntakeResult(display, "error", STORAGE_UNAVAILABLE, code="storage")
     try:
         with transaction.atomic():
             draft = _create_draft(batch, uploaded_by, display, facts, info, key, parent)
@@ -150,7 +164,7 @@ def draft_intake(
     for url in info.references:
         if url.startswith(("http://", "https://")):
             DraftReference.objects.create(draft=draft, url=url[:1000], name=url[:255])
-    return IntakeResult(display, "added", _added_message(facts, info), draft=draft)
+    return IntakeResult(display, "added", _added_message(facts, info, notes), draft=draft)
 
 
 def _create_draft(
@@ -220,8 +234,8 @@ def _duplicate(display: str, existing: Draft) -> IntakeResult:
     )
 
 
-def _added_message(facts: ImageFacts, info: GenerationInfo) -> str:
-    parts = [f"{facts.format} {facts.width}×{facts.height}"]
+def _added_message(facts: ImageFacts, info: GenerationInfo, notes: list[str]) -> str:
+    parts = [f"{facts.format} {facts.width}×{facts.height}", *notes]
     if info.sources:
         parts.append("prompt read from " + ", ".join(info.sources))
     return "Added: " + "; ".join(parts)
@@ -298,6 +312,15 @@ def draft_preview_run(*, job_id: int) -> Claim:
                     },
                 )
                 report(0.7 + 0.3 * (index + 1) / len(renditions), "Storing previews")
+    except FileNotFoundError:
+        job_fail(job, "Could not make previews: the original file is missing from storage.")
+        return Claim(False)
+    except STORAGE_ERRORS as exc:
+        # Retryable: put the row back in the queue; the task retries it after a pause and the
+        # attempt cap still applies.
+        logger.warning("preview job %s: storage unavailable (%s), will retry", job_id, exc)
+        job_release(job, f"Storage unavailable, retrying: {exc}")
+        return Claim(False, retry_in=30.0)
     except Exception as exc:
         logger.exception("preview job %s failed", job_id)
         job_fail(job, f"Could not make previews: {exc}")

@@ -116,7 +116,7 @@ def upload_file(request: HttpRequest, pk: int) -> JsonResponse:
         upload=upload,
         size=upload.size,
     )
-    status = 200 if result.status != "rejected" else 422
+    status = {"rejected": 422, "error": 503}.get(result.status, 200)
     body = result.as_json()
     if result.draft is not None:
         body["url"] = reverse("drafts:detail", args=[result.draft.pk])

@@ -162,3 +162,41 @@ def test_a_missing_original_fails_the_job_with_a_clear_error(batch):
     job = PreviewJob.objects.get()
     assert job.status == JobStatus.FAILED
     assert job.error.startswith("Could not make previews")
+
+
+def test_a_polyglot_is_stored_without_the_payload_glued_to_its_end(batch):
+    image = png_bytes(size=(40, 30), color=(1, 2, 3))
+    payload = b"<html><script>alert(document.cookie)</script></html>PK\x03\x04zipzip"
+    result = draft_intake(batch=batch, uploaded_by=None, name="cute.png", upload=image + payload)
+    assert result.status == "added"
+    assert f"removed {len(payload)} bytes appended after the image" in result.message
+    with default_storage.open(result.draft.file_key, "rb") as fh:
+        assert fh.read() == image
+    assert result.draft.byte_size == len(image)
+
+
+def test_a_storage_failure_is_a_clear_retryable_error_for_that_file_only(batch, mocker):
+    good = draft_intake(
+        batch=batch, uploaded_by=None, name="a.png", upload=png_bytes(color=(4, 4, 4))
+    )
+    mocker.patch.object(default_storage, "save", side_effect=OSError(28, "No space left on device"))
+    failed = draft_intake(
+        batch=batch, uploaded_by=None, name="b.png", upload=png_bytes(color=(5, 5, 5))
+    )
+    assert (failed.status, failed.code) == ("error", "storage")
+    assert "try this file again" in failed.message
+    assert list(batch.drafts.all()) == [good.draft]  # nothing half-recorded
+
+
+def test_a_preview_job_goes_back_to_the_queue_when_storage_is_down(batch, mocker):
+    draft = make_draft(batch)
+    mocker.patch.object(default_storage, "open", side_effect=OSError("S3 endpoint unavailable"))
+    claim = draft_preview_run(job_id=draft.preview_job.pk)
+    assert claim.retry_in == 30.0
+    job = PreviewJob.objects.get()
+    assert job.status == JobStatus.QUEUED
+    assert "Storage unavailable" in job.message
+    mocker.stopall()
+    assert draft_preview_run(job_id=job.pk).claimed
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.DONE, 2)

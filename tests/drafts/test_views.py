@@ -192,3 +192,24 @@ def test_import_drafts_reads_a_generator_folder_with_sidecars(cast, tmp_path, ca
     assert "../../x.png" in out  # the escaping reference is reported, not followed
     assert "rejected  b.jpg" in out
     assert "skipped  notes.md" in out
+
+
+def test_a_polyglot_is_served_as_an_image_that_browsers_will_not_sniff(cast, batch):
+    payload = b"<html><script>alert(1)</script></html>"
+    response = _upload(cast.client("creator"), batch, "x.png", png_bytes() + payload)
+    image = cast.client("reviewer").get(
+        reverse("drafts:image", args=[response.json()["draft_id"], "original"])
+    )
+    body = b"".join(image.streaming_content)
+    assert payload not in body
+    assert image["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in image["Content-Security-Policy"]
+
+
+def test_an_upload_during_a_storage_outage_answers_503_with_a_message(cast, batch, mocker):
+    from django.core.files.storage import default_storage
+
+    mocker.patch.object(default_storage, "save", side_effect=OSError("disk full"))
+    response = _upload(cast.client("creator"), batch, "x.png", png_bytes())
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage"
