@@ -86,14 +86,14 @@ def _flush_broker() -> None:
 
 
 class WorkerProcess:
-    def __init__(self, var: Path, db_name: str) -> None:
+    def __init__(self, var: Path, db_name: str, broker_url: str | None = None) -> None:
         db = settings.DATABASES["default"]
         self.log = var / f"worker-{time.monotonic_ns()}.log"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db_name}",
-            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_BROKER_URL": broker_url or REDIS_URL,
             "DRAFTROOM_VAR_DIR": str(var),
         }
         self.proc = subprocess.Popen(

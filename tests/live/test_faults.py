@@ -1,0 +1,198 @@
+"""Breaking things on purpose: a killed worker and restarted Redis lose no job.
+
+Redis here is a private redis-server started by the test (append-only on or off), so the
+machine's own Redis is never restarted under other tests.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.db import connection
+from django.utils import timezone
+
+from apps.core.jobs import sweep_jobs
+from apps.core.models import JobStatus
+from apps.drafts.models import PreviewJob, Rendition
+from tests.factories import make_draft
+from tests.images import pattern_image
+from tests.live.conftest import WorkerProcess, wait_for
+
+pytestmark = pytest.mark.live
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    def __init__(self, folder: Path, *, appendonly: bool) -> None:
+        self.folder, self.appendonly = folder, appendonly
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
+        subprocess.run(
+            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--dir", str(self.folder), "--save", "", "--appendonly",
+             "yes" if self.appendonly else "no", "--appendfsync", "always",
+             "--pidfile", str(self.folder / "redis.pid"),
+             "--logfile", str(self.folder / "redis.log")],
+            check=True,
+        )  # fmt: skip
+        wait_for(self._ping, timeout=20, what="redis to start")
+
+    def _ping(self) -> bool:
+        try:
+            return (
+                subprocess.run(
+                    ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+                ).stdout.strip()
+                == "PONG"
+            )
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True
+        )
+        wait_for(lambda: not self._ping(), timeout=20, what="redis to stop")
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def queued_messages(self) -> int:
+        out = subprocess.run(
+            ["redis-cli", "-p", str(self.port), "llen", "default"], capture_output=True, text=True
+        )
+        return int(out.stdout.strip() or 0)
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[callable]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    started: list[PrivateRedis] = []
+
+    def make(*, appendonly: bool) -> PrivateRedis:
+        folder = tmp_path / f"redis-{len(started)}"
+        folder.mkdir()
+        started.append(PrivateRedis(folder, appendonly=appendonly))
+        return started[-1]
+
+    yield make
+    for redis in started:
+        redis.stop()
+
+
+class _Publisher:
+    """Publishes to one broker URL, whatever CELERY_BROKER_URL says (Celery lets that variable
+    override the app's configured broker)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.app = Celery("draftroom-test")
+        self.app.conf.task_serializer = "json"
+
+    def send_task(self, name: str, **kwargs: object) -> None:
+        with self.app.connection_for_write(self.url) as conn:
+            self.app.send_task(name, connection=conn, **kwargs)
+
+
+@pytest.fixture
+def publish_to(mocker):
+    """Point the web side's publishing at the private broker."""
+
+    def point(url: str) -> None:
+        mocker.patch("apps.core.jobs.current_app", _Publisher(url))
+
+    return point
+
+
+def _db_name() -> str:
+    return connection.settings_dict["NAME"]
+
+
+def _done(n: int) -> bool:
+    return PreviewJob.objects.filter(status=JobStatus.DONE).count() == n
+
+
+def test_queued_jobs_survive_a_redis_restart_with_append_only_persistence(
+    batch, live_var, private_redis, publish_to, transactional_db
+):
+    redis = private_redis(appendonly=True)
+    publish_to(redis.url)
+    for i in range(3):
+        make_draft(batch, name=f"d{i}.png")
+    assert redis.queued_messages() == 3
+    redis.restart()
+    assert redis.queued_messages() == 3  # the append-only file brought them back
+    worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    try:
+        wait_for(lambda: _done(3), what="all three jobs after the restart", worker=worker)
+    finally:
+        worker.stop()
+
+
+def test_without_persistence_the_sweeper_republishes_what_redis_lost(
+    batch, live_var, private_redis, publish_to, transactional_db
+):
+    redis = private_redis(appendonly=False)
+    publish_to(redis.url)
+    for i in range(3):
+        make_draft(batch, name=f"d{i}.png")
+    redis.restart()
+    assert redis.queued_messages() == 0  # the messages are gone; the job rows are not
+    worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    try:
+        PreviewJob.objects.update(queued_at=timezone.now() - timedelta(minutes=10))
+        assert sweep_jobs()["republished"] == 3
+        wait_for(lambda: _done(3), what="the swept jobs", worker=worker)
+    finally:
+        worker.stop()
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_the_attempt_is_counted(
+    batch, live_var, private_redis, publish_to, transactional_db
+):
+    redis = private_redis(appendonly=True)
+    publish_to(redis.url)
+    # 64 MP that compresses well: a small upload whose decode and resize take a while.
+    buf = io.BytesIO()
+    pattern_image((8000, 8000)).save(buf, "PNG", compress_level=1)
+    worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    draft = make_draft(batch, name="big.png", data=buf.getvalue())
+    wait_for(
+        lambda: PreviewJob.objects.filter(status=JobStatus.RUNNING).exists(),
+        what="the job to start",
+        worker=worker,
+    )
+    worker.kill()  # SIGKILL, mid-render
+    job = PreviewJob.objects.get()
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
+    assert not Rendition.objects.filter(draft=draft).exists()  # nothing half-published
+
+    # Time passes: the dead worker's lease runs out and the sweeper gives the job back.
+    PreviewJob.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    second = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    try:
+        assert sweep_jobs()["requeued"] == 1
+        wait_for(lambda: _done(1), timeout=120, what="the re-run", worker=second)
+    finally:
+        second.stop()
+    job.refresh_from_db()
+    assert job.attempts == 2
+    assert Rendition.objects.filter(draft=draft).count() == 2
