@@ -4,6 +4,7 @@ import mimetypes
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,9 @@ from apps.reviews.forms import ReviewForm
 from apps.reviews.guide import suggest_decision
 from apps.reviews.selectors import draft_reviews, latest_review_by
 from workers.intake import IntakeError
+
+# A campaign can hold thousands of drafts: the grid shows them a page at a time.
+GRID_PAGE_SIZE = 60
 
 CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
@@ -132,7 +136,10 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_batch_for_user(request_user(request), pk)
     batch = scoped.obj
     current = _filter_param(request)
-    drafts = list(batch_drafts(batch, decision_filter=current))
+    page = Paginator(batch_drafts(batch, decision_filter=current), GRID_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    drafts = list(page.object_list)
     counts = decision_counts(batch.drafts.all())
     badges = render_tile_badges(drafts)
     for draft in drafts:
@@ -141,6 +148,7 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
         "batch": batch,
         "campaign": batch.campaign,
         "drafts": drafts,
+        "page": page,
         "counts": counts,
         "current_filter": current,
         "filters": [(key, key.capitalize()) for key in DECISION_FILTERS],

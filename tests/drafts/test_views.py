@@ -213,3 +213,20 @@ def test_an_upload_during_a_storage_outage_answers_503_with_a_message(cast, batc
     response = _upload(cast.client("creator"), batch, "x.png", png_bytes())
     assert response.status_code == 503
     assert response.json()["code"] == "storage"
+
+
+def test_a_large_batch_is_shown_a_page_at_a_time(cast, batch, settings):
+    from apps.drafts import views
+
+    for i in range(5):
+        make_draft(batch, name=f"d{i}.png")
+    original, views.GRID_PAGE_SIZE = views.GRID_PAGE_SIZE, 2
+    try:
+        client = cast.client("reviewer")
+        first = client.get(reverse("drafts:batch", args=[batch.pk]))
+        last = client.get(reverse("drafts:batch", args=[batch.pk]) + "?page=3")
+    finally:
+        views.GRID_PAGE_SIZE = original
+    assert first.text.count('class="tile ') == 2
+    assert "Page 1 of 3" in first.text and 'rel="next"' in first.text
+    assert last.text.count('class="tile ') == 1 and "d4.png" in last.text
