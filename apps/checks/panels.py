@@ -1,0 +1,70 @@
+"""What the checks app adds to the draft page and the batch grid (registered in apps.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from apps.campaigns.models import Membership
+from apps.campaigns.permissions import Can, role_can
+from apps.checks.selectors import (
+    CHECK_FILTERS,
+    CHECK_SORTS,
+    check_badges_for,
+    check_filter_counts,
+    draft_check_report,
+)
+
+
+def check_panel(request: HttpRequest, draft: Any, membership: Membership) -> SafeString:
+    """The draft page's checks, above the decision: every member may read them."""
+    return SafeString(
+        render_to_string(
+            "checks/partials/panel.html",
+            panel_context(draft, membership),
+            request=request,
+        )
+    )
+
+
+def panel_context(draft: Any, membership: Membership) -> dict[str, Any]:
+    return {
+        "draft": draft,
+        "report": draft_check_report(draft),
+        "can_rerun": role_can(membership.role, Can.REVIEW),
+    }
+
+
+def check_controls(
+    request: HttpRequest, batch: Any, membership: Membership, drafts: Sequence[Any]
+) -> SafeString:
+    """Filter and sort the batch grid by the checks."""
+    counts = check_filter_counts(batch.drafts.all())
+    current_check = request.GET.get("check", "")
+    current_sort = request.GET.get("sort", "")
+    return SafeString(
+        render_to_string(
+            "checks/partials/grid_controls.html",
+            {
+                "filters": [(key, label, counts[key]) for key, label in CHECK_FILTERS.items()],
+                "sorts": list(CHECK_SORTS.items()),
+                "current_check": current_check if current_check in CHECK_FILTERS else "",
+                "current_sort": current_sort if current_sort in CHECK_SORTS else "",
+                "decision": request.GET.get("decision", "all"),
+            },
+            request=request,
+        )
+    )
+
+
+def check_badges(drafts: Sequence[Any]) -> dict[int, SafeString | str]:
+    badges = check_badges_for([d.pk for d in drafts])
+    out: dict[int, SafeString | str] = {
+        draft_id: SafeString(render_to_string("checks/partials/badge.html", {"badge": badge}))
+        for draft_id, badge in badges.items()
+    }
+    return out

@@ -1,0 +1,238 @@
+"""Reads for the automatic checks: a draft's report, grid badges, and the grid's check filters.
+
+Nothing here checks permissions: callers hold a draft or batch they got from a scoped getter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+
+from apps.checks.models import CheckJob, CheckKind, CheckResult, CheckStatus, CheckSummary
+from apps.drafts.models import Draft, Rendition
+from workers.checks import hamming, worst
+
+DraftsQS = TypeVar("DraftsQS", bound=QuerySet[Any])
+
+# The order the draft page shows the groups in: what the picture is like, then where it goes.
+GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("image", "Image quality", (CheckKind.SOFTNESS, CheckKind.BLOCKINESS, CheckKind.NOISE)),
+    ("duplicate", "Near-duplicates", (CheckKind.DUPLICATE,)),
+    ("placement", "Placements", (CheckKind.RESOLUTION, CheckKind.CROP)),
+    ("colour", "Colour and format", (CheckKind.COLOUR,)),
+)
+
+
+@dataclass
+class CheckGroup:
+    key: str
+    label: str
+    results: list[CheckResult]
+    worst: str
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for r in self.results if r.status != CheckStatus.PASS)
+
+
+@dataclass
+class DuplicateMember:
+    draft: Draft
+    distance: int | None
+    sharpest: bool = False
+
+
+@dataclass
+class CheckReport:
+    job: CheckJob | None
+    summary: CheckSummary | None
+    groups: list[CheckGroup] = field(default_factory=list)
+    duplicates: list[DuplicateMember] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.is_active
+
+
+def draft_check_report(draft: Draft) -> CheckReport:
+    job = CheckJob.objects.filter(draft=draft).first()
+    summary = CheckSummary.objects.filter(draft=draft).first()
+    results = list(CheckResult.objects.filter(draft=draft).order_by("position"))
+    groups = []
+    for key, label, kinds in GROUPS:
+        rows = [r for r in results if r.kind in kinds]
+        if rows:
+            groups.append(CheckGroup(key, label, rows, worst(r.status for r in rows)))
+    return CheckReport(
+        job=job,
+        summary=summary,
+        groups=groups,
+        duplicates=duplicate_set(draft, summary) if summary else [],
+    )
+
+
+def duplicate_set(draft: Draft, summary: CheckSummary) -> list[DuplicateMember]:
+    """The other drafts of the draft's near-duplicate set, anywhere in the campaign, closest
+    first; the sharpest of the whole set (the draft itself included) is marked."""
+    if summary.dup_group is None:
+        return []
+    others = list(
+        Draft.objects.filter(
+            campaign_id=draft.campaign_id, check_summary__dup_group=summary.dup_group
+        )
+        .exclude(pk=draft.pk)
+        .select_related("batch", "check_summary")
+        .prefetch_related(
+            Prefetch(
+                "renditions", queryset=Rendition.objects.filter(name="thumb"), to_attr="thumbs"
+            )
+        )
+    )
+    own = summary.phash_int
+    members = [
+        DuplicateMember(
+            other,
+            hamming(own, theirs)
+            if own is not None and (theirs := other.check_summary.phash_int) is not None
+            else None,
+        )
+        for other in others
+    ]
+    members.sort(key=lambda m: (m.distance if m.distance is not None else 65, m.draft.pk))
+    sharpness = [(m.draft.check_summary.sharpness or 0.0, m) for m in members]
+    best = max(sharpness, key=lambda pair: pair[0], default=None)
+    if best is not None and best[0] > (summary.sharpness or 0.0):
+        best[1].sharpest = True
+    return members
+
+
+@dataclass(frozen=True)
+class Badge:
+    status: str  # pass | warn | fail | pending | error
+    text: str
+    title: str
+    dup_size: int = 1
+    running: bool = False
+
+
+def check_badges_for(draft_ids: Sequence[int]) -> dict[int, Badge]:
+    """One badge per draft, in two queries whatever the number of drafts."""
+    if not draft_ids:
+        return {}
+    jobs = dict(CheckJob.objects.filter(draft_id__in=draft_ids).values_list("draft_id", "status"))
+    summaries = {
+        s.draft_id: s
+        for s in CheckSummary.objects.filter(draft_id__in=draft_ids).only(
+            "draft_id", "worst", "fail_count", "warn_count", "problems", "dup_size"
+        )
+    }
+    badges = {}
+    for draft_id in draft_ids:
+        summary = summaries.get(draft_id)
+        status = jobs.get(draft_id)
+        if status is None and summary is None:
+            badges[draft_id] = Badge("pending", "not checked", "No automatic checks yet")
+            continue
+        if status in ("queued", "running"):
+            badges[draft_id] = Badge(
+                "pending", "checking…", "Automatic checks are running", running=True
+            )
+            continue
+        if summary is None:
+            badges[draft_id] = Badge("error", "checks failed", "The automatic checks failed")
+            continue
+        problems = "; ".join(f"{s}: {label}" for s, label in summary.problems) or "All pass"
+        if summary.worst == CheckStatus.FAIL:
+            text = f"{summary.fail_count} fail"
+        elif summary.worst == CheckStatus.WARN:
+            text = f"{summary.warn_count} warn"
+        else:
+            text = "checks ok"
+        badges[draft_id] = Badge(summary.worst, text, problems, summary.dup_size)
+    return badges
+
+
+# --- grid filters and sorts (used by apps.drafts.selectors.batch_drafts) ----------------------
+
+_FLAGGED = (CheckStatus.WARN, CheckStatus.FAIL)
+
+CHECK_FILTERS: dict[str, str] = {
+    "": "All drafts",
+    "fail": "Failing a check",
+    "warn": "Warnings, no failure",
+    "pass": "All checks pass",
+    "duplicates": "Near-duplicate sets",
+    "pending": "Not checked yet",
+    CheckKind.RESOLUTION: "Resolution flagged",
+    CheckKind.CROP: "Crop fit flagged",
+    CheckKind.SOFTNESS: "Sharpness flagged",
+    CheckKind.BLOCKINESS: "Compression flagged",
+    CheckKind.NOISE: "Noise flagged",
+    CheckKind.COLOUR: "Colour or format flagged",
+}
+
+CHECK_SORTS: dict[str, str] = {
+    "": "Upload order",
+    "problems": "Most problems first",
+    "softness": "Softest first",
+    "upscale": "Most upscale needed first",
+    "duplicates": "Near-duplicate sets together",
+}
+
+
+def _flagged(kind: str) -> Exists:
+    return Exists(
+        CheckResult.objects.filter(draft_id=OuterRef("pk"), kind=kind, status__in=_FLAGGED)
+    )
+
+
+def check_filter_q(value: str) -> Q | Exists | None:
+    if value in (CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.PASS):
+        return Q(check_summary__worst=value)
+    if value == "duplicates":
+        return Q(check_summary__dup_group__isnull=False)
+    if value == "pending":
+        return Q(check_summary__isnull=True)
+    if value in CheckKind.values and value != CheckKind.DUPLICATE:
+        return _flagged(value)
+    return None
+
+
+def filter_drafts_by_check(qs: DraftsQS, value: str) -> DraftsQS:
+    condition = check_filter_q(value)
+    return qs if condition is None else qs.filter(condition)
+
+
+def sort_drafts_by_check(qs: DraftsQS, value: str) -> DraftsQS:
+    if value == "problems":
+        return qs.order_by(
+            F("check_summary__fail_count").desc(nulls_last=True),
+            F("check_summary__warn_count").desc(nulls_last=True),
+            "id",
+        )
+    if value == "softness":
+        return qs.order_by(F("check_summary__sharpness").asc(nulls_last=True), "id")
+    if value == "upscale":
+        return qs.order_by(F("check_summary__max_upscale").desc(nulls_last=True), "id")
+    if value == "duplicates":
+        return qs.order_by(F("check_summary__dup_group").asc(nulls_last=True), "id")
+    return qs
+
+
+def check_filter_counts(drafts: QuerySet[Draft]) -> dict[str, int]:
+    """How many of ``drafts`` each filter would show, in one query."""
+    aggregates = {}
+    for index, key in enumerate(CHECK_FILTERS):
+        condition = check_filter_q(key)
+        name = f"n{index}"
+        if condition is None:
+            aggregates[name] = Count("id")
+        elif isinstance(condition, Exists):
+            aggregates[name] = Count("id", filter=Q(condition))
+        else:
+            aggregates[name] = Count("id", filter=condition)
+    row = drafts.order_by().aggregate(**aggregates)
+    return {key: int(row[f"n{index}"] or 0) for index, key in enumerate(CHECK_FILTERS)}

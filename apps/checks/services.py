@@ -1,0 +1,259 @@
+"""Writes for the automatic checks: the job on intake, a run, and the campaign's duplicate sets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from django.contrib.auth.models import User
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from apps.campaigns.models import Campaign
+from apps.campaigns.services import audit_record
+from apps.checks.models import CheckJob, CheckResult, CheckStatus, CheckSummary
+from apps.core.jobs import (
+    Claim,
+    PhaseTimer,
+    ProgressReporter,
+    job_claim,
+    job_dispatch,
+    job_fail,
+    job_finish,
+)
+from apps.core.models import JobStatus
+from apps.drafts.models import Draft
+from workers.checks import (
+    DECODE_SIDE,
+    CheckError,
+    Measurements,
+    Outcome,
+    check_duplicates,
+    decode_for_checks,
+    duplicate_groups,
+    format_checks,
+    measure,
+    pixel_checks,
+    placement_checks,
+    worst,
+)
+
+logger = logging.getLogger(__name__)
+
+# Rows of one draft are shown grouped by kind; the duplicate row is rewritten on its own when a
+# campaign's sets change, so it keeps a fixed place after the per-image checks.
+_DUPLICATE_POSITION = 500
+
+
+def check_job_create(*, draft: Draft) -> CheckJob:
+    """Queue the checks of a new draft. Called inside the intake transaction (a draft-added
+    hook), so the message goes out only once the draft and the job row are committed."""
+    job, created = CheckJob.objects.get_or_create(
+        draft=draft, defaults={"queued_at": timezone.now(), "message": "Queued"}
+    )
+    if created:
+        job_dispatch(job)
+    return job
+
+
+def checks_on_draft_added(draft: Draft) -> None:
+    """The draft-added hook (apps.drafts.hooks)."""
+    check_job_create(draft=draft)
+
+
+def checks_on_draft_revised(draft: Draft) -> None:
+    """The draft-revised hook: an edit replaced the file, so its checks are out of date."""
+    check_rerun(draft=draft, by=None)
+
+
+def check_rerun(*, draft: Draft, by: User | None) -> bool:
+    """Run the checks again (thresholds, channels or the file changed). False when a run is
+    already queued or running; that run will pick up the current campaign settings."""
+    with transaction.atomic():
+        job, created = CheckJob.objects.get_or_create(
+            draft=draft, defaults={"queued_at": timezone.now(), "message": "Queued"}
+        )
+        if created:
+            job_dispatch(job)
+        else:
+            updated = CheckJob.objects.filter(
+                pk=job.pk, status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED]
+            ).update(
+                status=JobStatus.QUEUED,
+                attempts=0,
+                progress=0.0,
+                error="",
+                message="Queued",
+                queued_at=timezone.now(),
+                started_at=None,
+                finished_at=None,
+            )
+            if not updated:
+                return False
+            job_dispatch(job)
+        audit_record(
+            campaign=draft.campaign,
+            actor=by,
+            verb="checks.rerun",
+            summary=f"Re-ran the automatic checks of “{draft.original_name}”",
+            target=draft,
+        )
+    return True
+
+
+def draft_checks_run(*, job_id: int) -> Claim:
+    """Decode the original once, measure, store every result and the draft's hash, then
+    regroup the campaign's near-duplicates. A second delivery of a finished job is a no-op; a
+    re-run replaces the draft's rows."""
+    job, claim = job_claim(CheckJob, job_id)
+    if job is None or not claim.claimed:
+        return claim
+    draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
+    channels = [str(c) for c in draft.campaign.target_channels or []]
+    CheckJob.objects.filter(pk=job.pk).update(
+        spec={"channels": channels, "decode_side": DECODE_SIDE}
+    )
+    report = ProgressReporter(job)
+    timer = PhaseTimer(job)
+    try:
+        with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
+            data = fh.read()
+        report(0.2, "Decoding", force=True)
+        with timer.phase("decode"):
+            decoded = decode_for_checks(data)
+        del data
+        report(0.4, "Measuring", force=True)
+        with timer.phase("measure"):
+            measured = measure(decoded)
+            outcomes = [
+                *pixel_checks(measured),
+                # Resolution is judged on the real pixel size, never the reduced decode.
+                *placement_checks(draft.width, draft.height, channels),
+                *format_checks(
+                    fmt=draft.format,
+                    mode=draft.mode,
+                    bit_depth=draft.bit_depth,
+                    has_alpha=draft.has_alpha,
+                    has_icc=draft.has_icc,
+                    icc_description=draft.icc_description,
+                ),
+            ]
+        if not report(0.8, "Storing results", force=True):
+            return Claim(False)  # cancelled meanwhile: store nothing
+        with timer.phase("store"):
+            check_results_store(draft=draft, outcomes=outcomes, measured=measured)
+    except CheckError as exc:
+        job_fail(job, f"Could not check this file: {exc}")
+        return Claim(False)
+    except Exception as exc:
+        logger.exception("check job %s failed", job_id)
+        job_fail(job, f"Could not run the checks: {exc}")
+        return Claim(False)
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("fail", "warn")}
+    job_finish(job, message=f"Checked: {counts['fail']} fail, {counts['warn']} warn")
+    logger.info("check job %s done timings=%s", job_id, job.timings)
+    return claim
+
+
+def check_results_store(
+    *, draft: Draft, outcomes: Sequence[Outcome], measured: Measurements
+) -> CheckSummary:
+    """Replace the draft's results and hash, and regroup its campaign, in one transaction."""
+    with transaction.atomic():
+        # Serialises writers per campaign (PostgreSQL): two drafts finishing together must not
+        # each regroup from a snapshot that lacks the other's hash.
+        Campaign.objects.select_for_update().filter(pk=draft.campaign_id).first()
+        CheckResult.objects.filter(draft=draft).delete()
+        CheckResult.objects.bulk_create(
+            _row(draft.pk, outcome, position) for position, outcome in enumerate(outcomes)
+        )
+        resolutions = [o.value for o in outcomes if o.kind == "resolution" and o.value]
+        summary, _ = CheckSummary.objects.update_or_create(
+            draft=draft,
+            defaults={
+                "sharpness": measured.sharpness,
+                "blockiness": measured.blockiness,
+                "noise": measured.noise,
+                "max_upscale": max(resolutions) if resolutions else None,
+                "phash": f"{measured.phash:016x}" if measured.phash is not None else "",
+                "checked_at": timezone.now(),
+                # Filled in by the regrouping below, which also writes the duplicate row.
+                "worst": CheckStatus.PASS,
+                "dup_group": None,
+                "dup_size": 1,
+                "dup_nearest": None,
+            },
+        )
+        duplicate_sets_refresh(campaign_id=draft.campaign_id, force={draft.pk})
+    summary.refresh_from_db()
+    return summary
+
+
+def duplicate_sets_refresh(
+    *, campaign_id: int, force: frozenset[int] | set[int] = frozenset()
+) -> int:
+    """Recompute the campaign's near-duplicate sets; rewrite the duplicate row and roll-up of
+    every draft whose set changed (and of ``force``). Returns how many drafts were rewritten."""
+    summaries = {s.draft_id: s for s in CheckSummary.objects.filter(draft__campaign_id=campaign_id)}
+    hashed = [(draft_id, s.phash_int) for draft_id, s in summaries.items() if s.phash]
+    groups = duplicate_groups([(i, h) for i, h in hashed if h is not None])
+    changed = []
+    for draft_id, summary in summaries.items():
+        info = groups.get(draft_id)
+        fields = (info.group, info.size, info.nearest) if info else (None, 1, None)
+        if draft_id in force or fields != (
+            summary.dup_group,
+            summary.dup_size,
+            summary.dup_nearest,
+        ):
+            summary.dup_group, summary.dup_size, summary.dup_nearest = fields
+            changed.append(summary)
+    if not changed:
+        return 0
+    ids = [s.draft_id for s in changed]
+    rows = []
+    for summary in changed:
+        outcome = check_duplicates(groups.get(summary.draft_id), hashed=bool(summary.phash))
+        rows.append(_row(summary.draft_id, outcome, _DUPLICATE_POSITION))
+    CheckResult.objects.filter(draft_id__in=ids, kind="duplicate").delete()
+    CheckResult.objects.bulk_create(rows)
+    by_draft: dict[int, list[tuple[str, str]]] = {}
+    for draft_id, status, label in (
+        CheckResult.objects.filter(draft_id__in=ids)
+        .order_by("draft_id", "position")
+        .values_list("draft_id", "status", "label")
+    ):
+        by_draft.setdefault(draft_id, []).append((status, label))
+    for summary in changed:
+        results = by_draft.get(summary.draft_id, [])
+        summary.worst = worst(status for status, _ in results)
+        summary.fail_count = sum(1 for status, _ in results if status == CheckStatus.FAIL)
+        summary.warn_count = sum(1 for status, _ in results if status == CheckStatus.WARN)
+        summary.problems = [
+            [status, label]
+            for wanted in (CheckStatus.FAIL, CheckStatus.WARN)
+            for status, label in results
+            if status == wanted
+        ]
+    CheckSummary.objects.bulk_update(
+        changed,
+        ["dup_group", "dup_size", "dup_nearest", "worst", "fail_count", "warn_count", "problems"],
+    )
+    return len(changed)
+
+
+def _row(draft_id: int, outcome: Outcome, position: int) -> CheckResult:
+    return CheckResult(
+        draft_id=draft_id,
+        key=outcome.key,
+        kind=outcome.kind,
+        label=outcome.label[:80],
+        status=outcome.status,
+        value=outcome.value,
+        threshold=outcome.threshold,
+        value_label=outcome.value_label[:80],
+        threshold_label=outcome.threshold_label[:80],
+        explanation=outcome.explanation[:300],
+        position=position,
+    )

@@ -1,0 +1,95 @@
+"""A reviewer narrows a batch to the drafts an automatic check flags, then reads why."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.checks.models import CheckJob
+from apps.checks.services import draft_checks_run
+from apps.core.models import JobStatus
+from apps.drafts.models import PreviewJob
+from apps.drafts.services import draft_preview_run
+from tests.browser.conftest import log_in, shot
+from tests.checks.builders import scene_png
+from tests.factories import PASSWORD, make_draft
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _run_workers() -> None:
+    # No worker here: run what it would, as functions.
+    for job_id in PreviewJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
+        draft_preview_run(job_id=job_id)
+    for job_id in CheckJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
+        draft_checks_run(job_id=job_id)
+
+
+def test_a_reviewer_filters_the_grid_by_a_failing_check_and_reads_the_details(cast, batch, page):
+    make_draft(batch, name="crisp.png", data=scene_png((1024, 1024), seed=51))
+    soft = make_draft(batch, name="soft.png", data=scene_png((1024, 1024), seed=52, blur=3))
+    make_draft(batch, name="small.png", data=scene_png((512, 512), seed=53))
+    _run_workers()
+
+    log_in(page, "reviewer", PASSWORD)
+    page.goto(f"/batches/{batch.pk}/")
+    expect(page.locator(".tile")).to_have_count(3)
+    expect(page.locator(".tile .check-badge.check-fail")).to_have_count(2)
+    expect(page.locator("#check-apply")).to_be_hidden()  # the selects apply on change
+    shot(page, "checks-grid")
+
+    page.select_option("#check-filter", "fail")
+    expect(page).to_have_url(re.compile(r"check=fail"))
+    expect(page.locator(".tile")).to_have_count(2)
+    expect(page.locator("#check-apply")).to_be_hidden()  # the script is listening again
+
+    page.select_option("#check-filter", "softness")
+    expect(page).to_have_url(re.compile(r"check=softness"))
+    expect(page.locator(".tile")).to_have_count(1)
+    expect(page.locator(".tile .name")).to_have_text("soft.png")
+    shot(page, "checks-grid-filtered")
+
+    page.click(".tile a")
+    expect(page).to_have_url(re.compile(rf"/drafts/{soft.pk}/"))
+    panel = page.locator("#checks-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator("#checks-verdict")).to_have_text("1 fail · 2 warn")
+    softness = panel.locator("[data-check=softness]")
+    expect(softness).to_have_class(re.compile(r"check-fail"))
+    expect(softness).to_contain_text("Soft everywhere, even at fit size")
+    expect(softness).to_be_visible()  # a group with a problem is open by default
+    # The panel sits above the decision buttons: read before deciding.
+    assert panel.bounding_box()["y"] < page.locator(".decide").bounding_box()["y"]
+    colour = panel.locator("[data-group=colour]")
+    expect(colour.locator("[data-check='colour.icc']")).to_be_hidden()  # all pass: folded
+    colour.locator("summary").click()
+    expect(colour.locator("[data-check='colour.icc']")).to_be_visible()
+    shot(page, "checks-panel")
+    assert page.errors == []
+
+
+def test_the_checks_panel_fills_in_when_the_worker_finishes(cast, batch, page):
+    draft = make_draft(batch, name="late.png", data=scene_png((600, 600), seed=54))
+    for job_id in PreviewJob.objects.values_list("pk", flat=True):
+        draft_preview_run(job_id=job_id)
+    log_in(page, "producer", PASSWORD)
+    page.goto(f"/drafts/{draft.pk}/")
+    expect(page.locator("#checks-panel")).to_contain_text("Checking…")
+    draft_checks_run(job_id=draft.check_job.pk)
+    expect(page.locator("#checks-panel [data-check=softness]")).to_have_count(1, timeout=10_000)
+    expect(page.locator("#checks-panel")).not_to_contain_text("Run the checks again")
+    assert page.errors == []
+
+
+def test_grid_badges_update_when_the_checks_finish_after_the_previews(cast, batch, page):
+    draft = make_draft(batch, name="slow.png", data=scene_png((512, 512), seed=55))
+    for job_id in PreviewJob.objects.values_list("pk", flat=True):
+        draft_preview_run(job_id=job_id)
+    log_in(page, "reviewer", PASSWORD)
+    page.goto(f"/batches/{batch.pk}/")
+    expect(page.locator(".tile .check-badge")).to_have_text("checking…")
+    draft_checks_run(job_id=draft.check_job.pk)
+    expect(page.locator(".tile .check-badge")).to_have_text("1 fail", timeout=10_000)
+    assert page.errors == []
