@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from apps.drafts.models import Decision
-from apps.reviews.models import CRITERION_HELP, Criterion, Rating
+from apps.reviews.models import CRITERION_HELP, Criterion, Rating, SignOffRule
 
 
 class ReviewForm(forms.Form):
@@ -57,3 +57,15 @@ def checklist_from_post(data: Any) -> dict[str, dict[str, str]]:
         }
         for key in Criterion.values
     }
+
+
+class ReviewSettingsForm(forms.Form):
+    sign_off = forms.ChoiceField(
+        label="When does a decision need an art director's sign-off?",
+        choices=SignOffRule.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class ProductReferenceForm(forms.Form):
+    file = forms.FileField(label="Product reference image (PNG, JPEG or WebP)")

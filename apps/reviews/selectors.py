@@ -1,18 +1,139 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+from typing import Any
 
+from django.contrib.auth.models import User
+from django.db.models import Count, QuerySet
+
+from apps.campaigns.models import Campaign
 from apps.campaigns.selectors import AnyUser
 from apps.drafts.models import Draft
-from apps.reviews.models import Review
+from apps.reviews.models import Criterion, Rating, Region, Review, ReviewSettings
 
 
 def draft_reviews(draft: Draft) -> QuerySet[Review]:
-    return draft.reviews.select_related("reviewer").order_by("-created_at", "-id")
+    return (
+        draft.reviews.select_related("reviewer", "sign_off__signed_by")
+        .annotate(region_count=Count("regions"))
+        .order_by("-created_at", "-id")
+    )
 
 
 def latest_review_by(draft: Draft, user: AnyUser) -> Review | None:
     if not isinstance(user, User):
         return None
     return draft.reviews.filter(reviewer=user).order_by("-created_at", "-id").first()
+
+
+def review_settings_for(campaign: Campaign) -> ReviewSettings:
+    """The campaign's settings, or the defaults (unsaved) when none were set."""
+    settings = ReviewSettings.objects.filter(campaign=campaign).first()
+    return settings or ReviewSettings(campaign=campaign)
+
+
+def draft_regions(draft: Draft) -> QuerySet[Region]:
+    """Every region marked on the draft, on any of its revisions, oldest first."""
+    return (
+        Region.objects.filter(draft=draft)
+        .select_related("review__reviewer")
+        .order_by("revision", "created_at", "id")
+    )
+
+
+def region_as_json(region: Region) -> dict[str, Any]:
+    review = region.review
+    return {
+        "id": region.pk,
+        "category": region.category,
+        "category_label": str(region.get_category_display()),
+        "note": region.note,
+        "coordinates": "fraction",
+        "x": round(region.x, 6),
+        "y": round(region.y, 6),
+        "w": round(region.w, 6),
+        "h": round(region.h, 6),
+        "pixels": region.pixel_box(),
+        "image_width": region.image_width,
+        "image_height": region.image_height,
+        "revision": region.revision,
+        "review_id": review.pk,
+        "decision": review.decision,
+        "author": review.reviewer.get_username() if review.reviewer else "",
+        "created_at": region.created_at.isoformat(),
+    }
+
+
+def draft_regions_export(draft: Draft) -> dict[str, Any]:
+    """The draft's marked regions as JSON for the asset record: fractions of the image plus
+    the same boxes in source pixels of the revision each was drawn on."""
+    return {
+        "draft_id": draft.pk,
+        "current_revision": draft.revision,
+        "coordinates": (
+            "x, y, w, h are fractions (0..1) of the image after EXIF orientation, from the "
+            "top-left; pixels are the same box in the revision's source pixels"
+        ),
+        "regions": [region_as_json(r) for r in draft_regions(draft)],
+    }
+
+
+@dataclass
+class ConsensusRow:
+    key: str
+    label: str
+    cells: list[dict[str, str]]  # one per reviewer: {"rating", "note"}
+    agreement: str  # "agree" | "disagree" | "" (fewer than two ratings)
+
+
+@dataclass
+class Consensus:
+    reviews: list[Review] = field(default_factory=list)
+    decision_agreement: str = ""
+    rows: list[ConsensusRow] = field(default_factory=list)
+
+    @property
+    def disagreements(self) -> list[str]:
+        return [row.label for row in self.rows if row.agreement == "disagree"]
+
+    @property
+    def decision_counts(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for review in self.reviews:
+            label = str(review.get_decision_display())
+            counts[label] = counts.get(label, 0) + 1
+        return sorted(counts.items(), key=lambda item: -item[1])
+
+
+def _agreement(values: list[str]) -> str:
+    present = [v for v in values if v]
+    if len(present) < 2:
+        return ""
+    return "agree" if len(set(present)) == 1 else "disagree"
+
+
+def draft_consensus(draft: Draft) -> Consensus:
+    """Each reviewer's latest review of the current revision, criterion by criterion."""
+    latest: dict[int | None, Review] = {}
+    reviews = draft.reviews.filter(revision=draft.revision).select_related("reviewer")
+    for review in reviews.order_by("-created_at", "-id"):
+        latest.setdefault(review.reviewer_id, review)
+    chosen = sorted(latest.values(), key=lambda r: r.reviewer.get_username() if r.reviewer else "")
+    rows = []
+    for key, label in Criterion.choices:
+        cells = []
+        for review in chosen:
+            item = review.checklist.get(key) or {}
+            rating = item.get("rating", "")
+            cells.append(
+                {
+                    "rating": rating if rating in Rating.values else "",
+                    "note": str(item.get("note", "")),
+                }
+            )
+        rows.append(ConsensusRow(key, str(label), cells, _agreement([c["rating"] for c in cells])))
+    return Consensus(
+        reviews=chosen,
+        decision_agreement=_agreement([r.decision for r in chosen]),
+        rows=rows,
+    )

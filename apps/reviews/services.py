@@ -1,19 +1,43 @@
+"""Writes for reviews: decisions with their checklist and marked regions, sign-off, settings."""
+
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from apps.campaigns.models import Campaign
+from apps.campaigns.permissions import Can, role_can
+from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record
 from apps.drafts.models import Decision, Draft
+from apps.drafts.services import intake_limits
 from apps.reviews.guide import suggest_decision
-from apps.reviews.models import Criterion, Rating, Review
+from apps.reviews.hooks import DecisionEvent, DecisionEventKind, decision_recorded
+from apps.reviews.models import (
+    Criterion,
+    Rating,
+    Region,
+    RegionCategory,
+    Review,
+    ReviewSettings,
+    SignOff,
+    SignOffRule,
+)
+from apps.reviews.selectors import review_settings_for
+from workers.intake import IntakeError, inspect_image, sanitize_display_name
 
 NOTE_MAX = 4000
+REGION_NOTE_MAX = 1000
+MAX_REGIONS_PER_REVIEW = 50
 
 
 def clean_checklist(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
@@ -34,6 +58,66 @@ def clean_checklist(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     return cleaned
 
 
+def _fraction(item: Mapping[str, Any], key: str) -> float:
+    try:
+        value = float(item[key])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError(f"A marked region needs a number for “{key}”.") from None
+    if not math.isfinite(value):
+        raise ValidationError(f"A marked region needs a number for “{key}”.")
+    return value
+
+
+def clean_regions(raw: Any, *, width: int, height: int) -> list[dict[str, Any]]:
+    """Regions as drawn in the browser (a JSON list, or the list itself) into checked boxes.
+
+    Boxes are fractions of the image; a box that spills over an edge is cut at the edge, and
+    one smaller than a source pixel after that is refused."""
+    if raw in (None, ""):
+        return []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ValidationError("The marked regions could not be read.") from None
+    if not isinstance(raw, list):
+        raise ValidationError("The marked regions could not be read.")
+    if len(raw) > MAX_REGIONS_PER_REVIEW:
+        raise ValidationError(f"Mark at most {MAX_REGIONS_PER_REVIEW} regions per review.")
+    cleaned = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            raise ValidationError("The marked regions could not be read.")
+        category = str(item.get("category") or "")
+        if category not in RegionCategory.values:
+            raise ValidationError("Choose a category for every marked region.")
+        note = str(item.get("note") or "").strip()
+        if len(note) > REGION_NOTE_MAX:
+            raise ValidationError("A region's note is too long.")
+        x, y = _fraction(item, "x"), _fraction(item, "y")
+        w, h = _fraction(item, "w"), _fraction(item, "h")
+        left, top = max(0.0, min(1.0, x)), max(0.0, min(1.0, y))
+        right, bottom = max(0.0, min(1.0, x + w)), max(0.0, min(1.0, y + h))
+        if (right - left) * width < 1 or (bottom - top) * height < 1 or left >= 1 or top >= 1:
+            raise ValidationError("A marked region is empty or outside the image.")
+        cleaned.append(
+            {
+                "category": category,
+                "note": note,
+                "x": left,
+                "y": top,
+                "w": right - left,
+                "h": bottom - top,
+            }
+        )
+    return cleaned
+
+
+def _can_sign_off(user: User, campaign_id: int) -> bool:
+    membership = membership_for(user, campaign_id)
+    return membership is not None and role_can(membership.role, Can.SIGN_OFF)
+
+
 @transaction.atomic
 def review_submit(
     *,
@@ -42,8 +126,11 @@ def review_submit(
     decision: str,
     checklist: Mapping[str, Any] | None = None,
     note: str = "",
+    regions: Any = None,
 ) -> Review:
-    """Record a decision. The draft's current decision becomes this one; history is kept."""
+    """Record a review with its marked regions. Whether the decision counts at once or waits
+    for an art director's sign-off follows the campaign's review settings; art directors' own
+    decisions always count. Every review is kept as history."""
     if decision not in (Decision.KEEP, Decision.REGENERATE, Decision.REJECT):
         raise ValidationError("Choose keep, regenerate or reject.")
     note = note.strip()
@@ -54,25 +141,189 @@ def review_submit(
             f"A note is required to {decision}: say what should change or why it cannot work."
         )
     cleaned = clean_checklist(checklist or {})
+    # The row lock orders concurrent decisions on one draft, so the last one wins cleanly.
+    current = Draft.objects.select_for_update().get(pk=draft.pk)
+    boxes = clean_regions(regions, width=current.width, height=current.height)
     suggestion = suggest_decision(cleaned)
+    settings = review_settings_for(current.campaign)
+    waits = settings.needs_sign_off(decision) and not _can_sign_off(reviewer, current.campaign_id)
+    # Agreeing with a decision that already counts changes nothing that needs signing.
+    waits = waits and current.decision != decision
     review = Review.objects.create(
-        draft=draft,
+        draft=current,
         reviewer=reviewer,
         decision=decision,
         checklist=cleaned,
         note=note,
         suggested=suggestion.decision,
+        revision=current.revision,
+        needs_sign_off=waits,
+    )
+    Region.objects.bulk_create(
+        Region(
+            review=review,
+            draft=current,
+            revision=current.revision,
+            image_width=current.width,
+            image_height=current.height,
+            **box,
+        )
+        for box in boxes
     )
     now = timezone.now()
-    Draft.objects.filter(pk=draft.pk).update(decision=decision, decided_by=reviewer, decided_at=now)
-    draft.decision, draft.decided_by, draft.decided_at = decision, reviewer, now
+    if waits:
+        fields: dict[str, Any] = {
+            "proposed_decision": decision,
+            "proposed_by": reviewer,
+            "proposed_at": now,
+        }
+    else:
+        fields = {
+            "decision": decision,
+            "decided_by": reviewer,
+            "decided_at": now,
+            "signed_off_by": None,
+            "signed_off_at": None,
+            # A decision that counts supersedes one still waiting for sign-off.
+            "proposed_decision": Decision.UNDECIDED,
+            "proposed_by": None,
+            "proposed_at": None,
+        }
+    Draft.objects.filter(pk=draft.pk).update(**fields)
+    for name, value in {**fields, "revision": current.revision}.items():
+        setattr(draft, name, value)
     label = Decision(decision).label
     audit_record(
-        campaign=draft.campaign,
+        campaign=current.campaign,
         actor=reviewer,
         verb=f"review.{decision}",
-        summary=f"{label}: “{draft.original_name}”" + (f" — {note[:200]}" if note else ""),
+        summary=f"{label}{' (awaiting sign-off)' if waits else ''}: “{current.original_name}”"
+        + (f" — {note[:200]}" if note else ""),
+        target=current,
+        data={
+            "review_id": review.pk,
+            "suggested": suggestion.decision,
+            "regions": len(boxes),
+            "awaiting_sign_off": waits,
+        },
+    )
+    kind = DecisionEventKind.AWAITING_SIGN_OFF if waits else DecisionEventKind.COUNTED
+    decision_recorded(DecisionEvent(kind=kind, draft=draft, review=review, actor=reviewer))
+    return review
+
+
+@transaction.atomic
+def review_sign_off(*, draft: Draft, by: User) -> Review:
+    """An art director makes the decision that waits for sign-off count. The decision stays
+    the reviewer's (``decided_by``); the sign-off is recorded beside it."""
+    if not _can_sign_off(by, draft.campaign_id):
+        raise ValidationError("Only an art director can sign off a decision.")
+    current = Draft.objects.select_for_update().get(pk=draft.pk)
+    if not current.proposed_decision:
+        raise ValidationError("No decision is waiting for sign-off.")
+    review = (
+        Review.objects.filter(
+            draft=current,
+            reviewer_id=current.proposed_by_id,
+            decision=current.proposed_decision,
+            needs_sign_off=True,
+            sign_off__isnull=True,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if review is None:
+        raise ValidationError("No decision is waiting for sign-off.")
+    now = timezone.now()
+    # Compare-and-swap on the proposal: a newer decision meanwhile makes this sign-off stale.
+    updated = Draft.objects.filter(
+        pk=current.pk,
+        proposed_decision=current.proposed_decision,
+        proposed_by_id=current.proposed_by_id,
+        proposed_at=current.proposed_at,
+    ).update(
+        decision=current.proposed_decision,
+        decided_by_id=current.proposed_by_id,
+        decided_at=now,
+        signed_off_by=by,
+        signed_off_at=now,
+        proposed_decision=Decision.UNDECIDED,
+        proposed_by=None,
+        proposed_at=None,
+    )
+    if not updated:
+        raise ValidationError("The decision changed meanwhile: reload and look again.")
+    SignOff.objects.create(review=review, signed_by=by)
+    draft.refresh_from_db()
+    audit_record(
+        campaign=draft.campaign,
+        actor=by,
+        verb="review.signed_off",
+        summary=f"Signed off {Decision(draft.decision).label.lower()}: “{draft.original_name}”"
+        + (f" (decided by {review.reviewer.get_username()})" if review.reviewer else ""),
         target=draft,
-        data={"review_id": review.pk, "suggested": suggestion.decision},
+        data={"review_id": review.pk},
+    )
+    decision_recorded(
+        DecisionEvent(kind=DecisionEventKind.SIGNED_OFF, draft=draft, review=review, actor=by)
     )
     return review
+
+
+@transaction.atomic
+def review_settings_update(*, campaign: Campaign, by: User, sign_off: str) -> ReviewSettings:
+    if sign_off not in SignOffRule.values:
+        raise ValidationError("Choose when a decision needs sign-off.")
+    settings, _ = ReviewSettings.objects.get_or_create(campaign=campaign)
+    if settings.sign_off != sign_off:
+        settings.sign_off = sign_off
+        settings.updated_by = by
+        settings.save(update_fields=["sign_off", "updated_by", "updated_at"])
+        audit_record(
+            campaign=campaign,
+            actor=by,
+            verb="review.settings",
+            summary=f"Sign-off rule: {SignOffRule(sign_off).label}",
+            target=settings,
+        )
+    return settings
+
+
+def product_reference_key(*, campaign_id: int, sha256: str, extension: str) -> str:
+    return f"campaigns/{campaign_id}/product-reference/{sha256}{extension}"
+
+
+def product_reference_set(
+    *, campaign: Campaign, by: User, name: str, upload: IO[bytes] | bytes
+) -> ReviewSettings:
+    """The campaign's product reference image (what the product must look like). It goes
+    through the intake's validation, since it is shown as an image. Raises IntakeError."""
+    limits = intake_limits()
+    data = upload if isinstance(upload, bytes) else upload.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise IntakeError("too_large", "The product reference image is too large.")
+    facts = inspect_image(data, limits)
+    key = product_reference_key(
+        campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension
+    )
+    if not default_storage.exists(key):
+        default_storage.save(key, ContentFile(data))
+    display = sanitize_display_name(name)
+    with transaction.atomic():
+        settings, _ = ReviewSettings.objects.select_for_update().get_or_create(campaign=campaign)
+        settings.product_reference_key = key
+        settings.product_reference_name = display
+        settings.product_reference_sha256 = facts.sha256
+        settings.product_reference_width = facts.width
+        settings.product_reference_height = facts.height
+        settings.product_reference_content_type = facts.content_type
+        settings.updated_by = by
+        settings.save()
+        audit_record(
+            campaign=campaign,
+            actor=by,
+            verb="review.product_reference",
+            summary=f"Product reference image: {display}",
+            target=settings,
+        )
+    return settings

@@ -7,4 +7,12 @@ app_name = "reviews"
 urlpatterns = [
     path("drafts/<int:pk>/reviews/", views.review_create, name="create"),
     path("drafts/<int:pk>/suggest/", views.review_suggest, name="suggest"),
+    path("drafts/<int:pk>/sign-off/", views.sign_off, name="sign-off"),
+    path("drafts/<int:pk>/regions.json", views.regions_json, name="regions"),
+    path("campaigns/<int:pk>/review-settings/", views.settings_page, name="settings"),
+    path(
+        "campaigns/<int:pk>/product-reference/",
+        views.product_reference,
+        name="product-reference",
+    ),
 ]

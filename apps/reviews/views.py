@@ -2,18 +2,40 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
+from apps.campaigns.selectors import require_membership
 from apps.core.http import request_user, wants_json
+from apps.drafts.models import Draft
 from apps.drafts.selectors import get_draft_for_user
-from apps.reviews.forms import ReviewForm, checklist_from_post
+from apps.reviews.files import serve_stored
+from apps.reviews.forms import (
+    ProductReferenceForm,
+    ReviewForm,
+    ReviewSettingsForm,
+    checklist_from_post,
+)
 from apps.reviews.guide import suggest_decision
-from apps.reviews.selectors import draft_reviews
-from apps.reviews.services import clean_checklist, review_submit
+from apps.reviews.panels import consensus_panel, regions_data, regions_panel
+from apps.reviews.selectors import draft_regions_export, draft_reviews, review_settings_for
+from apps.reviews.services import (
+    clean_checklist,
+    product_reference_set,
+    review_settings_update,
+    review_sign_off,
+    review_submit,
+)
+from apps.reviews.templatetags.reviews_tags import decision_now_context
+from workers.intake import IntakeError
+
+
+def _decided_by(draft: Draft) -> str:
+    person = draft.proposed_by if draft.proposed_decision else draft.decided_by
+    return person.get_username() if person else ""
 
 
 @require_POST
@@ -30,6 +52,7 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
                 decision=form.cleaned_data["decision"],
                 checklist=form.checklist(),
                 note=form.cleaned_data["note"],
+                regions=request.POST.get("regions", ""),
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
@@ -38,22 +61,37 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
     if wants_json(request):
         if error:
             return JsonResponse({"ok": False, "error": error}, status=400)
+        draft.refresh_from_db()
+        decision_html = render_to_string(
+            "reviews/partials/decision_now.html",
+            decision_now_context(draft, scoped.membership),
+            request=request,
+        )
         history = render_to_string(
             "reviews/partials/history.html", {"reviews": draft_reviews(draft)}, request=request
         )
         return JsonResponse(
             {
                 "ok": True,
+                # ``decision`` is the one that counts; ``proposed`` waits for sign-off.
                 "decision": draft.decision,
-                "decision_label": draft.get_decision_display(),
-                "decided_by": draft.decided_by.get_username() if draft.decided_by else "",
+                "proposed": draft.proposed_decision,
+                "awaiting_sign_off": draft.awaiting_sign_off,
+                "status": draft.status_class,
+                "decision_label": draft.status_label,
+                "decided_by": _decided_by(draft),
+                "decision_html": decision_html,
                 "history_html": history,
+                "consensus_html": consensus_panel(request, draft, scoped.membership),
+                "regions_html": regions_panel(request, draft, scoped.membership),
+                "regions": regions_data(draft),
             }
         )
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"Saved: {draft.get_decision_display()}.")
+        draft.refresh_from_db()
+        messages.success(request, f"Saved: {draft.status_label}.")
     return redirect("drafts:detail", pk=draft.pk)
 
 
@@ -66,3 +104,87 @@ def review_suggest(request: HttpRequest, pk: int) -> JsonResponse:
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
     return JsonResponse(suggest_decision(checklist).as_json())
+
+
+@require_POST
+def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    scoped = get_draft_for_user(request_user(request), pk, need=Can.SIGN_OFF)
+    try:
+        review_sign_off(draft=scoped.obj, by=request_user(request))
+    except ValidationError as exc:
+        if wants_json(request):
+            return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=400)
+        messages.error(request, " ".join(exc.messages))
+        return redirect("drafts:detail", pk=scoped.obj.pk)
+    draft = scoped.obj
+    if wants_json(request):
+        return JsonResponse(
+            {"ok": True, "decision": draft.decision, "decision_label": draft.status_label}
+        )
+    messages.success(request, f"Signed off: {draft.status_label}.")
+    return redirect("drafts:detail", pk=draft.pk)
+
+
+@require_GET
+def regions_json(request: HttpRequest, pk: int) -> JsonResponse:
+    scoped = get_draft_for_user(request_user(request), pk)
+    return JsonResponse(draft_regions_export(scoped.obj), json_dumps_params={"indent": 2})
+
+
+def settings_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Art directors set the campaign's sign-off rule and its product reference image."""
+    user = request_user(request)
+    membership = require_membership(user, pk, Can.SIGN_OFF)
+    campaign = membership.campaign
+    settings = review_settings_for(campaign)
+    rule_form = ReviewSettingsForm(initial={"sign_off": settings.sign_off})
+    reference_form = ProductReferenceForm()
+    if request.method == "POST":
+        if request.POST.get("action") == "reference":
+            reference_form = ProductReferenceForm(request.POST, request.FILES)
+            if reference_form.is_valid():
+                upload = reference_form.cleaned_data["file"]
+                try:
+                    product_reference_set(
+                        campaign=campaign, by=user, name=upload.name or "", upload=upload
+                    )
+                except IntakeError as exc:
+                    messages.error(request, f"Not saved: {exc.message}")
+                else:
+                    messages.success(request, "Product reference image saved.")
+                    return redirect("reviews:settings", pk=campaign.pk)
+        else:
+            rule_form = ReviewSettingsForm(request.POST)
+            if rule_form.is_valid():
+                review_settings_update(
+                    campaign=campaign, by=user, sign_off=rule_form.cleaned_data["sign_off"]
+                )
+                messages.success(request, "Sign-off rule saved.")
+                return redirect("reviews:settings", pk=campaign.pk)
+        status = 400
+    else:
+        status = 200
+    return render(
+        request,
+        "reviews/settings.html",
+        {
+            "campaign": campaign,
+            "settings": settings,
+            "rule_form": rule_form,
+            "reference_form": reference_form,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def product_reference(request: HttpRequest, pk: int) -> FileResponse:
+    membership = require_membership(request_user(request), pk, Can.VIEW)
+    settings = review_settings_for(membership.campaign)
+    if not settings.product_reference_key:
+        raise Http404("This campaign has no product reference image")
+    return serve_stored(
+        settings.product_reference_key,
+        settings.product_reference_content_type or "application/octet-stream",
+        etag=settings.product_reference_sha256,
+    )

@@ -1,3 +1,4 @@
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from apps.reviews.models import Review
@@ -21,10 +22,14 @@ def test_a_reviewer_keeps_a_draft_and_gets_the_new_history_back(cast, batch):
     )
     body = response.json()
     assert response.status_code == 200 and body["ok"]
-    assert (body["decision"], body["decided_by"]) == ("keep", "reviewer")
+    # By default a keep needs an art director's sign-off: proposed, not counted yet.
+    assert (body["decision"], body["proposed"], body["decided_by"]) == ("", "keep", "reviewer")
+    assert body["decision_label"] == "Keep (awaiting sign-off)"
+    assert "Keep (awaiting sign-off)" in body["decision_html"]
     assert "clear idea" in body["history_html"]
     draft.refresh_from_db()
-    assert draft.decision == "keep" and draft.decided_by == cast.reviewer
+    assert draft.decision == "" and draft.decided_by is None
+    assert draft.proposed_decision == "keep" and draft.proposed_by == cast.reviewer
 
 
 def test_regenerate_and_reject_need_a_note(cast, batch):
@@ -95,3 +100,105 @@ def test_a_decision_is_written_to_the_audit_trail(cast, batch):
     event = cast.campaign.audit_events.get(verb="review.reject")
     assert event.actor == cast.reviewer
     assert "hero.png" in event.summary and "Bottle, not can" in event.summary
+
+
+HANDS = {"category": "hands", "note": "six fingers", "x": 0.1, "y": 0.2, "w": 0.25, "h": 0.5}
+
+
+def test_regions_posted_with_a_decision_are_saved_and_come_back_in_the_answer(cast, batch):
+    import json
+
+    draft = make_draft(batch)
+    response = _decide(
+        cast.client("reviewer"),
+        draft,
+        decision="regenerate",
+        note="hands",
+        regions=json.dumps([HANDS]),
+    )
+    body = response.json()
+    assert response.status_code == 200 and body["decision"] == "regenerate"
+    (region,) = body["regions"]
+    assert region["category"] == "hands" and region["current"] is True
+    assert "six fingers" in body["regions_html"] and "1 marked region" in body["history_html"]
+    assert Review.objects.get().regions.count() == 1
+
+
+def test_a_bad_region_refuses_the_whole_decision(cast, batch):
+    draft = make_draft(batch)
+    response = _decide(cast.client("reviewer"), draft, decision="keep", regions='[{"x": 1}]')
+    assert response.status_code == 400 and "category" in response.json()["error"]
+    assert not Review.objects.exists()
+
+
+def test_the_regions_json_lists_every_marked_region_for_members(cast, batch):
+    from apps.reviews.services import review_submit
+
+    draft = make_draft(batch)
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="reject", note="x", regions=[HANDS])
+    body = cast.client("producer").get(reverse("reviews:regions", args=[draft.pk])).json()
+    assert [r["note"] for r in body["regions"]] == ["six fingers"]
+    assert (
+        cast.client("outsider").get(reverse("reviews:regions", args=[draft.pk])).status_code == 404
+    )
+
+
+def test_an_art_director_signs_off_a_waiting_keep_from_the_draft_page(cast, batch):
+    draft = make_draft(batch)
+    _decide(cast.client("reviewer"), draft, decision="keep")
+    url = reverse("drafts:detail", args=[draft.pk])
+    assert 'id="sign-off-button"' not in cast.client("reviewer").get(url).text
+    page = cast.client("art_director").get(url).text
+    assert "Keep (awaiting sign-off)" in page and 'id="sign-off-button"' in page
+    response = cast.client("art_director").post(reverse("reviews:sign-off", args=[draft.pk]))
+    assert response.status_code == 302 and response.url == url
+    page = cast.client("creator").get(url).text
+    assert "signed off by art_director" in page and "awaiting sign-off" not in page
+    draft.refresh_from_db()
+    assert (draft.decision, draft.decided_by) == ("keep", cast.reviewer)
+
+
+def test_signing_off_with_nothing_waiting_says_so(cast, batch):
+    draft = make_draft(batch)
+    client = cast.client("art_director")
+    response = client.post(reverse("reviews:sign-off", args=[draft.pk]), follow=True)
+    assert "No decision is waiting for sign-off" in response.text
+
+
+def test_the_draft_page_shows_where_reviewers_disagree(cast, batch):
+    draft = make_draft(batch)
+    _decide(cast.client("reviewer"), draft, decision="keep", composition_rating="pass")
+    _decide(
+        cast.client("art_director"),
+        draft,
+        decision="regenerate",
+        note="cropped",
+        composition_rating="fail",
+    )
+    page = cast.client("producer").get(reverse("drafts:detail", args=[draft.pk])).text
+    page = " ".join(page.split())
+    assert "2 reviewers: 1 regenerate, 1 keep." in page
+    assert "Disagree on composition and the decision." in page
+
+
+def test_art_directors_set_the_sign_off_rule_and_the_product_reference(cast):
+    from apps.reviews.selectors import review_settings_for
+    from tests.images import png_bytes
+
+    url = reverse("reviews:settings", args=[cast.campaign.pk])
+    client = cast.client("art_director")
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"action": "rule", "sign_off": "none"}).status_code == 302
+    assert review_settings_for(cast.campaign).sign_off == "none"
+    assert client.post(url, {"action": "rule", "sign_off": "maybe"}).status_code == 400
+
+    upload = SimpleUploadedFile("can.png", png_bytes(color=(1, 2, 3)), content_type="image/png")
+    assert client.post(url, {"action": "reference", "file": upload}).status_code == 302
+    image = cast.client("creator").get(
+        reverse("reviews:product-reference", args=[cast.campaign.pk])
+    )
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    bad = SimpleUploadedFile("notes.png", b"plain text", content_type="image/png")
+    page = client.post(url, {"action": "reference", "file": bad}, follow=True).text
+    assert "Not saved: This file is not a recognised image" in page
+    assert review_settings_for(cast.campaign).product_reference_name == "can.png"

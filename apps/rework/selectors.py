@@ -1,0 +1,285 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.campaigns.models import Campaign, Membership
+from apps.campaigns.permissions import Can, role_can
+from apps.campaigns.selectors import AnyUser, require_membership
+from apps.drafts.models import Batch, Draft, DraftRevision, Rendition
+from apps.drafts.selectors import Scoped
+from apps.reviews.selectors import review_settings_for
+from apps.rework.models import Assignment, AssignmentStatus, Notification
+
+MAX_LINEAGE_DEPTH = 50
+
+
+def get_assignment_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Scoped[Assignment]:
+    assignment = (
+        Assignment.objects.select_related(
+            "campaign", "draft", "draft__batch", "assignee", "assigned_by", "result_draft"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if assignment is None:
+        raise Http404("No such assignment")
+    return Scoped(assignment, require_membership(user, assignment.campaign_id, need))
+
+
+def get_revision_for_user(user: AnyUser, pk: int) -> DraftRevision:
+    revision = DraftRevision.objects.select_related("draft").filter(pk=pk).first()
+    if revision is None:
+        raise Http404("No such revision")
+    require_membership(user, revision.draft.campaign_id, Can.VIEW)
+    return revision
+
+
+def _assignments() -> QuerySet[Assignment]:
+    return Assignment.objects.select_related(
+        "draft", "campaign", "assignee", "assigned_by", "result_draft"
+    ).prefetch_related(
+        Prefetch("draft__renditions", queryset=Rendition.objects.filter(name="thumb"))
+    )
+
+
+@dataclass
+class Inbox:
+    overdue: list[Assignment] = field(default_factory=list)
+    open: list[Assignment] = field(default_factory=list)
+    recent: list[Assignment] = field(default_factory=list)
+    assigned_by_me: list[Assignment] = field(default_factory=list)
+
+
+def inbox_for(user: User, *, recent: int = 20) -> Inbox:
+    """A person's rework: open (overdue first) and recently finished assignments, and the
+    open ones they assigned to others; only in campaigns they still belong to."""
+    mine = _assignments().filter(campaign__memberships__user=user)
+    inbox = Inbox()
+    today = timezone.localdate()
+    for assignment in mine.filter(assignee=user, status=AssignmentStatus.OPEN).order_by(
+        "due_date", "id"
+    ):
+        (inbox.overdue if assignment.due_date < today else inbox.open).append(assignment)
+    inbox.recent = list(
+        mine.filter(assignee=user)
+        .exclude(status=AssignmentStatus.OPEN)
+        .order_by("-completed_at", "-id")[:recent]
+    )
+    inbox.assigned_by_me = list(
+        mine.filter(assigned_by=user, status=AssignmentStatus.OPEN)
+        .exclude(assignee=user)
+        .order_by("due_date", "id")
+    )
+    return inbox
+
+
+def draft_assignments(draft: Draft) -> QuerySet[Assignment]:
+    """Assignments on the draft, and the one that produced it (a regeneration's or an edit's)."""
+    return (
+        Assignment.objects.filter(Q(draft=draft) | Q(result_draft=draft))
+        .select_related("assignee", "assigned_by", "draft", "result_draft", "result_revision")
+        .prefetch_related("regions")
+        .order_by("-created_at", "-id")
+    )
+
+
+def assignable_people(campaign: Campaign) -> list[User]:
+    """Members who upload drafts: creators first, then art directors."""
+    memberships = Membership.objects.filter(campaign=campaign).select_related("user")
+    people = [m for m in memberships if role_can(m.role, Can.UPLOAD)]
+    people.sort(key=lambda m: (m.role != "creator", m.user.get_username()))
+    return [m.user for m in people]
+
+
+def unread_notification_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def user_notifications(user: User, *, limit: int = 100) -> list[Notification]:
+    return list(
+        Notification.objects.filter(recipient=user)
+        .select_related("campaign")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def batch_reference_drafts(batch: Batch) -> QuerySet[Draft]:
+    return (
+        Draft.objects.filter(reference_batch=batch, is_reference=True)
+        .prefetch_related(
+            Prefetch(
+                "renditions", queryset=Rendition.objects.filter(name="thumb"), to_attr="thumbs"
+            )
+        )
+        .order_by("reference_marked_at", "id")
+    )
+
+
+# --- lineage ------------------------------------------------------------------------------------
+
+
+@dataclass
+class LineageNode:
+    draft: Draft
+    revisions: list[DraftRevision] = field(default_factory=list)
+    children: list[LineageNode] = field(default_factory=list)
+
+    def walk(self) -> list[LineageNode]:
+        nodes = [self]
+        for child in self.children:
+            nodes.extend(child.walk())
+        return nodes
+
+
+def lineage_root(draft: Draft) -> Draft:
+    """The first draft of the family, walking up parents (within the campaign)."""
+    current, seen = draft, {draft.pk}
+    for _ in range(MAX_LINEAGE_DEPTH):
+        if current.parent_id is None or current.parent_id in seen:
+            break
+        parent = Draft.objects.filter(pk=current.parent_id, campaign_id=draft.campaign_id).first()
+        if parent is None:
+            break
+        seen.add(parent.pk)
+        current = parent
+    return current
+
+
+def draft_lineage(draft: Draft) -> LineageNode:
+    """The draft's family as one tree: the root, its regenerations (child drafts, at any depth)
+    and every draft's edits (revisions). One query per generation plus one for revisions."""
+    root = lineage_root(draft)
+    nodes: dict[int, LineageNode] = {root.pk: LineageNode(root)}
+    level = [root.pk]
+    for _ in range(MAX_LINEAGE_DEPTH):
+        children = list(
+            Draft.objects.filter(parent_id__in=level, campaign_id=root.campaign_id)
+            .exclude(pk__in=list(nodes))
+            .select_related("decided_by")
+            .order_by("id")
+        )
+        if not children:
+            break
+        for child in children:
+            assert child.parent_id is not None
+            node = LineageNode(child)
+            nodes[child.pk] = node
+            nodes[child.parent_id].children.append(node)
+        level = [child.pk for child in children]
+    revisions = DraftRevision.objects.filter(draft_id__in=list(nodes)).select_related("created_by")
+    for revision in revisions.order_by("number"):
+        nodes[revision.draft_id].revisions.append(revision)
+    return nodes[root.pk]
+
+
+# --- compare ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareImage:
+    key: str  # "d12" (a draft's current file), "r7" (a revision), "product"
+    label: str
+    src: str  # what the page shows first (a preview where there is one)
+    full_src: str  # real pixels, for 100 % and beyond
+    width: int
+    height: int
+    detail_url: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "src": self.src,
+            "fullSrc": self.full_src,
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+def _draft_image(draft: Draft, has_preview: bool) -> CompareImage:
+    version = f"?v={draft.sha256[:12]}"
+    original = reverse("drafts:image", args=[draft.pk, "original"]) + version
+    preview = reverse("drafts:image", args=[draft.pk, "preview"]) + version
+    suffix = f" (revision {draft.revision})" if draft.revision > 1 else ""
+    return CompareImage(
+        key=f"d{draft.pk}",
+        label=f"#{draft.pk} {draft.original_name}{suffix}",
+        src=preview if has_preview else original,
+        full_src=original,
+        width=draft.width,
+        height=draft.height,
+        detail_url=reverse("drafts:detail", args=[draft.pk]),
+    )
+
+
+def _revision_image(revision: DraftRevision, draft: Draft) -> CompareImage:
+    url = reverse("rework:revision-image", args=[revision.pk]) + f"?v={revision.sha256[:12]}"
+    current = " — current" if revision.number == draft.revision else ""
+    return CompareImage(
+        key=f"r{revision.pk}",
+        label=f"#{draft.pk} revision {revision.number}{current}: {revision.original_name}",
+        src=url,
+        full_src=url,
+        width=revision.width,
+        height=revision.height,
+        detail_url=reverse("drafts:detail", args=[draft.pk]),
+    )
+
+
+def compare_choices(draft: Draft) -> list[CompareImage]:
+    """What the draft can be compared with: every version in its lineage (drafts and their
+    revisions) and the campaign's product reference image."""
+    tree = draft_lineage(draft)
+    nodes = tree.walk()
+    with_preview = set(
+        Rendition.objects.filter(
+            draft_id__in=[n.draft.pk for n in nodes], name="preview"
+        ).values_list("draft_id", flat=True)
+    )
+    choices: list[CompareImage] = []
+    for node in nodes:
+        choices.append(_draft_image(node.draft, node.draft.pk in with_preview))
+        for revision in node.revisions:
+            if revision.number != node.draft.revision:  # the current one is the draft itself
+                choices.append(_revision_image(revision, node.draft))
+    settings = review_settings_for(draft.campaign)
+    if settings.product_reference_key:
+        url = reverse("reviews:product-reference", args=[draft.campaign_id])
+        url += f"?v={settings.product_reference_sha256[:12]}"
+        choices.append(
+            CompareImage(
+                key="product",
+                label=f"Product reference: {settings.product_reference_name}",
+                src=url,
+                full_src=url,
+                width=settings.product_reference_width or 1,
+                height=settings.product_reference_height or 1,
+            )
+        )
+    return choices
+
+
+def default_compare_pair(draft: Draft, choices: list[CompareImage]) -> tuple[str, str]:
+    """Left: the version before this one (the parent, else the previous revision, else the
+    product reference); right: this draft as it is now."""
+    keys = [c.key for c in choices]
+    right = f"d{draft.pk}"
+    if draft.parent_id and f"d{draft.parent_id}" in keys:
+        return f"d{draft.parent_id}", right
+    previous = (
+        DraftRevision.objects.filter(draft=draft, number__lt=draft.revision)
+        .order_by("-number")
+        .first()
+    )
+    if previous is not None and f"r{previous.pk}" in keys:
+        return f"r{previous.pk}", right
+    if "product" in keys:
+        return "product", right
+    return right, right

@@ -1,0 +1,400 @@
+"""Writes for rework: assignments and their results, references for the next batch, and
+notifications (in the app and by e-mail)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+from typing import IO, Any
+
+from celery import current_app
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.campaigns.models import Campaign, Membership
+from apps.campaigns.permissions import Can, role_can
+from apps.campaigns.selectors import membership_for
+from apps.campaigns.services import audit_record
+from apps.drafts.models import Batch, Decision, Draft
+from apps.drafts.services import draft_intake, draft_revision_add
+from apps.reviews.hooks import DecisionEvent, DecisionEventKind
+from apps.reviews.models import Region
+from apps.rework.models import (
+    Assignment,
+    AssignmentKind,
+    AssignmentStatus,
+    EmailState,
+    Notification,
+    NotificationKind,
+)
+from workers.intake import IntakeError
+
+logger = logging.getLogger(__name__)
+
+EMAIL_TASK = "apps.rework.tasks.notification_email_task"
+INSTRUCTIONS_MAX = 4000
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def notification_send(
+    *,
+    recipient: User,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    campaign: Campaign | None = None,
+) -> Notification:
+    """One notification: in the app at once, by e-mail after the transaction commits."""
+    notification = Notification.objects.create(
+        recipient=recipient,
+        campaign=campaign,
+        kind=kind,
+        title=title[:300],
+        body=body,
+        url=url[:500],
+        email_state=EmailState.QUEUED if recipient.email else EmailState.SKIPPED,
+    )
+    if notification.email_state == EmailState.QUEUED:
+        pk = notification.pk
+        transaction.on_commit(lambda: current_app.send_task(EMAIL_TASK, args=[pk]))
+    return notification
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Send one notification's e-mail. At most once: the row moves queued → sent before the
+    backend is called, so a redelivered message is a no-op; a failure is recorded on the row."""
+    claimed = Notification.objects.filter(pk=notification_id, email_state=EmailState.QUEUED).update(
+        email_state=EmailState.SENT
+    )
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    base = settings.DRAFTROOM_BASE_URL.rstrip("/")
+    lines = [notification.body] if notification.body else []
+    if notification.url:
+        lines.append(f"Open it in Draftroom: {base}{notification.url}")
+    try:
+        send_mail(
+            subject=f"[Draftroom] {notification.title}",
+            message="\n\n".join(lines) or notification.title,
+            from_email=None,
+            recipient_list=[notification.recipient.email],
+        )
+    except Exception as exc:  # any backend error: keep it on the row for the person to see
+        logger.warning("notification %s e-mail failed: %s", notification_id, exc)
+        Notification.objects.filter(pk=notification_id).update(
+            email_state=EmailState.FAILED, email_error=str(exc)[:500]
+        )
+        return False
+    return True
+
+
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the person's own notifications read (all of them, or those ids); others' are
+    never touched, whatever ids arrive."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
+
+
+def _members_who_can(campaign_id: int, capability: Can) -> list[User]:
+    memberships = Membership.objects.filter(campaign_id=campaign_id).select_related("user")
+    return [m.user for m in memberships if role_can(m.role, capability)]
+
+
+def decision_notify(event: DecisionEvent) -> None:
+    """Registered with apps.reviews: tell the people a decision concerns."""
+    draft, review, actor = event.draft, event.review, event.actor
+    url = reverse("drafts:detail", args=[draft.pk])
+    name = draft.original_name
+    label = Decision(review.decision).label
+    who = actor.get_username()
+    note = f"Note: {review.note}" if review.note else ""
+    recipients: dict[int, tuple[User, str, str]] = {}
+    if event.kind == DecisionEventKind.AWAITING_SIGN_OFF:
+        for person in _members_who_can(draft.campaign_id, Can.SIGN_OFF):
+            recipients[person.pk] = (
+                person,
+                NotificationKind.AWAITING_SIGN_OFF,
+                f"{label} of “{name}” by {who} awaits your sign-off",
+            )
+    elif event.kind == DecisionEventKind.SIGNED_OFF and review.reviewer is not None:
+        recipients[review.reviewer.pk] = (
+            review.reviewer,
+            NotificationKind.SIGNED_OFF,
+            f"{who} signed off your {label.lower()} of “{name}”",
+        )
+    # The person who uploaded the draft hears about decisions once they count.
+    uploader = draft.uploaded_by
+    counts = event.kind != DecisionEventKind.AWAITING_SIGN_OFF
+    if counts and uploader is not None and uploader.pk not in recipients:
+        decider = review.reviewer.get_username() if review.reviewer else who
+        recipients[uploader.pk] = (
+            uploader,
+            NotificationKind.DECISION,
+            f"{label}: “{name}” (decided by {decider})",
+        )
+    for person, kind, title in recipients.values():
+        if person.pk == actor.pk:
+            continue
+        notification_send(
+            recipient=person, kind=kind, title=title, body=note, url=url, campaign=draft.campaign
+        )
+
+
+# --- assignments -----------------------------------------------------------------------------
+
+
+def _clean_assignment(
+    *, draft: Draft, assignee: User, kind: str, instructions: str, due_date: date
+) -> str:
+    if kind not in AssignmentKind.values:
+        raise ValidationError("Choose regenerate or edit.")
+    membership = membership_for(assignee, draft.campaign_id)
+    if membership is None or not role_can(membership.role, Can.UPLOAD):
+        raise ValidationError("Assign rework to someone in this campaign who uploads drafts.")
+    instructions = instructions.strip()
+    if not instructions:
+        raise ValidationError("Say what should change: the instructions are required.")
+    if len(instructions) > INSTRUCTIONS_MAX:
+        raise ValidationError("The instructions are too long.")
+    if due_date < timezone.localdate():
+        raise ValidationError("The due date is in the past.")
+    return instructions
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    draft: Draft,
+    assigned_by: User,
+    assignee: User,
+    kind: str,
+    instructions: str,
+    due_date: date,
+    regions: Iterable[Region] = (),
+) -> Assignment:
+    instructions = _clean_assignment(
+        draft=draft, assignee=assignee, kind=kind, instructions=instructions, due_date=due_date
+    )
+    chosen = list(regions)
+    if any(region.draft_id != draft.pk for region in chosen):
+        raise ValidationError("Only this draft's marked regions can travel with its rework.")
+    assignment = Assignment.objects.create(
+        campaign_id=draft.campaign_id,
+        draft=draft,
+        draft_revision=draft.revision,
+        kind=kind,
+        assignee=assignee,
+        assigned_by=assigned_by,
+        instructions=instructions,
+        due_date=due_date,
+    )
+    assignment.regions.set(chosen)
+    kind_label = AssignmentKind(kind).label.lower()
+    audit_record(
+        campaign=draft.campaign,
+        actor=assigned_by,
+        verb="rework.assigned",
+        summary=f"Assigned {kind_label} of “{draft.original_name}” to "
+        f"{assignee.get_username()}, due {due_date:%Y-%m-%d}",
+        target=assignment,
+        data={"draft_id": draft.pk, "regions": len(chosen)},
+    )
+    notification_send(
+        recipient=assignee,
+        kind=NotificationKind.ASSIGNED,
+        title=f"{AssignmentKind(kind).label} “{draft.original_name}” by {due_date:%d %b %Y}",
+        body=f"{assigned_by.get_username()} asks: {instructions}"
+        + (f"\n{len(chosen)} marked region(s) attached." if chosen else ""),
+        url=reverse("rework:assignment", args=[assignment.pk]),
+        campaign=draft.campaign,
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_cancel(*, assignment: Assignment, by: User) -> Assignment:
+    updated = Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.OPEN).update(
+        status=AssignmentStatus.CANCELLED, completed_at=timezone.now(), completed_by=by
+    )
+    if not updated:
+        raise ValidationError("This assignment is no longer open.")
+    assignment.refresh_from_db()
+    audit_record(
+        campaign=assignment.campaign,
+        actor=by,
+        verb="rework.cancelled",
+        summary=f"Cancelled the {assignment.get_kind_display().lower()} of "
+        f"“{assignment.draft.original_name}”",
+        target=assignment,
+    )
+    if assignment.assignee_id != by.pk:
+        notification_send(
+            recipient=assignment.assignee,
+            kind=NotificationKind.ASSIGNMENT_CANCELLED,
+            title=f"Cancelled: {assignment.get_kind_display().lower()} of "
+            f"“{assignment.draft.original_name}”",
+            url=reverse("rework:assignment", args=[assignment.pk]),
+            campaign=assignment.campaign,
+        )
+    return assignment
+
+
+def assignment_can_submit(assignment: Assignment, user: User) -> bool:
+    """The assignee uploads the new version; an art director may do it for them."""
+    membership = membership_for(user, assignment.campaign_id)
+    if membership is None or not role_can(membership.role, Can.UPLOAD):
+        return False
+    return assignment.assignee_id == user.pk or role_can(membership.role, Can.ASSIGN_REWORK)
+
+
+def assignment_submit(
+    *,
+    assignment: Assignment,
+    by: User,
+    name: str,
+    upload: IO[bytes] | bytes,
+    size: int | None = None,
+    note: str = "",
+) -> Draft:
+    """The new version: for a regeneration a new draft whose parent is the assignment's draft
+    (through the normal intake); for an edit a new revision of the same draft. Either way it
+    goes back into review, undecided. Returns the draft to review next. A bad file raises
+    ValidationError with the intake's message and leaves the assignment open."""
+    if not assignment_can_submit(assignment, by):
+        raise ValidationError("Only the person it is assigned to can upload the new version.")
+    if not assignment.is_open:
+        raise ValidationError("This assignment is no longer open.")
+    note = note.strip()[:4000]
+    parent = assignment.draft
+    if assignment.kind == AssignmentKind.REGENERATE:
+        result = draft_intake(
+            batch=parent.batch, uploaded_by=by, name=name, upload=upload, size=size, parent=parent
+        )
+        if result.status != "added" or result.draft is None:
+            raise ValidationError(result.message)
+        target = result.draft
+        fields: dict[str, Any] = {"result_draft": target}
+    else:
+        try:
+            revision = draft_revision_add(
+                draft=parent, uploaded_by=by, name=name, upload=upload, size=size, note=note
+            )
+        except IntakeError as exc:
+            raise ValidationError(exc.message) from None
+        target = parent
+        fields = {"result_revision": revision, "result_draft": parent}
+    with transaction.atomic():
+        updated = Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.OPEN).update(
+            status=AssignmentStatus.DONE,
+            completed_at=timezone.now(),
+            completed_by=by,
+            **fields,
+        )
+        if not updated:
+            # Cancelled while the file was being stored: the version stays, linked to its
+            # parent as any upload would; the assignment keeps its cancelled state.
+            return target
+        assignment.refresh_from_db()
+        what = "regenerated" if assignment.kind == AssignmentKind.REGENERATE else "edited"
+        audit_record(
+            campaign=assignment.campaign,
+            actor=by,
+            verb="rework.done",
+            summary=f"Uploaded the {what} version of “{parent.original_name}”"
+            + (f" — {note[:200]}" if note else ""),
+            target=assignment,
+            data={"draft_id": target.pk, "revision": target.revision},
+        )
+        if assignment.assigned_by is not None and assignment.assigned_by_id != by.pk:
+            notification_send(
+                recipient=assignment.assigned_by,
+                kind=NotificationKind.REWORK_DONE,
+                title=f"{by.get_username()} uploaded the {what} version of "
+                f"“{parent.original_name}”: ready for review",
+                body=note,
+                url=reverse("drafts:detail", args=[target.pk]),
+                campaign=assignment.campaign,
+            )
+    return target
+
+
+# --- references for the next batch -------------------------------------------------------------
+
+
+def draft_can_be_reference(draft: Draft) -> bool:
+    """Rejected or regenerated drafts: a look worth keeping although the draft is not."""
+    return draft.decision in (Decision.REJECT, Decision.REGENERATE) or draft.children.exists()
+
+
+@transaction.atomic
+def draft_reference_mark(
+    *, draft: Draft, by: User, note: str = "", batch: Batch | None = None
+) -> Draft:
+    """Keep the draft as a reference. With no batch it is attached to the campaign's next
+    batch, the first one created from now on that receives a draft."""
+    if not draft_can_be_reference(draft):
+        raise ValidationError("Only rejected or regenerated drafts can be used as references.")
+    if batch is not None and (batch.campaign_id != draft.campaign_id or batch.pk == draft.batch_id):
+        raise ValidationError("Attach the reference to another batch of this campaign.")
+    now = timezone.now()
+    Draft.objects.filter(pk=draft.pk).update(
+        is_reference=True,
+        reference_note=note.strip()[:500],
+        reference_marked_by=by,
+        reference_marked_at=now,
+        reference_batch=batch,
+    )
+    draft.refresh_from_db()
+    audit_record(
+        campaign=draft.campaign,
+        actor=by,
+        verb="draft.reference",
+        summary=f"Use “{draft.original_name}” as a reference for "
+        + (f"batch {batch.name}" if batch else "the next batch"),
+        target=draft,
+    )
+    return draft
+
+
+@transaction.atomic
+def draft_reference_unmark(*, draft: Draft, by: User) -> Draft:
+    Draft.objects.filter(pk=draft.pk).update(
+        is_reference=False,
+        reference_note="",
+        reference_marked_by=None,
+        reference_marked_at=None,
+        reference_batch=None,
+    )
+    draft.refresh_from_db()
+    audit_record(
+        campaign=draft.campaign,
+        actor=by,
+        verb="draft.reference_removed",
+        summary=f"No longer a reference: “{draft.original_name}”",
+        target=draft,
+    )
+    return draft
+
+
+def references_attach_to_new_batch(draft: Draft) -> None:
+    """Registered as a draft-added hook (runs inside the intake transaction): the first draft
+    of a batch created after a reference was marked makes that batch the reference's "next
+    batch". Drafts added later to older batches (a regeneration next to its parent) do not."""
+    Draft.objects.filter(
+        campaign_id=draft.campaign_id,
+        is_reference=True,
+        reference_batch__isnull=True,
+        reference_marked_at__lte=draft.batch.created_at,
+    ).exclude(batch_id=draft.batch_id).update(reference_batch_id=draft.batch_id)
