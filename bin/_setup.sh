@@ -13,11 +13,18 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating .venv …"
   "$PY" -m venv .venv
 fi
-STAMP=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${EXTRAS:+-$EXTRAS}"
+STAMP=".venv/.installed-$(cat pyproject.toml bin/_setup.sh | sha256sum | cut -c1-16)${EXTRAS:+-$EXTRAS}"
 if [ ! -f "$STAMP" ]; then
   echo "Installing Draftroom${EXTRAS:+ with [$EXTRAS]} into .venv …"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
+  if [ "$EXTRAS" = "dev" ]; then
+    # The upscaler's tests need torch, torchvision and basicsr. basicsr 1.4.2's setup.py imports
+    # torch, so it is built without build isolation, after torch is installed.
+    echo "Installing the upscaler's torch + basicsr for its tests …"
+    .venv/bin/python -m pip install --quiet "torch==2.14.1" "torchvision==0.29.1"
+    .venv/bin/python -m pip install --quiet --no-build-isolation "basicsr==1.4.2"
+  fi
   touch "$STAMP"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"

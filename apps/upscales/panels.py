@@ -1,0 +1,72 @@
+"""The upscale sections of the draft page and the batch grid (registered in apps.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from apps.campaigns.models import Membership
+from apps.campaigns.permissions import Can, role_can
+from apps.drafts.models import Decision
+from apps.upscales.forms import UpscaleForm
+from apps.upscales.selectors import (
+    batch_active_count,
+    channel_fits,
+    default_model,
+    done_upscales_by_draft,
+    draft_upscales,
+    kept_drafts,
+    largest_channel_fit,
+)
+
+
+def draft_panel(request: HttpRequest, draft: Any, membership: Membership) -> str:
+    can_upscale = role_can(membership.role, Can.UPSCALE)
+    return render_to_string(
+        "upscales/panel.html",
+        {
+            "draft": draft,
+            "jobs": draft_upscales(draft),
+            "can_upscale": can_upscale,
+            "kept": draft.decision == Decision.KEEP,
+            "form": UpscaleForm(initial={"model": default_model(), "target": "4"}),
+            "fit": largest_channel_fit(draft),
+            "fits": channel_fits(draft.width, draft.height, draft.campaign.target_channels),
+        },
+        request=request,
+    )
+
+
+def batch_toolbar(
+    request: HttpRequest, batch: Any, membership: Membership, drafts: Sequence[Any]
+) -> str:
+    if not role_can(membership.role, Can.UPSCALE):
+        return ""
+    return render_to_string(
+        "upscales/batch_toolbar.html",
+        {
+            "batch": batch,
+            "kept_count": kept_drafts(batch).count(),
+            "active_count": batch_active_count(batch),
+            "form": UpscaleForm(initial={"model": default_model(), "target": "fit"}),
+        },
+        request=request,
+    )
+
+
+def tile_badges(drafts: Sequence[Any]) -> dict[int, SafeString | str]:
+    """A small "×4" badge on tiles whose draft has a finished upscale (one query per page)."""
+    done = done_upscales_by_draft([d.pk for d in drafts])
+    return {
+        draft_id: format_html(
+            '<span class="badge upscale-badge" title="Upscaled by {}">{}</span>',
+            job.model_label or job.model_name,
+            job.scale_label,
+        )
+        for draft_id, job in done.items()
+    }

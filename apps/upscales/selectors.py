@@ -1,0 +1,125 @@
+"""Reads for upscales: permission-scoped getters, the model menu and channel sizing."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import Http404
+
+from apps.campaigns.models import Channel
+from apps.campaigns.permissions import Can
+from apps.campaigns.selectors import AnyUser, require_membership
+from apps.core.models import ACTIVE_STATUSES, JobStatus
+from apps.drafts.models import Batch, Decision, Draft
+from apps.drafts.selectors import Scoped
+from apps.upscales.models import UpscaleJob
+from workers.upscale.registry import CLASSICAL, CLASSICAL_SPEC, MODELS, weights_path
+
+# The pixel size each target channel needs (width, height). Exports own the full presets; this
+# is only what "fit the largest target channel" has to cover.
+CHANNEL_SIZES: dict[str, tuple[int, int]] = {
+    Channel.SQUARE: (1080, 1080),
+    Channel.SOCIAL: (1080, 1350),
+    Channel.VERTICAL: (1080, 1920),
+    Channel.WIDESCREEN: (1920, 1080),
+    Channel.HERO: (2400, 800),
+    Channel.PRODUCT_CARD: (2048, 2048),
+    Channel.PRESENTATION: (1920, 1080),
+}
+SCALE_CHOICES = (2.0, 3.0, 4.0)
+
+
+def get_upscale_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Scoped[UpscaleJob]:
+    job = UpscaleJob.objects.select_related("draft", "draft__campaign", "draft__batch").filter(
+        pk=pk
+    )
+    found = job.first()
+    if found is None:
+        raise Http404("No such upscale")
+    return Scoped(found, require_membership(user, found.draft.campaign_id, need))
+
+
+def draft_upscales(draft: Draft, *, limit: int = 10) -> list[UpscaleJob]:
+    return list(
+        draft.upscale_jobs.select_related("requested_by").order_by("-created_at", "-id")[:limit]
+    )
+
+
+def kept_drafts(batch: Batch) -> QuerySet[Draft]:
+    return batch.drafts.filter(decision=Decision.KEEP).order_by("id")
+
+
+def batch_active_count(batch: Batch) -> int:
+    return UpscaleJob.objects.filter(draft__batch=batch, status__in=ACTIVE_STATUSES).count()
+
+
+@dataclass(frozen=True)
+class ModelOption:
+    name: str
+    label: str
+    scale: int
+    installed: bool
+
+
+def model_options() -> list[ModelOption]:
+    """Every registry model (marked when its weights are in UPSCALE_MODELS_DIR here) and the
+    classical upscaler, which is always available."""
+    options = [
+        ModelOption(
+            spec.name,
+            spec.label,
+            spec.scale,
+            weights_path(settings.UPSCALE_MODELS_DIR, spec).is_file(),
+        )
+        for spec in MODELS.values()
+    ]
+    options.append(ModelOption(CLASSICAL, CLASSICAL_SPEC.label, 0, True))
+    return options
+
+
+def default_model() -> str:
+    installed = [o.name for o in model_options() if o.installed and o.name != CLASSICAL]
+    return installed[0] if installed else CLASSICAL
+
+
+@dataclass(frozen=True)
+class ChannelFit:
+    channel: str
+    label: str
+    size: tuple[int, int]
+    scale: float  # the scale at which the draft covers the channel (crop allowed)
+
+
+def channel_fits(width: int, height: int, channels: Sequence[str]) -> list[ChannelFit]:
+    labels = dict(Channel.choices)
+    fits = []
+    for channel in channels:
+        size = CHANNEL_SIZES.get(channel)
+        if size is None:
+            continue
+        need = max(size[0] / width, size[1] / height)
+        fits.append(ChannelFit(channel, str(labels.get(channel, channel)), size, need))
+    return fits
+
+
+def largest_channel_fit(draft: Draft) -> ChannelFit | None:
+    """The target channel that needs the biggest scale, with that scale rounded up to 0.01."""
+    fits = channel_fits(draft.width, draft.height, draft.campaign.target_channels)
+    if not fits:
+        return None
+    best = max(fits, key=lambda f: f.scale)
+    return ChannelFit(best.channel, best.label, best.size, math.ceil(best.scale * 100) / 100)
+
+
+def done_upscales_by_draft(draft_ids: Sequence[int]) -> dict[int, UpscaleJob]:
+    """The newest finished upscale per draft, in one query."""
+    newest: dict[int, UpscaleJob] = {}
+    for job in UpscaleJob.objects.filter(draft_id__in=draft_ids, status=JobStatus.DONE).order_by(
+        "draft_id", "-finished_at", "-id"
+    ):
+        newest.setdefault(job.draft_id, job)
+    return newest

@@ -1,0 +1,204 @@
+"""Requesting, cancelling, retrying and running upscales against the database.
+
+The job runs here as a plain function (the classical upscaler, or a tiny real checkpoint when
+torch and basicsr are installed); dispatch is asserted with captureOnCommitCallbacks.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from apps.core.models import JobStatus
+from apps.drafts.models import Decision, Draft
+from apps.upscales.models import UpscaleJob
+from apps.upscales.selectors import largest_channel_fit
+from apps.upscales.services import (
+    UpscaleRequestError,
+    upscale_cancel,
+    upscale_request,
+    upscale_request_batch,
+    upscale_retry,
+    upscale_run,
+)
+from tests.factories import make_draft
+from tests.images import encode_png, pattern_image
+
+
+def _kept(batch, **kw) -> Draft:
+    draft = make_draft(batch, **kw)
+    Draft.objects.filter(pk=draft.pk).update(decision=Decision.KEEP)
+    draft.refresh_from_db()
+    return draft
+
+
+def test_only_kept_drafts_can_be_upscaled(cast, batch):
+    draft = make_draft(batch)
+    with pytest.raises(UpscaleRequestError, match="Only kept drafts"):
+        upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2)
+
+
+def test_a_request_is_dispatched_after_commit_with_json_safe_arguments(
+    cast, batch, django_capture_on_commit_callbacks, mocker
+):
+    draft = _kept(batch)
+    send = mocker.patch("apps.core.jobs.current_app.send_task")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job, created = upscale_request(draft=draft, by=cast.art_director, model="x4plus", scale=4)
+    assert created and len(callbacks) == 1
+    name, kwargs = send.call_args.args[0], send.call_args.kwargs
+    assert name == "apps.upscales.tasks.upscale_task" and kwargs["queue"] == "gpu"
+    assert json.loads(json.dumps(kwargs["args"])) == [job.pk]
+
+
+def test_an_identical_request_returns_the_existing_job(cast, batch):
+    draft = _kept(batch)
+    first, created = upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2)
+    again, created_again = upscale_request(
+        draft=draft, by=cast.art_director, model="classical", scale=2
+    )
+    assert created and not created_again and again.pk == first.pk
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5, 9, float("nan"), None])
+def test_scales_outside_the_range_get_a_clear_message(cast, batch, scale):
+    draft = _kept(batch)
+    with pytest.raises(UpscaleRequestError, match="above 1 and at most 8"):
+        upscale_request(draft=draft, by=cast.art_director, model="classical", scale=scale)
+
+
+def test_unknown_models_are_refused(cast, batch):
+    with pytest.raises(UpscaleRequestError, match="Unknown model"):
+        upscale_request(draft=_kept(batch), by=None, model="../../etc", scale=2)
+
+
+def test_fit_the_largest_target_channel_picks_the_channel_needing_most_pixels(cast, batch):
+    cast.campaign.target_channels = ["square", "hero", "vertical"]
+    cast.campaign.save()
+    draft = _kept(batch, data=encode_png(pattern_image((600, 400))))
+    fit = largest_channel_fit(draft)
+    # square 1080/400 = 2.7, hero 2400/600 = 4, vertical 1920/400 = 4.8 (cover, crop allowed)
+    assert fit is not None and fit.channel == "vertical" and fit.scale == 4.8
+    job, _ = upscale_request(draft=draft, by=None, model="classical", fit_largest_channel=True)
+    assert job.scale == 4.8 and job.fit_channel == "vertical"
+
+
+def test_a_draft_already_big_enough_needs_no_upscale(cast, batch):
+    cast.campaign.target_channels = ["square"]
+    cast.campaign.save()
+    draft = _kept(batch, data=encode_png(pattern_image((1200, 1100))))
+    with pytest.raises(UpscaleRequestError, match="no upscale is needed"):
+        upscale_request(draft=draft, by=None, model="classical", fit_largest_channel=True)
+
+
+def test_the_output_pixel_cap_is_enforced(cast, batch, settings):
+    settings.UPSCALE_MAX_OUTPUT_PIXELS = 10_000
+    with pytest.raises(UpscaleRequestError, match="the limit is"):
+        upscale_request(draft=_kept(batch), by=None, model="classical", scale=4)
+
+
+def test_running_a_job_publishes_a_png_and_records_the_model(cast, batch):
+    draft = _kept(batch, data=encode_png(pattern_image((40, 30))))
+    job, _ = upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2.5)
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.progress == 1.0
+    assert job.used_model == "classical" and not job.neural and job.weights_sha256 == ""
+    assert (job.output_width, job.output_height) == (100, 75)
+    assert job.output_key.startswith(f"campaigns/{draft.campaign_id}/upscales/")
+    assert draft.sha256 in job.output_key and job.output_key.endswith("-classical-x2.5-none.png")
+    with default_storage.open(job.output_key, "rb") as fh, Image.open(fh) as im:
+        assert im.size == (100, 75) and im.format == "PNG"
+    assert {"read", "decode", "infer", "encode", "store"} <= set(job.timings)
+    assert not default_storage.listdir(f"campaigns/{draft.campaign_id}/upscales/tmp")[1]
+
+
+def test_a_repeated_job_reuses_the_published_file(cast, batch, mocker):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=None, model="classical", scale=2)
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    UpscaleJob.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, attempts=0)
+    engine = mocker.patch("apps.upscales.services.upscale_to_png")
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    engine.assert_not_called()
+    assert job.status == JobStatus.DONE and "already existed" in " ".join(job.notes)
+
+
+def test_a_failed_run_leaves_no_file_and_a_clear_error(cast, batch, mocker):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=None, model="classical", scale=2)
+    mocker.patch("apps.upscales.services.upscale_to_png", side_effect=RuntimeError("GPU fell off"))
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "GPU fell off" in job.error
+    assert not default_storage.exists(f"campaigns/{draft.campaign_id}/upscales")
+
+
+def test_a_draft_unkept_after_queueing_is_not_upscaled(cast, batch):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=None, model="classical", scale=2)
+    Draft.objects.filter(pk=draft.pk).update(decision=Decision.REJECT)
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "no longer kept" in job.error
+
+
+def test_cancel_stops_a_running_job_at_its_next_progress_report(cast, batch, mocker):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=None, model="classical", scale=2)
+
+    def engine(data, *, progress, **kw):
+        upscale_cancel(job=job, by=cast.art_director)
+        assert progress(1, 4) is False
+        from workers.upscale.engine_types import UpscaleCancelled
+
+        raise UpscaleCancelled()
+
+    mocker.patch("apps.upscales.services.upscale_to_png", side_effect=engine)
+    mocker.patch("apps.core.jobs.time.monotonic", side_effect=[1000.0 + i * 5 for i in range(50)])
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.output_key == ""
+
+
+def test_retry_requeues_failed_and_cancelled_jobs_only(cast, batch):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=None, model="classical", scale=2)
+    assert not upscale_retry(job=job, by=None)  # still queued
+    assert upscale_cancel(job=job, by=None)
+    assert upscale_retry(job=job, by=None)
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED and job.attempts == 0
+
+
+def test_batch_request_queues_every_kept_draft_once(cast, batch):
+    kept = [_kept(batch) for _ in range(3)]
+    make_draft(batch)  # undecided: skipped
+    first = upscale_request_batch(batch=batch, by=None, model="classical", scale=2)
+    second = upscale_request_batch(batch=batch, by=None, model="classical", scale=2)
+    assert (first.queued, first.existing) == (3, 0)
+    assert (second.queued, second.existing) == (0, 3)
+    assert UpscaleJob.objects.filter(draft__in=kept).count() == 3
+
+
+def test_neural_job_records_the_weights_checksum(cast, batch, settings, tmp_path, monkeypatch):
+    from tests.upscales.checkpoints import install, requires_upscaler, small_spec
+
+    requires_upscaler()
+    spec = install(monkeypatch, small_spec("general-x4v3"), tmp_path / "models")
+    settings.UPSCALE_MODELS_DIR = tmp_path / "models"
+    draft = _kept(batch, data=encode_png(pattern_image((24, 16))))
+    job, _ = upscale_request(draft=draft, by=None, model=spec.name, scale=4)
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert job.neural and job.weights_sha256 == spec.sha256
+    assert job.output_key.endswith(f"-general-x4v3-x4-{spec.sha256[:16]}.png")
+    with default_storage.open(job.output_key, "rb") as fh:
+        assert Image.open(io.BytesIO(fh.read())).size == (96, 64)

@@ -1,0 +1,131 @@
+"""The streaming PNG writer and the upscaler's decoding decisions (no torch needed)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.images import (
+    encode_jpeg,
+    encode_png,
+    pattern_image,
+    png_16bit_rgb_bytes,
+    srgb_icc,
+    swapped_primaries_icc,
+)
+from workers.upscale.imaging import classical_upscale, decode_image, orient
+from workers.upscale.pngstream import PngStreamWriter
+from workers.upscale.pngstream import encode_png as stream_png
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype"),
+    [
+        ((97, 61, 3), np.uint8),
+        ((40, 33, 4), np.uint8),
+        ((50, 31), np.uint8),
+        ((30, 20, 2), np.uint8),
+        ((45, 28), np.uint16),
+    ],
+)
+def test_streamed_png_decodes_to_exactly_the_pixels_given(shape, dtype):
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+    data = stream_png(pixels, strip_rows=7)
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        decoded = np.asarray(im)
+    assert np.array_equal(decoded.astype(np.int64), pixels.astype(np.int64))
+
+
+def test_sixteen_bit_rgb_png_keeps_every_bit():
+    cv2 = pytest.importorskip("cv2")
+    pixels = np.random.default_rng(2).integers(0, 65536, (33, 21, 3)).astype(np.uint16)
+    data = stream_png(pixels, strip_rows=5)
+    back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)[:, :, ::-1]
+    assert np.array_equal(back, pixels)
+
+
+def test_strips_fetched_later_join_into_one_valid_image():
+    pixels = np.arange(24 * 10 * 3, dtype=np.uint8).reshape(24, 10, 3)
+    writer = PngStreamWriter(10, 24, 3)
+    for y in range(0, 24, 8):
+        writer.add_strip(8, lambda y=y: (pixels[y : y + 8], pixels[y - 1] if y else None))
+    with Image.open(io.BytesIO(writer.finish())) as im:
+        assert np.array_equal(np.asarray(im), pixels)
+
+
+def test_embedded_icc_profile_is_written():
+    data = stream_png(np.zeros((4, 4, 3), np.uint8), icc_profile=srgb_icc())
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.info["icc_profile"] == srgb_icc()
+
+
+def test_writer_refuses_a_short_image():
+    writer = PngStreamWriter(4, 4, 3)
+    writer.add_rows(np.zeros((2, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match="only 2 of 4 rows"):
+        writer.finish()
+
+
+def test_exif_orientation_is_applied_so_the_master_is_upright():
+    image = pattern_image((60, 40))
+    decoded = decode_image(encode_jpeg(image, exif_orientation=6, quality=95))
+    assert decoded.size == (40, 60)
+    # Orientation 6 means "rotate 90° clockwise to view": the red top-left marker ends top-right.
+    top_right = decoded.colour[2, -3].astype(int)
+    assert top_right[0] > 180 and top_right[1] < 80
+    assert "EXIF orientation 6 applied" in decoded.notes
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orient_matches_pillow_for_every_exif_orientation(orientation):
+    from PIL import ImageOps
+
+    image = pattern_image((30, 20))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    image.info["exif"] = exif.tobytes()
+    expected = np.asarray(ImageOps.exif_transpose(image))
+    assert np.array_equal(orient(np.asarray(pattern_image((30, 20))), orientation), expected)
+
+
+def test_greyscale_alpha_and_sixteen_bit_are_kept_on_purpose():
+    grey = decode_image(encode_png(pattern_image((20, 10), "L")))
+    assert grey.grey and grey.alpha is None and grey.bit_depth == 8
+    rgba = decode_image(encode_png(pattern_image((20, 16), "RGBA")))
+    assert not rgba.grey and rgba.alpha is not None and rgba.alpha.min() < 64
+    deep = decode_image(encode_png(pattern_image((20, 10), "I;16")))
+    assert deep.grey and deep.bit_depth == 16 and int(deep.colour.max()) > 255
+
+
+def test_sixteen_bit_rgb_is_read_at_full_depth_when_opencv_is_there():
+    pytest.importorskip("cv2")
+    decoded = decode_image(png_16bit_rgb_bytes((64, 48)))
+    assert decoded.bit_depth == 16
+    assert decoded.colour[0, -1, 0] == 65535 and decoded.colour[0, 0, 1] == 0x8000
+
+
+def test_icc_profile_is_carried_over_unchanged():
+    icc = swapped_primaries_icc()
+    decoded = decode_image(encode_png(pattern_image((16, 16)), icc=icc))
+    assert decoded.icc == icc
+
+
+def test_opaque_alpha_is_dropped_and_cmyk_becomes_srgb():
+    opaque = decode_image(encode_png(Image.new("RGBA", (8, 8), (1, 2, 3, 255))))
+    assert opaque.alpha is None
+    cmyk = decode_image(encode_jpeg(Image.new("CMYK", (8, 8), (0, 255, 255, 0))))
+    assert cmyk.colour.shape == (8, 8, 3) and cmyk.colour[4, 4, 0] > 200
+    assert cmyk.icc is not None and "CMYK converted to sRGB" in cmyk.notes[0]
+
+
+def test_classical_upscale_reaches_the_size_and_keeps_colours():
+    source = np.asarray(pattern_image((40, 30)))
+    out = classical_upscale(source, (100, 75))
+    assert out.shape == (75, 100, 3) and out.dtype == np.uint8
+    back = np.asarray(Image.fromarray(out).resize((40, 30), Image.Resampling.BOX)).astype(float)
+    assert np.abs(back - source.astype(float)).mean() < 6

@@ -1,0 +1,216 @@
+"""Upscaler benchmark: the project's engine against a reference loop written the way
+Real-ESRGAN's own ``RealESRGANer`` works, on the same images and network, in one run.
+
+    bin/bench-upscale                      # CPU: small images
+    bin/bench-upscale --size 1024 --images 4   # on a GPU machine
+
+Prints input megapixels per second for the reference and the engine, their ratio, and the
+end-to-end job rate (decode + upscale + PNG master encode), which is what a worker achieves.
+Random weights: speed does not depend on weight values. A performance claim comes from here,
+never from a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from workers.upscale.engine import infer_tiled
+from workers.upscale.engine_types import TileOptions
+from workers.upscale.pipeline import upscale_to_png
+from workers.upscale.registry import MODELS, ModelSpec, file_sha256
+from workers.upscale.weights import LoadedModel, load_model, pick_device
+
+
+def reference_upscale(
+    network: torch.nn.Module,
+    image: np.ndarray,
+    *,
+    scale: int,
+    device: torch.device,
+    half: bool,
+    tile: int = 512,
+    tile_pad: int = 10,
+    pre_pad: int = 10,
+) -> np.ndarray:
+    """RealESRGANer.enhance for an RGB uint8 image: one tile at a time, fp16 on CUDA, no
+    channels_last, output assembled on the device, then numpy post-processing on the CPU."""
+    img = torch.from_numpy(np.transpose(image.astype(np.float32) / 255.0, (2, 0, 1))).float()
+    img = img.unsqueeze(0).to(device)
+    if half:
+        img = img.half()
+    img = F.pad(img, (0, pre_pad, 0, pre_pad), "reflect")
+    batch, channel, height, width = img.shape
+    output = img.new_zeros((batch, channel, height * scale, width * scale))
+    tiles_x, tiles_y = math.ceil(width / tile), math.ceil(height / tile)
+    for y in range(tiles_y):
+        for x in range(tiles_x):
+            ofs_x, ofs_y = x * tile, y * tile
+            in_x0, in_x1 = ofs_x, min(ofs_x + tile, width)
+            in_y0, in_y1 = ofs_y, min(ofs_y + tile, height)
+            px0, px1 = max(in_x0 - tile_pad, 0), min(in_x1 + tile_pad, width)
+            py0, py1 = max(in_y0 - tile_pad, 0), min(in_y1 + tile_pad, height)
+            with torch.no_grad():
+                out_tile = network(img[:, :, py0:py1, px0:px1])
+            ox0, ox1 = (in_x0 - px0) * scale, (in_x0 - px0 + in_x1 - in_x0) * scale
+            oy0, oy1 = (in_y0 - py0) * scale, (in_y0 - py0 + in_y1 - in_y0) * scale
+            output[:, :, in_y0 * scale : in_y1 * scale, in_x0 * scale : in_x1 * scale] = out_tile[
+                :, :, oy0:oy1, ox0:ox1
+            ]
+    output = output[:, :, : (height - pre_pad) * scale, : (width - pre_pad) * scale]
+    out = output.data.squeeze().float().cpu().clamp_(0, 1).numpy()
+    out = np.transpose(out, (1, 2, 0))
+    return (out * 255.0).round().astype(np.uint8)
+
+
+def _images(count: int, size: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    out = []
+    for index in range(count):
+        base = Image.effect_mandelbrot((size, size), (-2 + index * 0.1, -1.2, 1, 1.2), 60)
+        rgb = np.stack([np.asarray(base)] * 3, axis=2).astype(np.int16)
+        noise = rng.integers(-20, 20, rgb.shape)
+        out.append(np.clip(rgb + noise, 0, 255).astype(np.uint8))
+    return out
+
+
+def _sync(device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+def _install_random(spec: ModelSpec, folder: Path) -> ModelSpec:
+    from workers.upscale.archs import build_network
+
+    torch.manual_seed(0)
+    path = folder / spec.filename
+    torch.save({spec.params_key: build_network(spec).state_dict()}, path)
+    import dataclasses
+
+    return dataclasses.replace(spec, sha256=file_sha256(path))
+
+
+def run(args: argparse.Namespace) -> dict[str, float]:
+    device = pick_device(args.device)
+    spec = MODELS[args.model]
+    images = _images(args.images, args.size)
+    megapixels = sum(i.shape[0] * i.shape[1] for i in images) / 1e6
+    with tempfile.TemporaryDirectory() as folder:
+        pinned = _install_random(spec, Path(folder))
+        loaded: LoadedModel = load_model(
+            pinned, folder, device=args.device, precision=args.precision
+        )
+        half = loaded.dtype == torch.float16
+        # The reference gets its own copy: no channels_last, fp16 only (as RealESRGANer).
+        from workers.upscale.archs import build_network
+
+        reference_net = build_network(pinned)
+        reference_net.load_state_dict(loaded.network.state_dict())
+        reference_net = reference_net.eval().to(device)
+        if half:
+            reference_net = reference_net.half()
+        options = TileOptions(tile=args.tile or None, batch=args.batch or None)
+        ref_tile = args.ref_tile or (512 if device.type == "cuda" else 128)
+
+        # Warm-up (cuDNN autotuning, allocator) for both, on the first image.
+        reference_upscale(
+            reference_net, images[0], scale=spec.scale, device=device, half=half, tile=ref_tile
+        )
+        infer_tiled(loaded, images[0], max_value=255, options=options)
+
+        started = _sync(device)
+        for image in images:
+            reference_upscale(
+                reference_net, image, scale=spec.scale, device=device, half=half, tile=ref_tile
+            )
+        reference_s = _sync(device) - started
+
+        started = _sync(device)
+        for image in images:
+            out, stats = infer_tiled(loaded, image, max_value=255, options=options)
+        engine_s = _sync(device) - started
+
+        encoded = []
+        for image in images:
+            buffer = io.BytesIO()
+            Image.fromarray(image).save(buffer, "PNG")
+            encoded.append(buffer.getvalue())
+        started = time.perf_counter()
+        sizes = []
+        for data in encoded:
+            result = upscale_to_png(
+                data,
+                model=pinned,
+                models_dir=folder,
+                device=args.device,
+                precision=args.precision,
+                tile_options=options,
+                png_level=args.png_level,
+            )
+            sizes.append(len(result.png))
+        e2e_s = time.perf_counter() - started
+
+        pillow_s = 0.0
+        if args.pillow_encode:
+            started = time.perf_counter()
+            Image.fromarray(out.numpy()).save(io.BytesIO(), "PNG")
+            pillow_s = time.perf_counter() - started
+
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(f"device: {name} ({device}, {loaded.dtype}, torch {torch.__version__})")
+    print(
+        f"model: {spec.label} (random weights), {len(images)} images of {args.size}×{args.size}, "
+        f"engine tile {stats.tile} batch {stats.batch} overlap {stats.overlap}, "
+        f"reference tile {ref_tile} pad 10"
+    )
+    rates = {
+        "reference_mp_s": megapixels / reference_s,
+        "engine_mp_s": megapixels / engine_s,
+        "e2e_mp_s": megapixels / e2e_s,
+        "e2e_jobs_s": len(images) / e2e_s,
+    }
+    rates["speedup"] = rates["engine_mp_s"] / rates["reference_mp_s"]
+    rates["e2e_over_engine"] = rates["e2e_mp_s"] / rates["engine_mp_s"]
+    print(f"reference (RealESRGANer-style loop): {rates['reference_mp_s']:.4g} input MP/s")
+    print(f"engine (batched, blended tiles):     {rates['engine_mp_s']:.4g} input MP/s")
+    print(f"engine / reference:                  {rates['speedup']:.2f}×")
+    print(
+        f"end to end (decode+upscale+PNG L{args.png_level}):  {rates['e2e_mp_s']:.4g} input MP/s, "
+        f"{rates['e2e_jobs_s']:.4g} jobs/s, {rates['e2e_over_engine']:.2f} of the engine rate, "
+        f"mean PNG {sum(sizes) / len(sizes) / 1e6:.2f} MB"
+    )
+    if args.pillow_encode:
+        print(f"for comparison, Pillow's default PNG encode of one output: {pillow_s:.3f} s")
+    return rates
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="x4plus", choices=sorted(MODELS))
+    parser.add_argument("--size", type=int, default=None, help="input side (CPU 48, GPU 1024)")
+    parser.add_argument("--images", type=int, default=3)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp16", "bf16", "fp32"])
+    parser.add_argument("--tile", type=int, default=0)
+    parser.add_argument("--batch", type=int, default=0)
+    parser.add_argument("--ref-tile", type=int, default=0)
+    parser.add_argument("--png-level", type=int, default=6)
+    parser.add_argument("--pillow-encode", action="store_true")
+    args = parser.parse_args(argv)
+    if args.size is None:
+        args.size = 1024 if pick_device(args.device).type == "cuda" else 48
+    run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""Decoding drafts for upscaling and the classical (non-neural) resampling.
+
+Decisions, all on purpose:
+* EXIF orientation is applied, so the master is upright and carries no orientation tag.
+* Greyscale stays greyscale (the network sees it as RGB; the result is turned back into one
+  channel with Pillow's luma weights).
+* Alpha is kept: it is resized with Lanczos (masks and soft edges do not need a network), while
+  the colour goes through the network.
+* 16-bit input stays 16-bit: grey through Pillow, RGB(A) through OpenCV when it is installed
+  (Pillow reads 16-bit RGB only as 8-bit; without OpenCV that is what happens, and it is noted).
+* The ICC profile is carried over unchanged: the network works on the stored values, and the
+  profile still describes them. CMYK cannot go through the network, so it is converted to sRGB
+  (through its profile where it has one) and the master is tagged sRGB.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageCms
+
+
+class DecodeError(ValueError):
+    pass
+
+
+@dataclass
+class DecodedImage:
+    colour: np.ndarray  # (H, W, 3) RGB or (H, W) grey; uint8 or uint16
+    alpha: np.ndarray | None  # (H, W), same dtype as colour
+    icc: bytes | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def grey(self) -> bool:
+        return self.colour.ndim == 2
+
+    @property
+    def bit_depth(self) -> int:
+        return 16 if self.colour.dtype == np.uint16 else 8
+
+    @property
+    def max_value(self) -> int:
+        return 65535 if self.bit_depth == 16 else 255
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.colour.shape[1], self.colour.shape[0]
+
+    @property
+    def channels(self) -> int:
+        return (1 if self.grey else 3) + (1 if self.alpha is not None else 0)
+
+    def rgb(self) -> np.ndarray:
+        """The colour as (H, W, 3), grey replicated."""
+        if self.grey:
+            return np.repeat(self.colour[:, :, None], 3, axis=2)
+        return self.colour
+
+
+def _png_bit_depth(data: bytes) -> int:
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return data[24]
+    return 8
+
+
+def orient(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to an (H, W[, C]) array."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.swapaxes(a[::-1], 0, 1),
+        7: lambda a: np.swapaxes(a[::-1, ::-1], 0, 1),
+        8: lambda a: np.swapaxes(a[:, ::-1], 0, 1),
+    }
+    op = ops.get(orientation)
+    return np.ascontiguousarray(op(array)) if op else array
+
+
+def decode_image(data: bytes) -> DecodedImage:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+                return _decode_opened(im, data)
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise DecodeError(f"The image could not be decoded: {exc}") from exc
+
+
+def _decode_opened(im: Image.Image, data: bytes) -> DecodedImage:
+    notes: list[str] = []
+    icc = im.info.get("icc_profile") or None
+    try:
+        orientation = int(im.getexif().get(0x0112, 1) or 1)
+    except Exception:
+        orientation = 1
+    mode = im.mode
+    colour: np.ndarray
+    alpha: np.ndarray | None = None
+    if mode.startswith("I;16") or mode == "I":
+        colour = np.clip(np.asarray(im.convert("I")), 0, 65535).astype(np.uint16)
+        notes.append("16-bit greyscale kept at 16 bits")
+    elif mode in ("L", "1"):
+        colour = np.asarray(im.convert("L"))
+    elif mode in ("LA", "La"):
+        la = np.asarray(im.convert("LA"))
+        colour, alpha = la[:, :, 0], la[:, :, 1]
+    elif mode == "CMYK":
+        colour = np.asarray(_cmyk_to_srgb(im, icc))
+        icc = _srgb_bytes()
+        notes.append("CMYK converted to sRGB before upscaling")
+    elif mode == "F":
+        colour = np.clip(np.asarray(im) * 255 + 0.5, 0, 255).astype(np.uint8)
+    else:
+        has_alpha = "A" in mode or "transparency" in im.info
+        rgba = np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+        colour = rgba[:, :, :3]
+        alpha = rgba[:, :, 3] if has_alpha else None
+        if _png_bit_depth(data) == 16:
+            deep = _decode_16bit_rgb(data)
+            if deep is not None and deep.shape[:2] == colour.shape[:2]:
+                colour = deep[:, :, :3]
+                alpha = deep[:, :, 3] if deep.shape[2] == 4 else None
+                notes.append("16-bit colour kept at 16 bits")
+            else:
+                notes.append("16-bit colour read at 8 bits (OpenCV is not installed)")
+    if orientation != 1:
+        colour = orient(colour, orientation)
+        alpha = orient(alpha, orientation) if alpha is not None else None
+        notes.append(f"EXIF orientation {orientation} applied")
+    if alpha is not None and int(alpha.min()) == int(np.iinfo(alpha.dtype).max):
+        alpha = None  # an opaque alpha channel carries nothing
+    if alpha is not None and alpha.dtype != colour.dtype:
+        alpha = (alpha.astype(np.uint32) * 257).astype(np.uint16)
+    return DecodedImage(np.ascontiguousarray(colour), alpha, icc, notes)
+
+
+def _decode_16bit_rgb(data: bytes) -> np.ndarray | None:
+    try:
+        import cv2
+    except ImportError:
+        return None
+    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if array is None or array.dtype != np.uint16 or array.ndim != 3:
+        return None
+    if array.shape[2] == 4:
+        return np.ascontiguousarray(array[:, :, [2, 1, 0, 3]])
+    return np.ascontiguousarray(array[:, :, ::-1])
+
+
+def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    if icc:
+        try:
+            converted = ImageCms.profileToProfile(
+                im,
+                ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+                _srgb_profile(),
+                renderingIntent=ImageCms.Intent.PERCEPTUAL,
+                outputMode="RGB",
+            )
+            if isinstance(converted, Image.Image):
+                return converted
+        except Exception:  # a broken profile falls back to the naive conversion
+            return im.convert("RGB")
+    return im.convert("RGB")
+
+
+@lru_cache(maxsize=1)
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@lru_cache(maxsize=1)
+def _srgb_bytes() -> bytes:
+    return _srgb_profile().tobytes()
+
+
+def resize_plane(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Lanczos-resize one (H, W) plane of any depth to ``size`` (width, height), same dtype."""
+    if (plane.shape[1], plane.shape[0]) == size:
+        return plane
+    if plane.dtype == np.uint8:
+        return np.asarray(Image.fromarray(plane, "L").resize(size, Image.Resampling.LANCZOS))
+    as_float = Image.fromarray(plane.astype(np.float32), "F")
+    resized = np.asarray(as_float.resize(size, Image.Resampling.LANCZOS))
+    return np.clip(resized + 0.5, 0, np.iinfo(plane.dtype).max).astype(plane.dtype)
+
+
+def resize_pixels(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Lanczos resize of an (H, W[, C]) uint8/uint16 array; 8-bit RGB(A) in one Pillow call."""
+    if (pixels.shape[1], pixels.shape[0]) == size:
+        return pixels
+    if pixels.ndim == 2:
+        return resize_plane(pixels, size)
+    if pixels.dtype == np.uint8 and pixels.shape[2] in (3, 4):
+        mode = "RGB" if pixels.shape[2] == 3 else "RGBA"
+        image = Image.fromarray(np.ascontiguousarray(pixels), mode)
+        # RGBA: Pillow premultiplies alpha while resampling, so edges do not bleed colour.
+        return np.asarray(image.resize(size, Image.Resampling.LANCZOS))
+    planes = [
+        resize_plane(np.ascontiguousarray(pixels[:, :, i]), size) for i in range(pixels.shape[2])
+    ]
+    return np.stack(planes, axis=2)
+
+
+def _blur(plane: np.ndarray, sigma: float) -> np.ndarray:
+    radius = max(1, round(sigma * 3))
+    xs = np.arange(-radius, radius + 1, dtype=np.float32)
+    kernel = np.exp(-(xs**2) / (2 * sigma * sigma))
+    kernel /= kernel.sum()
+    out = plane
+    for axis in (0, 1):
+        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)], "edge")
+        acc = np.zeros_like(out)
+        length = out.shape[axis]
+        for offset, k in enumerate(kernel):
+            acc += k * (
+                padded[offset : offset + length]
+                if axis == 0
+                else padded[:, offset : offset + length]
+            )
+        out = acc
+    return out
+
+
+def classical_upscale(
+    colour: np.ndarray, size: tuple[int, int], *, amount: float = 0.6, sigma: float = 1.0
+) -> np.ndarray:
+    """Lanczos to ``size`` then mild unsharp masking: the labelled fallback when no neural
+    weights are installed. Same shape convention and dtype as ``colour``."""
+    resized = resize_pixels(colour, size)
+    top = float(np.iinfo(resized.dtype).max)
+    as_float = resized.astype(np.float32)
+    planes = as_float[:, :, None] if as_float.ndim == 2 else as_float
+    sharpened = np.empty_like(planes)
+    for index in range(planes.shape[2]):
+        plane = planes[:, :, index]
+        sharpened[:, :, index] = plane + amount * (plane - _blur(plane, sigma))
+    result = np.clip(sharpened + 0.5, 0, top).astype(resized.dtype)
+    return result[:, :, 0] if resized.ndim == 2 else result
+
+
+def icc_description(icc: bytes | None) -> str:
+    if not icc:
+        return ""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return (ImageCms.getProfileDescription(profile) or "").strip()
+    except Exception:
+        return ""
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height

@@ -1,0 +1,408 @@
+"""The upscaler's public API: bytes or a Pillow image in, upscaled pixels or a PNG out.
+
+* :func:`upscale_image` returns the master in memory (:class:`UpscaleResult`, pixels as a numpy
+  array, ``to_pil()`` for Pillow), so an "upscale and export" step can render channel versions
+  from it without encoding and decoding it again.
+* :func:`upscale_to_png` is what the job runs: the PNG is compressed strip by strip while the
+  network still works on later strips.
+
+Both pick the neural model when its weights (and torch + basicsr) are installed; otherwise the
+classical upscaler runs and the result says so (``neural`` False, ``model_name`` "classical",
+and a note). Weights that are present but fail their checksum are an error, never a fallback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from workers.upscale.engine_types import UpscaleCancelled
+from workers.upscale.imaging import (
+    DecodedImage,
+    classical_upscale,
+    decode_image,
+    resize_pixels,
+    resize_plane,
+)
+from workers.upscale.pngstream import PngStreamWriter, encode_png
+from workers.upscale.registry import (
+    CLASSICAL,
+    CLASSICAL_SPEC,
+    ModelSpec,
+    get_model,
+    weights_path,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_SCALE = 8.0
+Progress = Callable[[int, int], bool]
+
+
+class UpscaleError(ValueError):
+    """Bad parameters or an input the upscaler cannot use; the message is for people."""
+
+
+@dataclass
+class UpscaleResult:
+    pixels: np.ndarray | None  # (H, W, C): C is 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA)
+    width: int
+    height: int
+    channels: int
+    bit_depth: int
+    icc: bytes | None
+    model_name: str
+    model_label: str
+    weights_sha256: str
+    neural: bool
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mode(self) -> str:
+        base = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[self.channels]
+        if self.bit_depth == 16:
+            return "I;16" if base == "L" else f"{base};16"
+        return base
+
+    def to_pil(self) -> Image.Image:
+        """A Pillow image of the master. Pillow has no 16-bit colour modes, so 16-bit RGB(A)
+        comes back at 8 bits per channel (16-bit grey stays ``I;16``)."""
+        if self.pixels is None:
+            raise ValueError("this result kept no pixels")
+        pixels = self.pixels
+        if self.bit_depth == 16:
+            if self.channels == 1:
+                return Image.fromarray(pixels[:, :, 0].astype(np.uint16), "I;16")
+            pixels = (pixels.astype(np.uint32) * 255 // 65535).astype(np.uint8)
+        if pixels.shape[2] == 1:
+            return Image.fromarray(np.ascontiguousarray(pixels[:, :, 0]), "L")
+        mode = {2: "LA", 3: "RGB", 4: "RGBA"}[pixels.shape[2]]
+        image = Image.fromarray(np.ascontiguousarray(pixels), mode)
+        if self.icc:
+            image.info["icc_profile"] = self.icc
+        return image
+
+    def encode_png(self, *, level: int = 6) -> bytes:
+        if self.pixels is None:
+            raise ValueError("this result kept no pixels")
+        return encode_png(self.pixels, icc_profile=self.icc, level=level)
+
+
+@dataclass
+class EncodedUpscale:
+    png: bytes
+    result: UpscaleResult  # pixels is None: the job only needs the file
+
+
+def target_size(source: tuple[int, int], scale: float) -> tuple[int, int]:
+    if not (1.0 < scale <= MAX_SCALE) or math.isnan(scale):
+        raise UpscaleError(f"The scale must be above 1 and at most {MAX_SCALE:g}.")
+    return max(1, round(source[0] * scale)), max(1, round(source[1] * scale))
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            workers = int(os.environ.get("UPSCALE_ENCODE_THREADS", "0")) or min(
+                16, os.cpu_count() or 2
+            )
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="png")
+        return _POOL
+
+
+def _decode(source: bytes | Image.Image | DecodedImage) -> DecodedImage:
+    if isinstance(source, DecodedImage):
+        return source
+    if isinstance(source, Image.Image):
+        buffer = io.BytesIO()
+        source.save(buffer, "PNG")
+        return decode_image(buffer.getvalue())
+    return decode_image(source)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which upscaler a run will use, decided before any pixel work (so a job can compute its
+    deterministic output key, weights checksum included, and skip work already done)."""
+
+    name: str
+    label: str
+    neural: bool
+    weights_sha256: str
+    spec: ModelSpec | None
+    notes: tuple[str, ...] = ()
+    default_scale: int = 2  # the scale used when none is given (the requested model's)
+
+
+def choose_model(
+    model: str | ModelSpec | ModelChoice,
+    models_dir: Path | str | None,
+    *,
+    device: str | None = None,
+    precision: str = "auto",
+) -> ModelChoice:
+    """The neural model when its weights and torch + basicsr are here, else the classical
+    upscaler with the reason in ``notes``. Loads (and checks) the weights once per process."""
+    if isinstance(model, ModelChoice):
+        return model
+    classical = ModelChoice(CLASSICAL, CLASSICAL_SPEC.label, False, "", None)
+    if model == CLASSICAL:
+        return classical
+    spec = model if isinstance(model, ModelSpec) else get_model(model)
+    if models_dir is None or not weights_path(models_dir, spec).is_file():
+        reason = f"{spec.label} weights are not installed; the classical upscaler ran instead"
+        return dataclasses.replace(classical, notes=(reason,), default_scale=spec.scale)
+    from workers.upscale.archs import basicsr_available
+
+    if not basicsr_available():
+        reason = "torch/basicsr are not installed here; the classical upscaler ran instead"
+        return dataclasses.replace(classical, notes=(reason,), default_scale=spec.scale)
+    from workers.upscale.weights import load_model
+
+    loaded = load_model(spec, models_dir, device=device, precision=precision)
+    return ModelChoice(spec.name, spec.label, True, loaded.sha256, spec, (), spec.scale)
+
+
+def _combine(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    planes = colour if colour.ndim == 3 else colour[:, :, None]
+    if alpha is None:
+        return planes
+    return np.concatenate([planes, alpha[:, :, None].astype(planes.dtype)], axis=2)
+
+
+def _run(
+    decoded: DecodedImage,
+    *,
+    choice: ModelChoice,
+    size: tuple[int, int],
+    models_dir: Path | str | None,
+    device: str | None,
+    precision: str,
+    tile_options: Any,
+    progress: Progress | None,
+    writer_factory: Callable[[int, int, int, int, bytes | None], PngStreamWriter] | None,
+    timings: dict[str, float],
+) -> tuple[UpscaleResult, PngStreamWriter | None]:
+    notes = list(decoded.notes) + list(choice.notes)
+    spec = choice.spec
+    width, height = size
+    channels = decoded.channels
+    depth = decoded.bit_depth
+    alpha_up: np.ndarray | None = None
+    if decoded.alpha is not None:
+        started = time.perf_counter()
+        alpha_up = resize_plane(decoded.alpha, size)
+        timings["alpha"] = round(time.perf_counter() - started, 4)
+        notes.append("alpha resized with Lanczos")
+    if spec is None:
+        started = time.perf_counter()
+        if progress is not None:
+            progress(0, 1)
+        colour = classical_upscale(decoded.colour, size)
+        classical_pixels = _combine(colour, alpha_up)
+        timings["infer"] = round(time.perf_counter() - started, 4)
+        if progress is not None and not progress(1, 1):
+            raise UpscaleCancelled()
+        writer = None
+        if writer_factory is not None:
+            writer = writer_factory(width, height, channels, depth, decoded.icc)
+            writer.add_rows(classical_pixels)
+        result = UpscaleResult(
+            classical_pixels, width, height, channels, depth, decoded.icc, CLASSICAL,
+            CLASSICAL_SPEC.label, "", False, notes, timings,
+        )  # fmt: skip
+        return result, writer
+
+    from workers.upscale.engine import infer_tiled, timed_sync
+    from workers.upscale.weights import load_model
+
+    assert models_dir is not None
+    loaded = load_model(spec, models_dir, device=device, precision=precision)
+    native = (decoded.size[0] * spec.scale, decoded.size[1] * spec.scale)
+    streaming = writer_factory is not None and native == size
+    writer = None
+    if streaming and writer_factory is not None:
+        writer = writer_factory(width, height, channels, depth, decoded.icc)
+    if native != size:
+        notes.append(
+            f"{spec.label} made {native[0]}×{native[1]}; resized with Lanczos to {width}×{height}"
+        )
+    holder: dict[str, Any] = {}
+
+    def on_rows(y0: int, y1: int, event: Any) -> None:
+        if writer is None:
+            return
+
+        def fetch() -> tuple[np.ndarray, np.ndarray | None]:
+            if event is not None:
+                event.synchronize()
+            rows = _host_rows(holder["out"], y0 - (1 if y0 else 0), y1, alpha_up)
+            return (rows[1:], rows[0]) if y0 else (rows, None)
+
+        writer.add_strip(y1 - y0, fetch)
+
+    def on_reset() -> None:
+        if writer is not None:
+            writer.reset()
+
+    from workers.upscale.engine import allocate_output
+
+    started = time.perf_counter()
+    out, stats = infer_tiled(
+        loaded,
+        decoded.rgb(),
+        max_value=decoded.max_value,
+        grey=decoded.grey,
+        options=tile_options,
+        progress=progress,
+        on_rows=on_rows,
+        on_reset=on_reset,
+        allocate=lambda *a: holder.setdefault("out", allocate_output(*a)),
+    )
+    timings["infer"] = round(timed_sync(loaded.device) - started, 4)
+    pixels: np.ndarray | None = None
+    if writer is None:
+        colour = _host_rows(out, 0, out.shape[0], None)
+        if native != size:
+            started = time.perf_counter()
+            colour = resize_pixels(colour[:, :, 0] if decoded.grey else colour, size)
+            timings["resize"] = round(time.perf_counter() - started, 4)
+        pixels = _combine(colour, alpha_up)
+        if writer_factory is not None:
+            writer = writer_factory(width, height, channels, depth, decoded.icc)
+            writer.add_rows(pixels)
+    result = UpscaleResult(
+        pixels, width, height, channels, depth, decoded.icc, spec.name, spec.label,
+        loaded.sha256, True, notes, timings, stats.__dict__,
+    )  # fmt: skip
+    return result, writer
+
+
+def _host_rows(out: Any, y0: int, y1: int, alpha: np.ndarray | None) -> np.ndarray:
+    rows = out[y0:y1].numpy()
+    if rows.dtype != np.uint8:
+        rows = rows.astype(np.uint16)
+    if alpha is not None:
+        rows = np.concatenate([rows, alpha[y0:y1, :, None].astype(rows.dtype)], axis=2)
+    return rows
+
+
+def upscale_image(
+    source: bytes | Image.Image | DecodedImage,
+    *,
+    model: str | ModelSpec | ModelChoice = "x4plus",
+    scale: float | None = None,
+    size: tuple[int, int] | None = None,
+    models_dir: Path | str | None = None,
+    device: str | None = None,
+    precision: str = "auto",
+    tile_options: Any = None,
+    progress: Progress | None = None,
+) -> UpscaleResult:
+    """Upscale in memory. Give ``scale`` (above 1, at most 8) or an exact output ``size``;
+    with neither, the model's own scale. ``result.pixels`` is (H, W, C) uint8 or uint16."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    decoded = _decode(source)
+    timings["decode"] = round(time.perf_counter() - started, 4)
+    started = time.perf_counter()
+    choice = choose_model(model, models_dir, device=device, precision=precision)
+    timings["load"] = round(time.perf_counter() - started, 4)
+    out_size = _output_size(decoded, choice, scale, size)
+    result, _ = _run(
+        decoded,
+        choice=choice,
+        size=out_size,
+        models_dir=models_dir,
+        device=device,
+        precision=precision,
+        tile_options=tile_options,
+        progress=progress,
+        writer_factory=None,
+        timings=timings,
+    )
+    return result
+
+
+def upscale_to_png(
+    data: bytes,
+    *,
+    model: str | ModelSpec | ModelChoice = "x4plus",
+    scale: float | None = None,
+    size: tuple[int, int] | None = None,
+    models_dir: Path | str | None = None,
+    device: str | None = None,
+    precision: str = "auto",
+    tile_options: Any = None,
+    progress: Progress | None = None,
+    png_level: int = 6,
+    keep_pixels: bool = False,
+) -> EncodedUpscale:
+    """Decode, upscale and encode a PNG master, compressing while the network runs.
+    ``keep_pixels`` keeps the upscaled pixels on the result for rendering from memory."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    decoded = _decode(data)
+    timings["decode"] = round(time.perf_counter() - started, 4)
+    started = time.perf_counter()
+    choice = choose_model(model, models_dir, device=device, precision=precision)
+    timings["load"] = round(time.perf_counter() - started, 4)
+    out_size = _output_size(decoded, choice, scale, size)
+
+    def factory(w: int, h: int, c: int, depth: int, icc: bytes | None) -> PngStreamWriter:
+        return PngStreamWriter(
+            w, h, c, bit_depth=depth, icc_profile=icc, level=png_level, pool=_pool()
+        )
+
+    result, writer = _run(
+        decoded,
+        choice=choice,
+        size=out_size,
+        models_dir=models_dir,
+        device=device,
+        precision=precision,
+        tile_options=tile_options,
+        progress=progress,
+        writer_factory=factory,
+        timings=timings,
+    )
+    assert writer is not None
+    started = time.perf_counter()
+    png = writer.finish()
+    # With streaming most compression already happened during inference; this is the rest.
+    timings["encode"] = round(time.perf_counter() - started, 4)
+    if not keep_pixels:
+        result.pixels = None
+    return EncodedUpscale(png, result)
+
+
+def _output_size(
+    decoded: DecodedImage, choice: ModelChoice, scale: float | None, size: tuple[int, int] | None
+) -> tuple[int, int]:
+    if size is not None:
+        if size[0] < 1 or size[1] < 1:
+            raise UpscaleError("The output size must be positive.")
+        return size
+    if scale is None:
+        scale = float(choice.default_scale)
+    return target_size(decoded.size, scale)

@@ -1,0 +1,168 @@
+"""Reading, checking and caching network weights.
+
+A weights file is trusted only after two checks: its SHA-256 equals the registry's, and its
+state dict has exactly the keys and tensor shapes of the architecture the registry names. Files
+are read with ``torch.load(weights_only=True)``, which refuses pickled code. A worker process
+keeps each loaded network in a module-level cache, so a model is read once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workers.upscale.archs import build_network
+from workers.upscale.registry import ModelSpec, file_sha256, weights_path
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+logger = logging.getLogger(__name__)
+
+
+class WeightsError(ValueError):
+    """The weights file is missing, altered or does not fit the architecture."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    spec: ModelSpec
+    network: nn.Module
+    sha256: str
+    device: torch.device
+    dtype: torch.dtype
+    channels_last: bool
+
+
+def read_state_dict(path: Path | str, spec: ModelSpec) -> dict[str, torch.Tensor]:
+    """The checkpoint's tensors, checked against the architecture's keys and shapes."""
+    import torch
+
+    try:
+        checkpoint: Any = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickled code, a truncated file, not a checkpoint at all
+        raise WeightsError(f"{Path(path).name} is not a readable weights file: {exc}") from exc
+    state = checkpoint
+    if isinstance(checkpoint, dict):
+        for key in (spec.params_key, "params_ema", "params"):
+            if isinstance(checkpoint.get(key), dict):
+                state = checkpoint[key]
+                break
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(
+            f"{Path(path).name} has no state dict under {spec.params_key!r} for {spec.label}."
+        )
+    expected = build_network(spec).state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    if missing or extra:
+        raise WeightsError(
+            f"{Path(path).name} does not match {spec.arch} for {spec.label}: "
+            f"{len(missing)} missing keys (e.g. {missing[:2]}), {len(extra)} unexpected "
+            f"(e.g. {extra[:2]})."
+        )
+    for key, tensor in expected.items():
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise WeightsError(
+                f"{Path(path).name}: {key} has shape {tuple(state[key].shape)}, "
+                f"{spec.label} needs {tuple(tensor.shape)}."
+            )
+    return state
+
+
+def verify_weights(path: Path | str, spec: ModelSpec) -> str:
+    """Check checksum and shapes of a weights file; return its SHA-256."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"No weights file for {spec.label} at {path}.")
+    digest = file_sha256(path)
+    if digest != spec.sha256:
+        raise WeightsError(
+            f"{path.name} has SHA-256 {digest}, but {spec.label} is pinned to {spec.sha256}."
+        )
+    read_state_dict(path, spec)
+    return digest
+
+
+_CACHE: dict[tuple[Any, ...], LoadedModel] = {}
+_LOCK = threading.Lock()
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    import torch
+
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def pick_dtype(device: torch.device, precision: str = "auto") -> torch.dtype:
+    """fp16 on CUDA by default (what Real-ESRGAN itself uses), fp32 on the CPU."""
+    import torch
+
+    if device.type != "cuda":
+        return torch.float32
+    return {
+        "auto": torch.float16,
+        "fp16": torch.float16,
+        "bf16": torch.bfloat16,
+        "fp32": torch.float32,
+    }[precision]
+
+
+def load_model(
+    spec: ModelSpec,
+    models_dir: Path | str,
+    *,
+    device: str | None = None,
+    precision: str = "auto",
+) -> LoadedModel:
+    """The network for ``spec`` on ``device``, loaded once per process and file version."""
+    path = weights_path(models_dir, spec)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise WeightsError(f"{spec.label} is not installed ({path.name} is missing).") from None
+    dev = pick_device(device)
+    dtype = pick_dtype(dev, precision)
+    key = (spec.name, str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(dev), str(dtype))
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+        digest = verify_weights(path, spec)
+        loaded = network_from_state(spec, read_state_dict(path, spec), dev, dtype, digest)
+        # Older versions of the same model on this device are dropped to free their memory.
+        for old in [k for k in _CACHE if k[0] == spec.name and k[4:] == key[4:]]:
+            del _CACHE[old]
+        _CACHE[key] = loaded
+        logger.info("loaded %s (%s) on %s as %s", spec.label, digest[:12], dev, dtype)
+        return loaded
+
+
+def network_from_state(
+    spec: ModelSpec,
+    state: dict[str, torch.Tensor],
+    device: torch.device,
+    dtype: torch.dtype,
+    digest: str,
+) -> LoadedModel:
+    import torch
+
+    network = build_network(spec)
+    network.load_state_dict(state, strict=True)
+    network.eval().requires_grad_(False)
+    channels_last = device.type == "cuda"
+    network = network.to(device=device, dtype=dtype)
+    if channels_last:
+        network = network.to(memory_format=torch.channels_last)
+    return LoadedModel(spec, network, digest, device, dtype, channels_last)
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()
