@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class ExportsConfig(AppConfig):
     name = "apps.exports"
     label = "exports"
+
+    def ready(self) -> None:
+        from apps.core.jobs import register_job_kind
+        from apps.core.panels import register_batch_panel, register_draft_panel
+        from apps.exports import panels
+        from apps.exports.models import ExportJob, Pack
+
+        register_job_kind(ExportJob, task_name="apps.exports.tasks.export_task", queue="default")
+        register_job_kind(Pack, task_name="apps.exports.tasks.pack_task", queue="default")
+        register_draft_panel("panel_middle", panels.draft_panel, order=200)
+        register_batch_panel("toolbar", panels.batch_toolbar, order=200)

@@ -1,0 +1,80 @@
+"""Which file the channel versions are rendered from.
+
+Exports stay decoupled from the upscaling app: everything here asks ``master_for(draft)``,
+which today returns the draft's original. The upscaled master plugs in at the one place
+marked below, without any other change to exports, packs or records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apps.drafts.models import Draft
+
+
+@dataclass(frozen=True)
+class Master:
+    file_key: str
+    width: int  # upright pixels
+    height: int
+    sha256: str
+    format: str
+    source: str  # "original" or "upscaled"
+    label: str  # for people: "Original upload", "Real-ESRGAN x4plus ×4"…
+    upscale_model: str = ""
+    upscale_weights_sha256: str = ""
+    upscale_factor: int = 1
+
+    @property
+    def is_upscaled(self) -> bool:
+        return self.source == "upscaled"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "label": self.label,
+            "sha256": self.sha256,
+            "width": self.width,
+            "height": self.height,
+            "format": self.format,
+            "upscale_model": self.upscale_model or None,
+            "upscale_weights_sha256": self.upscale_weights_sha256 or None,
+            "upscale_factor": self.upscale_factor,
+        }
+
+
+def original_master(draft: Draft) -> Master:
+    return Master(
+        file_key=draft.file_key,
+        width=draft.width,
+        height=draft.height,
+        sha256=draft.sha256,
+        format=draft.format,
+        source="original",
+        label="Original upload",
+    )
+
+
+def master_for(draft: Draft) -> Master:
+    """The best master of a draft: the finished upscale when there is one, else the original.
+
+    The newest finished upscale wins. Output keys include the master's SHA-256, so exports of
+    the original stay valid and new ones render from the upscale.
+    """
+    from apps.upscales.selectors import done_upscales_by_draft
+
+    upscale = done_upscales_by_draft([draft.pk]).get(draft.pk)
+    if upscale is None or not upscale.output_key or not upscale.output_sha256:
+        return original_master(draft)
+    return Master(
+        file_key=upscale.output_key,
+        width=upscale.output_width or round(draft.width * upscale.scale),
+        height=upscale.output_height or round(draft.height * upscale.scale),
+        sha256=upscale.output_sha256,
+        format="PNG",
+        source="upscaled",
+        label=f"{upscale.model_label or upscale.used_model} ×{upscale.scale:g}",
+        upscale_model=upscale.used_model,
+        upscale_weights_sha256=upscale.weights_sha256,
+        upscale_factor=max(1, round(upscale.scale)),
+    )

@@ -1,0 +1,381 @@
+"""Reads for channel versions, packs and records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps as django_apps
+from django.db.models import QuerySet
+from django.http import Http404
+
+from apps.campaigns.models import Campaign
+from apps.campaigns.permissions import Can
+from apps.campaigns.selectors import AnyUser, require_membership
+from apps.drafts.models import Batch, Decision, Draft
+from apps.drafts.selectors import Scoped
+from apps.exports.masters import Master, master_for
+from apps.exports.models import (
+    ChannelPreset,
+    ChannelVersion,
+    CropOverride,
+    ExportJob,
+    FocalArea,
+    Pack,
+)
+from apps.reviews.selectors import draft_reviews
+from workers.focal import Box, fit_box_to_aspect, scale_box, upscale_needed
+from workers.render import UPSCALE_TOLERANCE, plan_crops, too_small_message
+
+
+def active_presets() -> QuerySet[ChannelPreset]:
+    return ChannelPreset.objects.filter(is_active=True).order_by("sort_order", "id")
+
+
+def presets_for_campaign(campaign: Campaign) -> list[ChannelPreset]:
+    """The presets a campaign's target channels pick (by channel or by preset slug); every
+    active preset when the campaign names none."""
+    presets = list(active_presets())
+    targets = set(campaign.target_channels or [])
+    if not targets:
+        return presets
+    picked = [p for p in presets if p.slug in targets or (p.channel and p.channel in targets)]
+    return picked or presets
+
+
+def get_preset(slug: str) -> ChannelPreset:
+    preset = active_presets().filter(slug=slug).first()
+    if preset is None:
+        raise Http404("No such channel preset")
+    return preset
+
+
+def focal_for(draft: Draft) -> FocalArea | None:
+    return FocalArea.objects.filter(draft=draft).first()
+
+
+def crop_overrides(draft: Draft) -> dict[int, CropOverride]:
+    return {o.preset_id: o for o in CropOverride.objects.filter(draft=draft)}
+
+
+def planned_crops(
+    draft: Draft, master: Master, presets: Sequence[ChannelPreset]
+) -> tuple[Box | None, dict[str, tuple[Box, tuple[str, ...]]], set[str]]:
+    """The focal rectangle and every preset's crop with its warnings, in the master's pixels,
+    and the slugs a person cropped by hand. Stored boxes are in the original's pixels."""
+    focal = focal_for(draft)
+    master_size, size = (master.width, master.height), (draft.width, draft.height)
+    focal_box = scale_box(focal.box, size, master_size) if focal else None
+    by_id = crop_overrides(draft)
+    overrides: dict[str, Box] = {}
+    for preset in presets:
+        override = by_id.get(preset.pk)
+        if override is not None:
+            in_master = scale_box(override.box, size, master_size)
+            overrides[preset.slug] = fit_box_to_aspect(
+                in_master, master_size, (preset.width, preset.height)
+            )
+    planned = plan_crops(master_size, [p.spec() for p in presets], focal_box, overrides)
+    return focal_box, planned, set(overrides)
+
+
+@dataclass
+class SheetRow:
+    preset: ChannelPreset
+    crop: Box
+    overridden: bool
+    warnings: list[str]
+    upscale_needed: float
+    version: ChannelVersion | None = None
+    exported_other_crop: bool = False
+
+    @property
+    def too_small(self) -> bool:
+        return self.upscale_needed > UPSCALE_TOLERANCE
+
+    @property
+    def upscale_fix(self) -> str:
+        for factor in (2, 4):
+            if factor >= self.upscale_needed:
+                return f"×{factor}"
+        return ""
+
+
+@dataclass
+class Sheet:
+    draft: Draft
+    master: Master
+    focal: Box | None
+    rows: list[SheetRow] = field(default_factory=list)
+
+    @property
+    def too_small_count(self) -> int:
+        return sum(1 for row in self.rows if row.too_small)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(1 for row in self.rows if row.warnings)
+
+
+def channel_sheet(draft: Draft, presets: list[ChannelPreset]) -> Sheet:
+    """Every preset's crop of one draft, with what would go wrong, and the file when one was
+    already rendered for exactly this master, preset spec and crop."""
+    master = master_for(draft)
+    focal_box, planned, overridden = planned_crops(draft, master, presets)
+    versions = list(
+        ChannelVersion.objects.filter(draft=draft, master_sha256=master.sha256).order_by(
+            "-created_at", "-id"
+        )
+    )
+    sheet = Sheet(draft=draft, master=master, focal=focal_box)
+    for preset in presets:
+        spec = preset.spec()
+        crop, notes = planned[preset.slug]
+        warnings = list(notes)
+        needed = upscale_needed(crop, spec.size)
+        if needed > UPSCALE_TOLERANCE:
+            warnings.append(too_small_message(crop, spec.size, needed))
+        spec_hash = spec.spec_hash()
+        match = next((v for v in versions if v.spec_hash == spec_hash and v.crop == crop), None)
+        if match is not None:
+            warnings.extend(w for w in match.warnings if w not in warnings)
+        other = match is None and any(v.preset_id == preset.pk for v in versions)
+        sheet.rows.append(
+            SheetRow(
+                preset=preset,
+                crop=crop,
+                overridden=preset.slug in overridden,
+                warnings=warnings,
+                upscale_needed=round(needed, 3),
+                version=match,
+                exported_other_crop=other,
+            )
+        )
+    return sheet
+
+
+def latest_export_job(draft: Draft) -> ExportJob | None:
+    return ExportJob.objects.filter(draft=draft).order_by("-created_at", "-id").first()
+
+
+def current_versions(draft: Draft, master: Master | None = None) -> list[ChannelVersion]:
+    """The newest file per preset rendered from the draft's current master."""
+    master = master or master_for(draft)
+    newest: dict[int, ChannelVersion] = {}
+    for version in (
+        ChannelVersion.objects.filter(draft=draft, master_sha256=master.sha256)
+        .select_related("preset")
+        .order_by("-created_at", "-id")
+    ):
+        newest.setdefault(version.preset_id, version)
+    return sorted(newest.values(), key=lambda v: (v.preset.sort_order, v.preset_id))
+
+
+def get_version_for_user(user: AnyUser, pk: int) -> Scoped[ChannelVersion]:
+    version = ChannelVersion.objects.select_related("draft", "preset").filter(pk=pk).first()
+    if version is None:
+        raise Http404("No such channel version")
+    return Scoped(version, require_membership(user, version.draft.campaign_id, Can.VIEW))
+
+
+def get_pack_for_user(user: AnyUser, pk: int, *, need: Can = Can.EXPORT) -> Scoped[Pack]:
+    pack = Pack.objects.select_related("campaign", "draft").filter(pk=pk).first()
+    if pack is None:
+        raise Http404("No such pack")
+    return Scoped(pack, require_membership(user, pack.campaign_id, need))
+
+
+def campaign_packs(campaign: Campaign) -> QuerySet[Pack]:
+    return Pack.objects.filter(campaign=campaign).select_related("draft", "requested_by")
+
+
+def kept_drafts(*, campaign: Campaign | None = None, batch: Batch | None = None) -> QuerySet[Draft]:
+    qs = Draft.objects.filter(decision=Decision.KEEP)
+    if batch is not None:
+        qs = qs.filter(batch=batch)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    return qs.select_related("campaign", "batch").order_by("batch_id", "id")
+
+
+# --- the record ------------------------------------------------------------------------------
+
+
+def draft_regions(draft: Draft) -> list[dict[str, Any]]:
+    """Marked regions from apps.reviews, when that app has them. Read defensively: that app
+    grows beside this one, so its own export selector is preferred and the model's fields are
+    otherwise taken as they come."""
+    from apps.reviews import selectors as review_selectors
+
+    exporter = getattr(review_selectors, "draft_regions_export", None)
+    if exporter is not None:
+        return list(exporter(draft).get("regions", []))
+    try:
+        model = django_apps.get_model("reviews", "Region")
+    except LookupError:
+        return []
+    field_names = {f.name for f in model._meta.get_fields() if getattr(f, "concrete", False)}
+    qs = model._default_manager.all()
+    if "draft" in field_names:
+        qs = qs.filter(draft=draft)
+    elif "review" in field_names:
+        qs = qs.filter(review__draft=draft)
+    else:
+        return []
+    wanted = [
+        n
+        for n in (
+            "id",
+            "review",
+            "revision",
+            "category",
+            "kind",
+            "label",
+            "note",
+            "x",
+            "y",
+            "w",
+            "h",
+            "width",
+            "height",
+            "image_width",
+            "image_height",
+            "status",
+            "created_at",
+        )
+        if n in field_names
+    ]
+    rows = []
+    for row in qs.order_by("pk").values(*wanted):
+        item = dict(row)
+        if "review" in item:
+            item["review_id"] = item.pop("review")
+        if "created_at" in item and item["created_at"] is not None:
+            item["created_at"] = item["created_at"].isoformat()
+        rows.append(item)
+    return rows
+
+
+def draft_lineage(draft: Draft) -> list[Draft]:
+    """The draft's ancestors, oldest first, then the draft itself."""
+    chain = [draft]
+    seen = {draft.pk}
+    current = draft
+    while current.parent_id and current.parent_id not in seen:
+        parent = Draft.objects.filter(pk=current.parent_id).first()
+        if parent is None:
+            break
+        chain.append(parent)
+        seen.add(parent.pk)
+        current = parent
+    return list(reversed(chain))
+
+
+def _person(user: Any) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) -> dict[str, Any]:
+    """Everything about one asset, in the record's order, as JSON-ready data. Names of people
+    come from their accounts; nothing here is taken from file names."""
+    master = master_for(draft)
+    campaign = draft.campaign
+    focal = focal_for(draft)
+    lineage = draft_lineage(draft)
+    versions = versions if versions is not None else current_versions(draft, master)
+    return {
+        "campaign": {
+            "id": campaign.pk,
+            "name": campaign.name,
+            "brief": campaign.brief,
+            "key_message": campaign.key_message,
+            "product_requirements": campaign.product_requirements,
+            "brand_rules": list(campaign.brand_rules or []),
+            "target_channels": list(campaign.target_channels or []),
+        },
+        "draft": {
+            "id": draft.pk,
+            "name": draft.original_name,
+            "batch": {"id": draft.batch_id, "name": draft.batch.name},
+            "uploaded_by": _person(draft.uploaded_by),
+            "uploaded_at": draft.uploaded_at.isoformat(),
+        },
+        "generation": {
+            "prompt": draft.prompt,
+            "negative_prompt": draft.negative_prompt,
+            "generator": draft.generator,
+            "model": draft.model_name,
+            "seed": draft.seed,
+            "parameters": draft.parameters,
+            "metadata_sources": draft.metadata_sources,
+        },
+        "references": [
+            {"id": ref.pk, "url": ref.url or None, "name": ref.name, "is_file": bool(ref.file_key)}
+            for ref in draft.references.all()
+        ],
+        "source": {
+            "sha256": draft.sha256,
+            "format": draft.format,
+            "width": draft.width,
+            "height": draft.height,
+            "bytes": draft.byte_size,
+            "mode": draft.mode,
+            "bit_depth": draft.bit_depth,
+            "icc": draft.icc_description or None,
+        },
+        "lineage": [
+            {
+                "id": d.pk,
+                "name": d.original_name,
+                "sha256": d.sha256,
+                "decision": d.decision or None,
+                "is_this": d.pk == draft.pk,
+            }
+            for d in lineage
+        ],
+        "children": [
+            {"id": c.pk, "name": c.original_name, "decision": c.decision or None}
+            for c in draft.children.order_by("id")
+        ],
+        "decision": {
+            "current": draft.decision or None,
+            "by": _person(draft.decided_by),
+            "at": draft.decided_at.isoformat() if draft.decided_at else None,
+        },
+        "reviews": [
+            {
+                "reviewer": _person(review.reviewer),
+                "decision": review.decision,
+                "suggested": review.suggested or None,
+                "note": review.note,
+                "checklist": review.checklist,
+                "at": review.created_at.isoformat(),
+            }
+            for review in draft_reviews(draft)
+        ],
+        "regions": draft_regions(draft),
+        "master": master.as_json(),
+        "focal": (
+            {"box": focal.box.as_list(), "source": focal.source, "confidence": focal.confidence}
+            if focal
+            else None
+        ),
+        "exports": [
+            {
+                "preset": v.preset.slug,
+                "preset_name": v.preset.name,
+                "spec_hash": v.spec_hash,
+                "format": v.format,
+                "crop_box": v.crop.as_list(),
+                "width": v.width,
+                "height": v.height,
+                "bytes": v.byte_size,
+                "sha256": v.sha256,
+                "quality": v.quality,
+                "status": v.status,
+                "warnings": v.warnings,
+            }
+            for v in versions
+        ],
+    }

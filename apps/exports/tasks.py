@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from apps.exports.services import export_run, pack_run, packs_expire
+
+
+@shared_task(bind=True, name="apps.exports.tasks.export_task", max_retries=20)
+def export_task(self: Any, job_id: int) -> None:
+    claim = export_run(job_id=job_id)
+    if claim.retry_in is not None:
+        raise self.retry(countdown=claim.retry_in)
+
+
+@shared_task(bind=True, name="apps.exports.tasks.pack_task", max_retries=20)
+def pack_task(self: Any, job_id: int) -> None:
+    claim = pack_run(job_id=job_id)
+    if claim.retry_in is not None:
+        raise self.retry(countdown=claim.retry_in)
+
+
+@shared_task(name="apps.exports.tasks.packs_expire_task", ignore_result=True)
+def packs_expire_task() -> int:
+    return packs_expire()

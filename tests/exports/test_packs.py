@@ -1,0 +1,207 @@
+"""Channel packs and the deck: what is inside, how names are made, and memory while building."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import re
+import tracemalloc
+import zipfile
+from contextlib import contextmanager
+
+import pytest
+from django.core.files.storage import default_storage
+
+from apps.core.models import JobStatus
+from apps.exports.models import ChannelVersion, PackKind
+from apps.exports.services import export_queue, export_run, pack_queue, pack_run
+from apps.reviews.models import RegionCategory
+from apps.reviews.services import review_submit
+from tests.exports.helpers import kept_draft
+from tests.images import HOSTILE_FILENAME, encode_jpeg, pattern_image
+from workers.packs import MANIFEST_NAME, PackError, PackMember, safe_member_name, write_pack
+
+
+def _exported(cast, batch, **kw):
+    draft = kept_draft(batch, cast.art_director, **kw)
+    export_run(job_id=export_queue(draft=draft, by=cast.producer).pk)
+    return draft
+
+
+def _built(pack):
+    pack_run(job_id=pack.pk)
+    pack.refresh_from_db()
+    assert pack.status == JobStatus.DONE, pack.error
+    with default_storage.open(pack.output_key, "rb") as fh:
+        return fh.read()
+
+
+def test_the_manifest_matches_every_file_in_the_pack(cast, batch):
+    draft = _exported(cast, batch)
+    review_submit(
+        draft=draft,
+        reviewer=cast.reviewer,
+        decision="keep",
+        note="Label sharp enough",
+        regions=[{"category": RegionCategory.values[0], "note": "logo", "x": 0.1, "y": 0.1,
+                  "w": 0.2, "h": 0.2}],
+    )  # fmt: skip
+    pack = pack_queue(campaign=cast.campaign, draft=draft, by=cast.producer)
+    data = _built(pack)
+    assert hashlib.sha256(data).hexdigest() == pack.sha256 and len(data) == pack.byte_size
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read(MANIFEST_NAME))
+        assert manifest["schema_version"] == 1
+        listed = {f["name"]: f for f in manifest["files"]}
+        assert set(listed) | {MANIFEST_NAME} == set(names)
+        assert pack.file_count == len(names)
+        for name, entry in listed.items():
+            body = archive.read(name)
+            assert hashlib.sha256(body).hexdigest() == entry["sha256"]
+            assert len(body) == entry["bytes"]
+
+    versions = ChannelVersion.objects.filter(draft=draft)
+    exports = [f for f in manifest["files"] if f["role"] == "export"]
+    assert len(exports) == versions.count() == 3  # square, hero, hero_wide
+    for entry in exports:
+        version = versions.get(preset__slug=entry["preset"])
+        assert entry["sha256"] == version.sha256
+        assert entry["crop_box"] == version.crop.as_list()
+        assert (entry["width"], entry["height"]) == (version.width, version.height)
+    source = next(f for f in manifest["files"] if f["role"] == "source")
+    assert source["sha256"] == draft.sha256
+
+    (asset,) = manifest["assets"]
+    assert manifest["campaign"]["name"] == "Fjell summer"
+    assert manifest["campaign"]["brief"] == "Launch the new flavour."
+    assert asset["draft"]["id"] == draft.pk
+    assert asset["generation"].keys() >= {"prompt", "negative_prompt", "generator", "seed"}
+    assert asset["lineage"][-1]["is_this"] is True
+    assert [r["reviewer"] for r in asset["reviews"]] == ["reviewer", "art_director"]
+    assert asset["regions"][0]["note"] == "logo"
+    assert asset["master"]["source"] == "original"
+    assert asset["master"]["upscale_weights_sha256"] is None
+    assert {e["preset"] for e in asset["exports"]} == {"square", "hero", "hero_wide"}
+
+
+def test_archive_names_come_from_server_data_even_for_a_hostile_upload_name(cast, batch):
+    draft = _exported(cast, batch, name=HOSTILE_FILENAME)
+    data = _built(pack_queue(campaign=cast.campaign, draft=draft, by=None))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            assert re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", name), name
+            assert ".." not in name.split("/")
+            assert "passwd" not in name and "script" not in name
+
+
+def test_a_campaign_pack_has_a_folder_per_kept_draft(cast, batch):
+    first = _exported(cast, batch, size=(1400, 1000))
+    second = _exported(cast, batch, size=(1500, 1000))
+    data = _built(pack_queue(campaign=cast.campaign, by=None))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        folders = {name.split("/")[0] for name in archive.namelist() if "/" in name}
+        manifest = json.loads(archive.read(MANIFEST_NAME))
+    assert folders == {f"draft-{first.pk}", f"draft-{second.pk}"}
+    assert [a["draft"]["id"] for a in manifest["assets"]] == [first.pk, second.pk]
+    assert manifest["pack"]["scope"] == "campaign"
+
+
+def test_the_deck_has_a_title_page_and_one_page_per_kept_draft(cast, batch):
+    for size in ((1400, 1000), (1500, 1000), (1600, 1000)):
+        _exported(cast, batch, size=size)
+    pack = pack_queue(campaign=cast.campaign, by=None, kind=PackKind.DECK)
+    data = _built(pack)
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 4
+    assert pack.filename.endswith(".pdf")
+
+
+def test_no_pack_without_kept_drafts(cast, batch):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="No kept drafts"):
+        pack_queue(campaign=cast.campaign, by=None)
+
+
+# --- the writer itself -------------------------------------------------------------------------
+
+
+class _Generated(io.RawIOBase):
+    """A stream of ``size`` pseudo-random bytes made on the fly (like a storage download)."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.left, self.random = size, random.Random(seed)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        self.left -= n
+        return self.random.randbytes(n)
+
+
+def test_a_pack_of_many_files_is_built_in_bounded_memory(tmp_path):
+    count, size = 48, 2 * 1024 * 1024  # 96 MiB of members
+
+    def member(i):
+        @contextmanager
+        def opener():
+            yield _Generated(size, i)
+
+        return PackMember(name=f"exports/file-{i}.jpg", open=opener, meta={"i": i})
+
+    tracemalloc.start()
+    try:
+        with (tmp_path / "big.zip").open("wb") as out:
+            summary = write_pack(out, (member(i) for i in range(count)), {"what": "test"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
+    assert (tmp_path / "big.zip").stat().st_size > count * size
+    assert len(summary.members) == count
+    with zipfile.ZipFile(tmp_path / "big.zip") as archive:
+        info = archive.getinfo("exports/file-7.jpg")
+        assert info.file_size == size
+        digest = hashlib.sha256(archive.read("exports/file-7.jpg")).hexdigest()
+    assert digest == summary.members[7].sha256
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("../../etc/passwd", "etc/passwd"),
+        ("/abs/path.jpg", "abs/path.jpg"),
+        ("exports\\win\\name.png", "exports/win/name.png"),
+        ("déjà vu <script>.jpg", "d-j-vu-script-.jpg"),
+    ],
+)
+def test_member_names_are_made_safe(raw, safe):
+    assert safe_member_name(raw) == safe
+
+
+def test_two_members_with_one_name_are_refused(tmp_path):
+    @contextmanager
+    def opener():
+        yield io.BytesIO(b"x")
+
+    members = [PackMember("a.txt", opener), PackMember("a.txt", opener)]
+    with pytest.raises(PackError), (tmp_path / "x.zip").open("wb") as out:
+        write_pack(out, members, {})
+
+
+def test_images_are_stored_and_text_is_deflated(tmp_path):
+    @contextmanager
+    def opener():
+        yield io.BytesIO(encode_jpeg(pattern_image((64, 64))))
+
+    with (tmp_path / "x.zip").open("wb") as out:
+        write_pack(out, [PackMember("a.jpg", opener)], {})
+    with zipfile.ZipFile(tmp_path / "x.zip") as archive:
+        assert archive.getinfo("a.jpg").compress_type == zipfile.ZIP_STORED
+        assert archive.getinfo(MANIFEST_NAME).compress_type == zipfile.ZIP_DEFLATED

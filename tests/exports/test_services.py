@@ -1,0 +1,264 @@
+"""Export services against the database: focal, crops, export jobs, expiry, the record."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from apps.campaigns.models import AuditEvent, Channel
+from apps.core.models import JobStatus
+from apps.drafts.models import Batch, Draft
+from apps.drafts.services import reference_add_url
+from apps.exports import services
+from apps.exports.defaults import default_preset_rows
+from apps.exports.masters import master_for
+from apps.exports.models import (
+    ChannelPreset,
+    ChannelVersion,
+    CropOverride,
+    ExportJob,
+    FocalSource,
+    Pack,
+)
+from apps.exports.selectors import channel_sheet, presets_for_campaign
+from apps.exports.services import (
+    crop_override_set,
+    export_queue,
+    export_run,
+    focal_ensure,
+    focal_set,
+    pack_queue,
+    packs_expire,
+    record_next_batch,
+)
+from apps.exports.tasks import export_task
+from tests.exports.helpers import kept_draft
+from tests.factories import make_draft
+from tests.images import jpeg_bytes
+from workers.focal import Box
+from workers.render import DEFAULT_PRESETS
+
+
+def test_the_default_presets_are_the_engines_defaults_with_names_and_safe_areas(db):
+    rows = {p.slug: p for p in ChannelPreset.objects.all()}
+    assert list(rows) == [spec.slug for spec in DEFAULT_PRESETS]
+    for spec in DEFAULT_PRESETS:
+        assert rows[spec.slug].spec() == spec
+    assert (rows["vertical"].safe_top, rows["vertical"].safe_bottom) == (0.14, 0.20)
+    assert rows["product_card"].background == "#ffffff"
+    assert len(default_preset_rows()) == 10
+
+
+def test_a_campaign_gets_the_presets_of_its_target_channels(cast):
+    cast.campaign.target_channels = [Channel.SQUARE, Channel.HERO]
+    slugs = [p.slug for p in presets_for_campaign(cast.campaign)]
+    assert slugs == ["square", "hero", "hero_wide"]
+    cast.campaign.target_channels = ["square", "youtube_thumbnail"]
+    assert [p.slug for p in presets_for_campaign(cast.campaign)] == ["square", "youtube_thumbnail"]
+    cast.campaign.target_channels = []
+    assert len(presets_for_campaign(cast.campaign)) == 10
+
+
+def test_the_focal_rectangle_is_proposed_once_and_a_person_can_move_it(cast, batch):
+    draft = kept_draft(batch, cast.art_director)
+    proposed = focal_ensure(draft=draft)
+    assert proposed.source == FocalSource.AUTO
+    # pattern_image has its blue disc in the middle: the proposal covers the middle.
+    assert proposed.box.contains(Box(1250, 1000, 100, 100))
+    assert focal_ensure(draft=draft).pk == proposed.pk
+    moved = focal_set(draft=draft, box=Box(100, 200, 300, 400), by=cast.producer)
+    assert (moved.source, moved.box, moved.set_by) == (
+        "person",
+        Box(100, 200, 300, 400),
+        cast.producer,
+    )
+    assert AuditEvent.objects.filter(verb="export.focal_set").count() == 1
+
+
+def test_a_crop_override_is_locked_to_the_presets_aspect_ratio(cast, batch):
+    draft = kept_draft(batch, cast.art_director)
+    hero = ChannelPreset.objects.get(slug="hero")
+    override = crop_override_set(draft=draft, preset=hero, box=Box(0, 0, 2400, 900), by=None)
+    assert abs(override.width / override.height - 3) < 0.01
+    sheet = channel_sheet(draft, [hero])
+    assert sheet.rows[0].overridden and sheet.rows[0].crop == override.box
+
+
+def test_only_kept_drafts_are_exported(cast, batch):
+    draft = make_draft(batch)
+    with pytest.raises(ValidationError, match="Only kept drafts"):
+        export_queue(draft=draft, by=cast.producer)
+
+
+def test_an_export_is_published_after_commit_with_json_arguments(
+    cast, batch, django_capture_on_commit_callbacks, mocker
+):
+    draft = kept_draft(batch, cast.art_director)
+    send = mocker.patch("apps.core.jobs.current_app.send_task")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = export_queue(draft=draft, by=cast.producer)
+        assert send.call_count == 0  # nothing leaves before the commit
+    send.assert_called_once_with("apps.exports.tasks.export_task", args=[job.pk], queue="default")
+    assert json.loads(json.dumps(send.call_args.kwargs["args"])) == [job.pk]
+    assert export_queue(draft=draft, by=cast.producer).pk == job.pk  # no second active job
+
+
+def test_an_export_renders_every_preset_and_repeating_it_reuses_the_files(cast, batch, mocker):
+    draft = kept_draft(batch, cast.art_director)
+    job = export_queue(draft=draft, by=cast.producer)
+    export_task(job.pk)  # the task, called as a function
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert set(job.timings) >= {"focal", "read", "render", "store"}
+    presets = presets_for_campaign(draft.campaign)
+    assert {v["status"] for v in job.report.values()} == {"rendered"}
+    versions = ChannelVersion.objects.filter(draft=draft)
+    assert versions.count() == len(presets)
+    for version in versions:
+        assert default_storage.exists(version.file_key)
+        assert version.master_sha256 == draft.sha256
+
+    render = mocker.patch("apps.exports.services.render_channel_versions")
+    again = export_queue(draft=draft, by=cast.producer)
+    export_run(job_id=again.pk)
+    again.refresh_from_db()
+    assert again.status == JobStatus.DONE
+    assert {v["status"] for v in again.report.values()} == {"reused"}
+    render.assert_not_called()
+    assert ChannelVersion.objects.filter(draft=draft).count() == len(presets)
+
+
+def test_a_moved_crop_renders_only_that_channel_again(cast, batch):
+    draft = kept_draft(batch, cast.art_director)
+    export_run(job_id=export_queue(draft=draft, by=None).pk)
+    square = ChannelPreset.objects.get(slug="square")
+    crop_override_set(draft=draft, preset=square, box=Box(0, 0, 1200, 1200), by=None)
+    job = export_queue(draft=draft, by=None)
+    export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.report["square"]["status"] == "rendered"
+    assert {v["status"] for k, v in job.report.items() if k != "square"} == {"reused"}
+    assert ChannelVersion.objects.filter(draft=draft, preset=square).count() == 2
+
+
+def test_presets_too_big_for_the_master_are_reported_with_the_upscale_that_fixes_them(cast, batch):
+    cast.campaign.target_channels = []
+    cast.campaign.save()
+    draft = kept_draft(batch, cast.art_director, size=(1200, 800))
+    job = export_queue(draft=draft, by=None)
+    export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.report["product_card"]["status"] == "too_small"
+    assert job.report["product_card"]["upscale_needed"] == pytest.approx(2.56)
+    assert "×4 would fix it" in job.report["product_card"]["warnings"][-1]
+    assert job.report["link_image"]["status"] == "rendered"
+    assert "too small" in job.message
+    assert not ChannelVersion.objects.filter(draft=draft, preset__slug="product_card").exists()
+
+
+def test_a_redelivered_message_for_a_finished_export_is_a_no_op(cast, batch):
+    draft = kept_draft(batch, cast.art_director)
+    job = export_queue(draft=draft, by=None)
+    export_run(job_id=job.pk)
+    claim = export_run(job_id=job.pk)
+    assert not claim.claimed
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.DONE, 1)
+
+
+def test_an_export_of_a_missing_job_returns_quietly(db):
+    assert not export_run(job_id=987654).claimed
+
+
+def test_a_master_that_vanished_from_storage_fails_the_job_with_a_message(cast, batch):
+    draft = kept_draft(batch, cast.art_director)
+    default_storage.delete(draft.file_key)
+    job = export_queue(draft=draft, by=None)
+    export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error.startswith("Could not export")
+
+
+def test_the_upscaled_master_plugs_in_through_master_for(cast, batch, mocker):
+    from apps.exports.masters import Master
+
+    draft = kept_draft(batch, cast.art_director, size=(1000, 800))
+    big = jpeg_bytes(size=(4000, 3200), color=(10, 120, 90))
+    key = "campaigns/test/upscaled.jpg"
+    default_storage.save(key, ContentFile(big))
+    upscaled = Master(
+        file_key=key,
+        width=4000,
+        height=3200,
+        sha256="b" * 64,
+        format="JPEG",
+        source="upscaled",
+        label="Real-ESRGAN x4plus ×4",
+        upscale_model="RealESRGAN_x4plus",
+        upscale_weights_sha256="c" * 64,
+        upscale_factor=4,
+    )
+    for where in ("services", "selectors"):
+        mocker.patch(f"apps.exports.{where}.master_for", return_value=upscaled)
+    focal_set(draft=draft, box=Box(100, 100, 200, 200), by=None)
+    job = export_queue(draft=draft, by=None)
+    export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert {v["status"] for v in job.report.values()} == {"rendered"}
+    square = ChannelVersion.objects.get(draft=draft, preset__slug="square")
+    assert square.master_sha256 == "b" * 64 and square.master_source == "upscaled"
+    assert square.crop.contains(Box(400, 400, 800, 800))  # the focal box, scaled ×4
+
+
+def test_old_packs_expire_with_their_files_after_commit(
+    cast, batch, django_capture_on_commit_callbacks
+):
+    draft = kept_draft(batch, cast.art_director)
+    pack = pack_queue(campaign=cast.campaign, draft=draft, by=None)
+    services.pack_run(job_id=pack.pk)
+    pack.refresh_from_db()
+    fresh = pack_queue(campaign=cast.campaign, draft=draft, by=None)
+    assert default_storage.exists(pack.output_key)
+    Pack.objects.filter(pk=pack.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert packs_expire() == 1
+    assert not Pack.objects.filter(pk=pack.pk).exists()
+    assert not default_storage.exists(pack.output_key)
+    assert Pack.objects.filter(pk=fresh.pk).exists()
+
+
+def test_the_next_batch_carries_the_prompt_references_and_settings(cast, batch):
+    draft = kept_draft(batch, cast.art_director, name="rock.png")
+    Draft.objects.filter(pk=draft.pk).update(
+        prompt="a can on a rock",
+        negative_prompt="blurry",
+        generator="ComfyUI",
+        seed=42,
+        parameters={"steps": 30},
+    )
+    draft.refresh_from_db()
+    reference_add_url(draft=draft, url="https://example.com/moodboard", by=None)
+    new = record_next_batch(draft=draft, by=cast.art_director)
+    assert isinstance(new, Batch) and new.campaign_id == draft.campaign_id
+    assert new.name == "Next from rock.png" and new.source == "record"
+    assert "a can on a rock" in new.note
+    assert "blurry" in new.note
+    assert '"seed": 42' in new.note and '"steps": 30' in new.note
+    assert "https://example.com/moodboard" in new.note
+    assert AuditEvent.objects.filter(verb="record.next_batch").exists()
+
+
+def test_crop_overrides_survive_as_original_pixels(cast, batch):
+    draft = kept_draft(batch, cast.art_director)
+    square = ChannelPreset.objects.get(slug="square")
+    crop_override_set(draft=draft, preset=square, box=Box(10, 10, 900, 900), by=None)
+    stored = CropOverride.objects.get(draft=draft, preset=square)
+    assert stored.box == Box(10, 10, 900, 900)
+    assert master_for(draft).width == draft.width
+    assert ExportJob.objects.count() == 0
