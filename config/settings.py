@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.rework.context_processors.notifications",
             ],
         },
     },
@@ -221,6 +222,8 @@ if PRODUCTION:
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "draftroom@localhost")
+# Links in e-mails are made absolute with this (e.g. https://draftroom.example.com).
+DRAFTROOM_BASE_URL = env_str("DRAFTROOM_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
 
 # --- Celery ---------------------------------------------------------------------------------
 # One block for everything that makes jobs survive failures:
@@ -253,12 +256,14 @@ JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 5 * 60)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Exchange tables; without this kombu writes them to ./control in the working folder.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         # Poll often: on a laptop a preview should appear a moment after upload.
         "polling_interval": 0.2,
@@ -284,3 +289,26 @@ LOGGING = {
 # Static files come straight from the app folders outside production (no collectstatic step).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+# --- Upscaling (apps.upscales, workers.upscale) ----------------------------------------------
+# Weights files live here (``manage.py upscale_models fetch|import`` puts them there); a worker
+# without them upscales with the labelled classical fallback. UPSCALE_PINS accepts more
+# checkpoints of the registry's architectures: "x4plus=<sha256>,general-x4v3=<sha256>".
+UPSCALE_MODELS_DIR = Path(env_str("UPSCALE_MODELS_DIR", str(VAR_DIR / "models"))).resolve()
+UPSCALE_PINS = env_list("UPSCALE_PINS", [])
+UPSCALE_DEVICE = env_str("UPSCALE_DEVICE", "")  # "" = CUDA when there is one, else the CPU
+UPSCALE_PRECISION = env_str("UPSCALE_PRECISION", "auto")  # auto (fp16 on CUDA) | bf16 | fp32
+UPSCALE_TILE = env_int("UPSCALE_TILE", 0)  # input pixels per tile; 0 = from free GPU memory
+UPSCALE_PNG_LEVEL = env_int("UPSCALE_PNG_LEVEL", 6)
+UPSCALE_MAX_OUTPUT_PIXELS = env_int("UPSCALE_MAX_OUTPUT_PIXELS", 300_000_000)
+
+# --- Channel exports and packs (apps.exports) -----------------------------------------------
+# Packs are rebuilt on demand, so old ones are deleted (file and row) after this many days; the
+# beat entry below runs the expiry hourly. Signed pack links live for DRAFTROOM_PACK_LINK_SECONDS
+# and still re-check the person's membership when opened.
+DRAFTROOM_PACK_EXPIRY_DAYS = env_int("DRAFTROOM_PACK_EXPIRY_DAYS", 7)
+DRAFTROOM_PACK_LINK_SECONDS = env_int("DRAFTROOM_PACK_LINK_SECONDS", 15 * 60)
+CELERY_BEAT_SCHEDULE["expire-old-packs"] = {
+    "task": "apps.exports.tasks.packs_expire_task",
+    "schedule": 3600.0,
+}

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.campaigns.permissions import ROLE_CAPABILITIES, Can
+from apps.checks.services import draft_checks_run
 from apps.drafts.models import DraftReference
 from apps.drafts.services import draft_preview_run
 from tests.conftest import ROLES
@@ -47,6 +48,60 @@ ROUTES: dict[str, Route] = {
     "drafts:reference-file": Route("get", Can.VIEW, lambda o: [o["reference"].pk]),
     "reviews:create": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {"decision": "keep"}),
     "reviews:suggest": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {}),
+    "reviews:sign-off": Route("post", Can.SIGN_OFF, lambda o: [o["draft"].pk], {}),
+    "reviews:regions": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "reviews:settings": Route("get", Can.SIGN_OFF, lambda o: [o["campaign"].pk]),
+    "reviews:product-reference": Route("get", Can.VIEW, lambda o: [o["campaign"].pk]),
+    "rework:inbox": Route("get", None, lambda o: []),
+    "rework:assign": Route("get", Can.ASSIGN_REWORK, lambda o: [o["draft"].pk]),
+    "rework:reference": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {"action": "mark"}),
+    "rework:compare": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "rework:assignment": Route("get", Can.VIEW, lambda o: [o["assignment"].pk]),
+    # Uploading needs UPLOAD and being the assignee (the creator here) or an art director.
+    "rework:submit": Route("post", Can.UPLOAD, lambda o: [o["assignment"].pk], {}),
+    "rework:cancel": Route("post", Can.ASSIGN_REWORK, lambda o: [o["assignment"].pk], {}),
+    "rework:revision-image": Route("get", Can.VIEW, lambda o: [o["revision"].pk]),
+    "rework:notifications": Route("get", None, lambda o: []),
+    "rework:notifications-read": Route("post", None, lambda o: [], {}),
+    "upscales:create": Route(
+        "post",
+        Can.UPSCALE,
+        lambda o: [o["upscale"].draft_id],
+        {"model": "classical", "target": "3"},
+    ),
+    "upscales:batch-create": Route(
+        "post", Can.UPSCALE, lambda o: [o["batch"].pk], {"model": "classical", "target": "3"}
+    ),
+    "upscales:detail": Route("get", Can.VIEW, lambda o: [o["upscale"].pk]),
+    "upscales:status": Route("get", Can.VIEW, lambda o: [o["upscale"].pk]),
+    "upscales:cancel": Route("post", Can.UPSCALE, lambda o: [o["upscale"].pk], {}),
+    "upscales:retry": Route("post", Can.UPSCALE, lambda o: [o["upscale"].pk], {}),
+    "upscales:image": Route("get", Can.VIEW, lambda o: [o["upscale"].pk]),
+    "upscales:download": Route("get", Can.DOWNLOAD_ORIGINAL, lambda o: [o["upscale"].pk]),
+    "checks:panel": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "checks:rerun": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {}),
+    "exports:sheet": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "exports:focal": Route(
+        "post",
+        Can.EXPORT,
+        lambda o: [o["draft"].pk],
+        {"x": "0.1", "y": "0.1", "w": ".5", "h": ".5"},
+    ),
+    "exports:crop": Route("get", Can.EXPORT, lambda o: [o["draft"].pk, "square"]),
+    "exports:crop-reset": Route("post", Can.EXPORT, lambda o: [o["draft"].pk, "square"]),
+    "exports:export-draft": Route("post", Can.EXPORT, lambda o: [o["draft"].pk]),
+    "exports:export-status": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "exports:export-batch": Route("post", Can.EXPORT, lambda o: [o["batch"].pk]),
+    "exports:export-campaign": Route("post", Can.EXPORT, lambda o: [o["campaign"].pk]),
+    "exports:version-file": Route("get", Can.VIEW, lambda o: [o["version"].pk]),
+    "exports:packs": Route("get", Can.EXPORT, lambda o: [o["campaign"].pk]),
+    "exports:pack-create": Route("post", Can.EXPORT, lambda o: [o["campaign"].pk], {"kind": "zip"}),
+    "exports:pack-create-draft": Route("post", Can.EXPORT, lambda o: [o["draft"].pk]),
+    "exports:pack-download": Route("get", Can.EXPORT, lambda o: [o["pack"].pk]),
+    "exports:pack-link": Route("get", Can.EXPORT, lambda o: [o["pack_token"]]),
+    "exports:record": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "exports:record-json": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "exports:next-batch": Route("post", Can.UPLOAD, lambda o: [o["draft"].pk]),
 }
 PUBLIC = {"login", "logout", "healthz"}
 
@@ -72,6 +127,7 @@ def test_every_url_of_the_app_is_in_the_matrix():
 def objects(cast, batch):
     draft = make_draft(batch)
     draft_preview_run(job_id=draft.preview_job.pk)
+    draft_checks_run(job_id=draft.check_job.pk)  # the checks panel renders real results
     from apps.drafts.services import reference_add_file
     from tests.images import png_bytes
 
@@ -79,7 +135,66 @@ def objects(cast, batch):
         draft=draft, name="r.png", data=png_bytes(color=(3, 3, 3)), by=None
     )
     assert isinstance(reference, DraftReference)
-    return {"campaign": cast.campaign, "batch": batch, "draft": draft, "reference": reference}
+    return {
+        "campaign": cast.campaign,
+        "batch": batch,
+        "draft": draft,
+        "reference": reference,
+        **_rework_objects(cast, batch, draft),
+        "upscale": _upscale_job(batch),
+        **_export_objects(cast, draft),
+    }
+
+
+def _export_objects(cast, draft):
+    from tests.exports.helpers import export_objects
+
+    return export_objects(cast, draft)
+
+
+def _upscale_job(batch):
+    """A finished (classical) upscale of a kept draft, with its file in storage."""
+    from apps.drafts.models import Draft
+    from apps.upscales.services import upscale_request, upscale_run
+
+    kept = make_draft(batch, name="kept.png")
+    Draft.objects.filter(pk=kept.pk).update(decision="keep")
+    kept.refresh_from_db()
+    job, _ = upscale_request(draft=kept, by=None, model="classical", scale=2)
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _rework_objects(cast, batch, draft):
+    """A keep waiting for sign-off, an open edit assignment for the creator, an edited draft
+    and the campaign's product reference image."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.drafts.services import draft_revision_add
+    from apps.reviews.services import product_reference_set, review_submit
+    from apps.rework.services import assignment_create
+    from tests.images import png_bytes
+
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    assignment = assignment_create(
+        draft=draft,
+        assigned_by=cast.art_director,
+        assignee=cast.creator,
+        kind="edit",
+        instructions="Clean the label edge",
+        due_date=timezone.localdate() + timedelta(days=2),
+    )
+    edited = make_draft(batch, name="edited.png")
+    revision = draft_revision_add(
+        draft=edited, uploaded_by=None, name="e.png", upload=png_bytes(color=(4, 4, 4))
+    )
+    product_reference_set(
+        campaign=cast.campaign, by=cast.art_director, name="can.png", upload=png_bytes()
+    )
+    return {"assignment": assignment, "revision": revision}
 
 
 def _call(client: Client, name: str, objects: dict):

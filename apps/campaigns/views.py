@@ -29,6 +29,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "membership": membership,
             "can_upload": role_can(membership.role, Can.UPLOAD),
+            "can_export": role_can(membership.role, Can.EXPORT),
+            "can_sign_off": role_can(membership.role, Can.SIGN_OFF),
             "batches": campaign_batches(campaign.pk),
             "counts": decision_counts(campaign.drafts.all()),
             "members": campaign_members(campaign),

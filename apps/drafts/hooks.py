@@ -21,3 +21,17 @@ def register_draft_added(func: DraftHook) -> None:
 def draft_added(draft: Any) -> None:
     for func in _ON_DRAFT_ADDED:
         func(draft)
+
+
+_ON_DRAFT_REVISED: list[DraftHook] = []
+
+
+def register_draft_revised(func: DraftHook) -> None:
+    """Runs inside the transaction that gives a draft a new current file (an edit)."""
+    if func not in _ON_DRAFT_REVISED:
+        _ON_DRAFT_REVISED.append(func)
+
+
+def draft_revised(draft: Any) -> None:
+    for func in _ON_DRAFT_REVISED:
+        func(draft)

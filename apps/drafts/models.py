@@ -77,6 +77,49 @@ class Draft(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # A decision waiting for an art director's sign-off (the campaign's review settings say
+    # which decisions need one). It does not count until signed off, so ``decision`` above only
+    # ever holds a decision that counts: downstream work (upscales) may trust it.
+    proposed_decision = models.CharField(
+        max_length=12, choices=Decision.choices, default=Decision.UNDECIDED, blank=True
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    # Number of the current file: 1 is the upload, each edit (DraftRevision) adds one.
+    revision = models.PositiveSmallIntegerField(default=1)
+    # A rejected or regenerated draft kept to guide the next batch of generations.
+    is_reference = models.BooleanField(default=False)
+    reference_note = models.CharField(max_length=500, blank=True)
+    reference_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reference_marked_at = models.DateTimeField(null=True, blank=True)
+    # The batch it guides; empty until the campaign's next batch receives its first draft.
+    reference_batch = models.ForeignKey(
+        "Batch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reference_drafts",
+    )
 
     class Meta:
         ordering = ["batch_id", "id"]
@@ -86,6 +129,8 @@ class Draft(models.Model):
         indexes = [
             models.Index(fields=["batch", "decision"]),
             models.Index(fields=["campaign", "decision"]),
+            # The grid pages through a batch in id order: an index scan, not a sort of it all.
+            models.Index(fields=["batch", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -94,6 +139,52 @@ class Draft(models.Model):
     @property
     def megapixels(self) -> float:
         return round(self.width * self.height / 1_000_000, 2)
+
+    @property
+    def awaiting_sign_off(self) -> bool:
+        return bool(self.proposed_decision)
+
+    @property
+    def status_label(self) -> str:
+        """What the review screen shows as the current decision."""
+        if self.proposed_decision:
+            return f"{Decision(self.proposed_decision).label} (awaiting sign-off)"
+        return str(self.get_decision_display())
+
+    @property
+    def status_class(self) -> str:
+        return self.proposed_decision or self.decision or "undecided"
+
+
+class DraftRevision(models.Model):
+    """One file a draft has had. Number 1 is the upload; each edit (a retouched file) adds the
+    next number. The draft's own file fields always describe its newest revision; these rows
+    keep the history, so earlier files stay viewable and comparable."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField()
+    file_key = models.CharField(max_length=300)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    byte_size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=10)
+    mode = models.CharField(max_length=10)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["draft_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "number"], name="one_revision_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draft_id} r{self.number}"
 
 
 class DraftReference(models.Model):

@@ -9,6 +9,7 @@ from django.http import Http404
 from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import AnyUser, require_membership
+from apps.checks.selectors import filter_drafts_by_check, sort_drafts_by_check
 from apps.drafts.models import Batch, Decision, Draft, DraftReference, Rendition
 
 T = TypeVar("T")
@@ -58,7 +59,9 @@ DECISION_FILTERS = {
 }
 
 
-def batch_drafts(batch: Batch, *, decision_filter: str = "all") -> QuerySet[Draft]:
+def batch_drafts(
+    batch: Batch, *, decision_filter: str = "all", check_filter: str = "", sort: str = ""
+) -> QuerySet[Draft]:
     qs = (
         batch.drafts.select_related("preview_job", "decided_by")
         .prefetch_related(
@@ -71,7 +74,9 @@ def batch_drafts(batch: Batch, *, decision_filter: str = "all") -> QuerySet[Draf
     wanted = DECISION_FILTERS.get(decision_filter)
     if decision_filter in DECISION_FILTERS and wanted is not None:
         qs = qs.filter(decision=wanted)
-    return qs
+    # Automatic checks (apps.checks): unknown values leave the queryset as it is.
+    qs = filter_drafts_by_check(qs, check_filter)
+    return sort_drafts_by_check(qs, sort)
 
 
 def decision_counts(drafts: QuerySet[Draft]) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Literal
 
 from django.conf import settings
@@ -25,9 +26,18 @@ from apps.core.jobs import (
     job_finish,
     job_release,
 )
+from apps.core.models import JobStatus
 from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE
-from apps.drafts.hooks import draft_added
-from apps.drafts.models import Batch, Draft, DraftReference, PreviewJob, Rendition
+from apps.drafts.hooks import draft_added, draft_revised
+from apps.drafts.models import (
+    Batch,
+    Decision,
+    Draft,
+    DraftReference,
+    DraftRevision,
+    PreviewJob,
+    Rendition,
+)
 from apps.drafts.storage_keys import original_key, reference_key, rendition_key
 from workers.genmeta import GenerationInfo, read_embedded
 from workers.intake import (
@@ -328,3 +338,175 @@ def draft_preview_run(*, job_id: int) -> Claim:
     job_finish(job, output_key=draft.file_key, message="Previews ready")
     logger.info("preview job %s done timings=%s", job_id, job.timings)
     return claim
+
+
+def _read_upload(upload: IO[bytes] | bytes, size: int | None, limits: IntakeLimits) -> bytes:
+    if size is not None and size > limits.max_bytes:
+        raise IntakeError("too_large", _too_large(limits))
+    if isinstance(upload, bytes):
+        data: bytes | None = upload if len(upload) <= limits.max_bytes else None
+    else:
+        data = _read_limited(upload, limits.max_bytes)
+    if data is None:
+        raise IntakeError("too_large", _too_large(limits))
+    return data
+
+
+def draft_revision_add(
+    *,
+    draft: Draft,
+    uploaded_by: User | None,
+    name: str,
+    upload: IO[bytes] | bytes,
+    size: int | None = None,
+    note: str = "",
+) -> DraftRevision:
+    """An edit: the retouched file becomes the draft's current file and the draft goes back
+    into review (undecided). Earlier files stay as revisions. A bad file raises IntakeError
+    with a message for the person and changes nothing."""
+    display = sanitize_display_name(name)
+    limits = intake_limits()
+    data = _read_upload(upload, size, limits)
+    facts = inspect_image(data, limits)
+    if facts.sha256 == draft.sha256:
+        raise IntakeError(
+            "unchanged", "This is the same file as the current version: upload the retouched one."
+        )
+    other = (
+        Draft.objects.filter(campaign_id=draft.campaign_id, sha256=facts.sha256)
+        .exclude(pk=draft.pk)
+        .first()
+    )
+    if other is not None:
+        raise IntakeError(
+            "duplicate", f"This file is already in the campaign as “{other.original_name}”."
+        )
+    key = original_key(
+        campaign_id=draft.campaign_id, sha256=facts.sha256, extension=facts.extension
+    )
+    if not default_storage.exists(key):
+        default_storage.save(key, ContentFile(data))
+    try:
+        with transaction.atomic():
+            revision, stale_keys = _revise(draft, uploaded_by, display, facts, key, note.strip())
+            draft.refresh_from_db()
+            draft_revised(draft)
+    except IntegrityError:
+        # Another upload of the same file won the race for the campaign's unique sha256.
+        raise IntakeError("duplicate", "This file was just added to the campaign.") from None
+    # Old previews belong to the old file; their keys are never reused, so delete after commit.
+    transaction.on_commit(lambda: _delete_files(stale_keys))
+    draft.refresh_from_db()
+    return revision
+
+
+def _revise(
+    draft: Draft,
+    uploaded_by: User | None,
+    display: str,
+    facts: ImageFacts,
+    key: str,
+    note: str,
+) -> tuple[DraftRevision, list[str]]:
+    locked = Draft.objects.select_for_update().get(pk=draft.pk)
+    if not locked.revisions.exists():
+        _snapshot_first_revision(locked)
+    number = locked.revision + 1
+    now = timezone.now()
+    revision = DraftRevision.objects.create(
+        draft=locked,
+        number=number,
+        file_key=key,
+        original_name=display,
+        sha256=facts.sha256,
+        byte_size=facts.byte_size,
+        width=facts.width,
+        height=facts.height,
+        format=facts.format,
+        mode=facts.mode,
+        note=note,
+        created_by=uploaded_by,
+        created_at=now,
+    )
+    renditions = Rendition.objects.filter(draft=locked)
+    stale_keys = list(renditions.values_list("file_key", flat=True))
+    renditions.delete()
+    Draft.objects.filter(pk=locked.pk).update(
+        file_key=key,
+        sha256=facts.sha256,
+        byte_size=facts.byte_size,
+        width=facts.width,
+        height=facts.height,
+        format=facts.format,
+        mode=facts.mode,
+        bit_depth=facts.bit_depth,
+        has_alpha=facts.has_alpha,
+        has_icc=facts.has_icc,
+        icc_description=facts.icc_description[:200],
+        exif_orientation=facts.exif_orientation,
+        revision=number,
+        # A new file is a new question: back into review.
+        decision=Decision.UNDECIDED,
+        decided_by=None,
+        decided_at=None,
+        proposed_decision=Decision.UNDECIDED,
+        proposed_by=None,
+        proposed_at=None,
+        signed_off_by=None,
+        signed_off_at=None,
+    )
+    _preview_requeue(locked, now)
+    audit_record(
+        campaign=locked.campaign,
+        actor=uploaded_by,
+        verb="draft.revised",
+        summary=f"Revision {number} of “{locked.original_name}”"
+        + (f" — {note[:200]}" if note else ""),
+        target=locked,
+        data={"revision": number, "sha256": facts.sha256},
+    )
+    return revision, stale_keys
+
+
+def _snapshot_first_revision(draft: Draft) -> DraftRevision:
+    return DraftRevision.objects.create(
+        draft=draft,
+        number=draft.revision,
+        file_key=draft.file_key,
+        original_name=draft.original_name,
+        sha256=draft.sha256,
+        byte_size=draft.byte_size,
+        width=draft.width,
+        height=draft.height,
+        format=draft.format,
+        mode=draft.mode,
+        note="Original upload",
+        created_by=draft.uploaded_by,
+        created_at=draft.uploaded_at,
+    )
+
+
+def _preview_requeue(draft: Draft, now: datetime) -> None:
+    fields = {
+        "status": JobStatus.QUEUED,
+        "progress": 0.0,
+        "attempts": 0,
+        "error": "",
+        "message": "Queued",
+        "output_key": "",
+        "queued_at": now,
+        "started_at": None,
+        "finished_at": None,
+        "lease_expires_at": None,
+    }
+    # A worker still busy with the old file loses its compare-and-swap finish to this reset.
+    job, _ = PreviewJob.objects.update_or_create(draft=draft, defaults=fields)
+    job_dispatch(job)
+
+
+def _delete_files(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            default_storage.delete(key)
+        except OSError:
+            logger.warning("could not delete stale file %s", key)

@@ -136,9 +136,13 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_batch_for_user(request_user(request), pk)
     batch = scoped.obj
     current = _filter_param(request)
-    page = Paginator(batch_drafts(batch, decision_filter=current), GRID_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    drafts_qs = batch_drafts(
+        batch,
+        decision_filter=current,
+        check_filter=request.GET.get("check", ""),
+        sort=request.GET.get("sort", ""),
     )
+    page = Paginator(drafts_qs, GRID_PAGE_SIZE).get_page(request.GET.get("page"))
     drafts = list(page.object_list)
     counts = decision_counts(batch.drafts.all())
     badges = render_tile_badges(drafts)

@@ -41,24 +41,31 @@
       showError(data.error || "Not saved.");
       return;
     }
-    const current = document.getElementById("current-decision");
-    current.textContent = data.decision_label;
-    current.className = "decision-" + data.decision;
-    document.getElementById("current-decider").textContent = "by " + data.decided_by + " just now";
+    // The decision block says whether it counts or waits for an art director's sign-off.
+    const now = document.getElementById("decision-now");
+    if (now && data.decision_html) now.outerHTML = data.decision_html;
     document.getElementById("review-history").innerHTML = data.history_html;
+    const consensus = document.getElementById("consensus");
+    if (consensus && data.consensus_html) consensus.outerHTML = data.consensus_html;
+    // Regions drawn since the last review were saved with this one.
+    if (window.draftRegions) window.draftRegions.submitted(data);
     note.value = "";
     say("Saved: " + data.decision_label);
   }
 
+  let suggestSeq = 0;
   async function suggest() {
     if (!form) return;
+    // Answers can overtake each other; only the one for the latest checklist may show.
+    const seq = ++suggestSeq;
     const body = new FormData(form);
     const resp = await fetch(root.dataset.suggestUrl, {
       method: "POST", body, credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") },
     });
-    if (!resp.ok) return;
+    if (!resp.ok || seq !== suggestSeq) return;
     const data = await resp.json();
+    if (seq !== suggestSeq) return;
     const box = document.getElementById("suggestion");
     box.className = "suggestion suggest-" + (data.decision || "none");
     document.getElementById("suggestion-decision").textContent =

@@ -76,9 +76,11 @@ def test_a_reviewer_triages_a_batch_with_the_keyboard_and_decisions_survive_relo
     expect(page.locator("#suggestion-decision")).to_have_text("Keep")
     shot(page, "review-screen")
 
+    # The campaign's default rule: a reviewer's keep waits for an art director's sign-off.
     page.keyboard.press("k")
-    expect(page.locator("#toast")).to_have_text("Saved: Keep")
-    expect(page.locator("#current-decision")).to_have_text("Keep")
+    expect(page.locator("#toast")).to_have_text("Saved: Keep (awaiting sign-off)")
+    expect(page.locator("#current-decision")).to_have_text("Keep (awaiting sign-off)")
+    expect(page.locator("#current-decider")).to_contain_text("by reviewer")
     expect(page.locator("#review-history")).to_contain_text("Keep by reviewer")
 
     page.keyboard.press("n")
@@ -104,11 +106,20 @@ def test_a_reviewer_triages_a_batch_with_the_keyboard_and_decisions_survive_relo
     expect(page.locator("#review-history")).to_contain_text("The can reads FJEL")
 
     page.goto(f"/batches/{batch.pk}/")
-    expect(page.locator(".tile.decision-keep")).to_have_count(1)
+    # The keep does not count yet: its tile says so; regenerate and reject count at once.
+    expect(page.locator(".tile.decision-keep")).to_have_count(0)
+    expect(page.locator(".tile .awaiting-badge")).to_have_count(1)
+    expect(page.locator(f".tile[data-draft-id='{drafts[0].pk}'] .awaiting-badge")).to_have_text(
+        "Keep — awaiting sign-off"
+    )
     expect(page.locator(".tile.decision-regenerate")).to_have_count(1)
     expect(page.locator(".tile.decision-reject")).to_have_count(1)
     shot(page, "grid-after")
-    assert [d.decision for d in Draft.objects.order_by("id")] == ["keep", "regenerate", "reject"]
+    assert [(d.decision, d.proposed_decision) for d in Draft.objects.order_by("id")] == [
+        ("", "keep"),
+        ("regenerate", ""),
+        ("reject", ""),
+    ]
     assert page.errors == []
 
 

@@ -85,6 +85,15 @@ def _flush_broker() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
+_STARTED: list[WorkerProcess] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # A worker left behind by an interrupted test would steal the next run's messages.
+    for proc in _STARTED:
+        proc.kill()
+
+
 class WorkerProcess:
     def __init__(self, var: Path, db_name: str, broker_url: str | None = None) -> None:
         db = settings.DATABASES["default"]
@@ -105,6 +114,7 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
+        _STARTED.append(self)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60) -> None:
@@ -144,7 +154,7 @@ def worker(live_var, transactional_db) -> Iterator[WorkerProcess]:  # type: igno
     proc.stop()
 
 
-def wait_for(predicate, *, timeout: float = 60, what: str = "condition", worker=None):  # type: ignore[no-untyped-def]
+def wait_for(predicate, *, timeout: float = 90, what: str = "condition", worker=None):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -137,9 +137,10 @@ def test_queued_jobs_survive_a_redis_restart_with_append_only_persistence(
     publish_to(redis.url)
     for i in range(3):
         make_draft(batch, name=f"d{i}.png")
-    assert redis.queued_messages() == 3
+    queued = redis.queued_messages()
+    assert queued >= 3  # previews, and whatever else intake queues (checks)
     redis.restart()
-    assert redis.queued_messages() == 3  # the append-only file brought them back
+    assert redis.queued_messages() == queued  # the append-only file brought them back
     worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
     try:
         wait_for(lambda: _done(3), what="all three jobs after the restart", worker=worker)
@@ -159,7 +160,7 @@ def test_without_persistence_the_sweeper_republishes_what_redis_lost(
     worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
     try:
         PreviewJob.objects.update(queued_at=timezone.now() - timedelta(minutes=10))
-        assert sweep_jobs()["republished"] == 3
+        assert sweep_jobs()["republished"] >= 3
         wait_for(lambda: _done(3), what="the swept jobs", worker=worker)
     finally:
         worker.stop()

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.campaigns.models import Campaign, Channel, Membership, Role
@@ -38,6 +38,10 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             self._seed(options["drafts"], options["reviewers"])
+        if connection.vendor == "postgresql":
+            # Fresh statistics, or the planner guesses from an empty table.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
 
     def _seed(self, n_drafts: int, n_reviewers: int) -> None:
         user_model = get_user_model()
