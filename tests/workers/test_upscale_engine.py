@@ -289,3 +289,23 @@ def test_in_memory_result_gives_a_pillow_image_for_channel_exports(monkeypatch, 
     assert image.size == (80, 40) and image.mode == "RGB"
     with Image.open(io.BytesIO(result.encode_png())) as decoded:
         assert np.array_equal(np.asarray(decoded), result.pixels)
+
+
+def test_out_of_memory_even_at_the_smallest_tile_is_a_clear_failure(monkeypatch, tmp_path):
+    import torch
+
+    from workers.upscale import upscale_image
+    from workers.upscale.engine_types import TileOptions
+
+    spec = _identity_compact(monkeypatch, tmp_path)
+
+    def no_memory_at_all(shape):
+        raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    with pytest.raises(torch.OutOfMemoryError, match="even with 8-pixel tiles one at a time"):
+        upscale_image(
+            Image.fromarray(np.asarray(pattern_image((40, 30)))), model=spec.name,
+            models_dir=tmp_path,
+            tile_options=TileOptions(tile=32, overlap=4, batch=4, min_tile=8,
+                                     before_forward=no_memory_at_all),
+        )  # fmt: skip
