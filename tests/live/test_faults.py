@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from apps.core.jobs import sweep_jobs
@@ -197,3 +197,45 @@ def test_a_worker_killed_mid_job_loses_nothing_and_the_attempt_is_counted(
     job.refresh_from_db()
     assert job.attempts == 2
     assert Rendition.objects.filter(draft=draft).count() == 2
+
+
+def _database_answers() -> bool:
+    try:
+        return PreviewJob.objects.exists()
+    except OperationalError:
+        connection.close()
+        return False
+
+
+def _restart_postgresql() -> None:
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def restartable_postgresql():
+    if not Path("/etc/postgresql").is_dir() or shutil.which("pg_ctlcluster") is None:
+        pytest.skip("this PostgreSQL cannot be restarted from here")
+    return _restart_postgresql
+
+
+def test_workers_reconnect_after_postgresql_restarts_under_them(
+    batch, live_var, private_redis, publish_to, restartable_postgresql, transactional_db
+):
+    redis = private_redis(appendonly=True)
+    publish_to(redis.url)
+    worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    try:
+        make_draft(batch, name="before.png")
+        wait_for(lambda: _done(1), what="the first job", worker=worker)
+        restartable_postgresql()  # the worker's open connection is now dead
+        connection.close()  # and so is ours; the next query opens a new one
+        wait_for(_database_answers, timeout=30, what="PostgreSQL to accept connections")
+        make_draft(batch, name="after.png")
+        wait_for(lambda: _done(2), what="the job after the restart", worker=worker)
+    finally:
+        worker.stop()
