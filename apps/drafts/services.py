@@ -192,17 +192,7 @@ def _create_draft(
         parent=parent,
         file_key=key,
         original_name=display,
-        sha256=facts.sha256,
-        byte_size=facts.byte_size,
-        width=facts.width,
-        height=facts.height,
-        format=facts.format,
-        mode=facts.mode,
-        bit_depth=facts.bit_depth,
-        has_alpha=facts.has_alpha,
-        has_icc=facts.has_icc,
-        icc_description=facts.icc_description[:200],
-        exif_orientation=facts.exif_orientation,
+        **file_fields(facts),
         prompt=info.prompt,
         negative_prompt=info.negative_prompt,
         generator=info.generator[:100],
@@ -223,6 +213,23 @@ def _create_draft(
         target=draft,
     )
     return draft
+
+
+def file_fields(facts: ImageFacts) -> dict[str, object]:
+    """The Draft columns that describe its current file (intake and revisions alike)."""
+    return {
+        "sha256": facts.sha256,
+        "byte_size": facts.byte_size,
+        "width": facts.width,
+        "height": facts.height,
+        "format": facts.format,
+        "mode": facts.mode,
+        "bit_depth": facts.bit_depth,
+        "has_alpha": facts.has_alpha,
+        "has_icc": facts.has_icc,
+        "icc_description": facts.icc_description[:200],
+        "exif_orientation": facts.exif_orientation,
+    }
 
 
 def _too_large(limits: IntakeLimits) -> str:
@@ -433,17 +440,7 @@ def _revise(
     renditions.delete()
     Draft.objects.filter(pk=locked.pk).update(
         file_key=key,
-        sha256=facts.sha256,
-        byte_size=facts.byte_size,
-        width=facts.width,
-        height=facts.height,
-        format=facts.format,
-        mode=facts.mode,
-        bit_depth=facts.bit_depth,
-        has_alpha=facts.has_alpha,
-        has_icc=facts.has_icc,
-        icc_description=facts.icc_description[:200],
-        exif_orientation=facts.exif_orientation,
+        **file_fields(facts),
         revision=number,
         # A new file is a new question: back into review.
         decision=Decision.UNDECIDED,
