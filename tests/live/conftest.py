@@ -163,3 +163,21 @@ def wait_for(predicate, *, timeout: float = 90, what: str = "condition", worker=
         time.sleep(0.25)
     log = worker.output()[-4000:] if worker else ""
     raise AssertionError(f"timed out waiting for {what}\n{log}")
+
+
+@pytest.fixture
+def pinned_model(monkeypatch, settings, live_var):
+    """A full-size general-x4v3 checkpoint in the worker's models folder, pinned for both
+    processes (the worker reads the environment when the ``worker`` fixture starts it)."""
+    from tests.upscales.checkpoints import requires_upscaler, write_checkpoint
+
+    requires_upscaler()
+    from workers.upscale.registry import MODELS
+
+    folder = live_var / "models"
+    spec = write_checkpoint(MODELS["general-x4v3"], folder, seed=5)
+    monkeypatch.setenv("UPSCALE_MODELS_DIR", str(folder))
+    monkeypatch.setenv("UPSCALE_PINS", f"general-x4v3={spec.sha256}")
+    settings.UPSCALE_MODELS_DIR = folder
+    settings.UPSCALE_PINS = [f"general-x4v3={spec.sha256}"]
+    return spec

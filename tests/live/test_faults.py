@@ -239,3 +239,51 @@ def test_workers_reconnect_after_postgresql_restarts_under_them(
         wait_for(lambda: _done(2), what="the job after the restart", worker=worker)
     finally:
         worker.stop()
+
+
+def test_a_worker_killed_mid_upscale_publishes_nothing_and_the_rerun_finishes(
+    pinned_model, batch, live_var, private_redis, publish_to, transactional_db
+):
+    from django.core.files.storage import default_storage
+
+    from apps.drafts.models import Decision, Draft
+    from apps.upscales.models import UpscaleJob
+    from apps.upscales.services import upscale_request
+    from tests.images import encode_png
+
+    redis = private_redis(appendonly=True)
+    publish_to(redis.url)
+    draft = make_draft(batch, data=encode_png(pattern_image((640, 480))))
+    Draft.objects.filter(pk=draft.pk).update(decision=Decision.KEEP)
+    draft.refresh_from_db()
+    worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    job, _ = upscale_request(draft=draft, by=None, model="general-x4v3", scale=4)
+    wait_for(
+        lambda: UpscaleJob.objects.filter(pk=job.pk, progress__gt=0.05).exists(),
+        timeout=120,
+        what="the upscale to be part-way through its tiles",
+        worker=worker,
+    )
+    worker.kill()  # SIGKILL between tiles
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
+    assert not job.output_key
+    UpscaleJob.objects.filter(pk=job.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    second = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    try:
+        assert sweep_jobs()["requeued"] == 1
+        wait_for(
+            lambda: UpscaleJob.objects.filter(pk=job.pk, status=JobStatus.DONE).exists(),
+            timeout=180,
+            what="the re-run upscale",
+            worker=second,
+        )
+    finally:
+        second.stop()
+    job.refresh_from_db()
+    assert job.attempts == 2
+    assert default_storage.exists(job.output_key)
+    tmp = f"campaigns/{draft.campaign_id}/upscales/tmp"
+    assert not default_storage.exists(tmp) or default_storage.listdir(tmp)[1] == []

@@ -17,25 +17,8 @@ from apps.upscales.models import UpscaleJob
 from tests.factories import make_draft
 from tests.images import encode_png, pattern_image
 from tests.live.conftest import wait_for
-from tests.upscales.checkpoints import requires_upscaler, write_checkpoint
 
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture
-def pinned_model(monkeypatch, settings, live_var):
-    """A full-size general-x4v3 checkpoint in the worker's models folder, pinned for both
-    processes (the worker reads the environment when the ``worker`` fixture starts it)."""
-    requires_upscaler()
-    from workers.upscale.registry import MODELS
-
-    folder = live_var / "models"
-    spec = write_checkpoint(MODELS["general-x4v3"], folder, seed=5)
-    monkeypatch.setenv("UPSCALE_MODELS_DIR", str(folder))
-    monkeypatch.setenv("UPSCALE_PINS", f"general-x4v3={spec.sha256}")
-    settings.UPSCALE_MODELS_DIR = folder
-    settings.UPSCALE_PINS = [f"general-x4v3={spec.sha256}"]
-    return spec
 
 
 def test_an_upscale_queued_on_the_draft_page_is_made_by_the_gpu_worker(
