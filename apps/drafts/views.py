@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import mimetypes
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
@@ -38,6 +39,9 @@ from apps.reviews.forms import ReviewForm
 from apps.reviews.guide import suggest_decision
 from apps.reviews.selectors import draft_reviews, latest_review_by
 from workers.intake import IntakeError
+
+# Multipart headers and the CSRF field around one file.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
 # A campaign can hold thousands of drafts: the grid shows them a page at a time.
 GRID_PAGE_SIZE = 60
@@ -107,6 +111,18 @@ def batch_create_view(request: HttpRequest, pk: int) -> JsonResponse:
 def upload_file(request: HttpRequest, pk: int) -> JsonResponse:
     """One file into a batch. Always answers with a per-file result, never a 500 for bad input."""
     scoped = get_batch_for_user(request_user(request), pk, need=Can.UPLOAD)
+    # Refuse an oversized body before Django reads it into a temporary file.
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > settings.DRAFTROOM_MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES:
+        mb = settings.DRAFTROOM_MAX_UPLOAD_BYTES // (1024 * 1024)
+        return JsonResponse(
+            {
+                "status": "rejected",
+                "code": "too_large",
+                "message": f"This file is larger than the {mb} MB limit.",
+            },
+            status=413,
+        )
     upload = request.FILES.get("file")
     if upload is None:
         return JsonResponse(

@@ -230,3 +230,13 @@ def test_a_large_batch_is_shown_a_page_at_a_time(cast, batch, settings):
     assert first.text.count('class="tile ') == 2
     assert "Page 1 of 3" in first.text and 'rel="next"' in first.text
     assert last.text.count('class="tile ') == 1 and "d4.png" in last.text
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_read(cast, batch, settings):
+    settings.DRAFTROOM_MAX_UPLOAD_BYTES = 1024
+    client = cast.client("creator")
+    big = png_bytes(size=(400, 400), color=(3, 3, 3)) + b"\0" * 200_000
+    response = _upload(client, batch, "big.png", big)
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert not batch.drafts.exists()
