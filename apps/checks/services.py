@@ -162,8 +162,10 @@ def check_results_store(
     """Replace the draft's results and hash, and regroup its campaign, in one transaction."""
     with transaction.atomic():
         # Serialises writers per campaign (PostgreSQL): two drafts finishing together must not
-        # each regroup from a snapshot that lacks the other's hash.
-        Campaign.objects.select_for_update().filter(pk=draft.campaign_id).first()
+        # each regroup from a snapshot that lacks the other's hash. NO KEY: a plain FOR UPDATE
+        # would also block every insert that references the campaign (audit events, drafts)
+        # and deadlock with a web request that holds a draft row and writes an audit event.
+        Campaign.objects.select_for_update(no_key=True).filter(pk=draft.campaign_id).first()
         CheckResult.objects.filter(draft=draft).delete()
         CheckResult.objects.bulk_create(
             _row(draft.pk, outcome, position) for position, outcome in enumerate(outcomes)

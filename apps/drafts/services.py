@@ -415,7 +415,7 @@ def _revise(
     key: str,
     note: str,
 ) -> tuple[DraftRevision, list[str]]:
-    locked = Draft.objects.select_for_update().get(pk=draft.pk)
+    locked = Draft.objects.select_for_update(no_key=True).get(pk=draft.pk)
     if not locked.revisions.exists():
         _snapshot_first_revision(locked)
     number = locked.revision + 1

@@ -142,7 +142,7 @@ def review_submit(
         )
     cleaned = clean_checklist(checklist or {})
     # The row lock orders concurrent decisions on one draft, so the last one wins cleanly.
-    current = Draft.objects.select_for_update().get(pk=draft.pk)
+    current = Draft.objects.select_for_update(no_key=True).get(pk=draft.pk)
     boxes = clean_regions(regions, width=current.width, height=current.height)
     suggestion = suggest_decision(cleaned)
     settings = review_settings_for(current.campaign)
@@ -218,7 +218,7 @@ def review_sign_off(*, draft: Draft, by: User) -> Review:
     the reviewer's (``decided_by``); the sign-off is recorded beside it."""
     if not _can_sign_off(by, draft.campaign_id):
         raise ValidationError("Only an art director can sign off a decision.")
-    current = Draft.objects.select_for_update().get(pk=draft.pk)
+    current = Draft.objects.select_for_update(no_key=True).get(pk=draft.pk)
     if not current.proposed_decision:
         raise ValidationError("No decision is waiting for sign-off.")
     review = (
@@ -310,7 +310,9 @@ def product_reference_set(
         default_storage.save(key, ContentFile(data))
     display = sanitize_display_name(name)
     with transaction.atomic():
-        settings, _ = ReviewSettings.objects.select_for_update().get_or_create(campaign=campaign)
+        settings, _ = ReviewSettings.objects.select_for_update(no_key=True).get_or_create(
+            campaign=campaign
+        )
         settings.product_reference_key = key
         settings.product_reference_name = display
         settings.product_reference_sha256 = facts.sha256

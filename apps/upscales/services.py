@@ -91,7 +91,7 @@ def upscale_request(
         )
     with transaction.atomic():
         existing = (
-            UpscaleJob.objects.select_for_update()
+            UpscaleJob.objects.select_for_update(no_key=True)
             .filter(
                 draft=draft,
                 model_name=model,
