@@ -14,8 +14,8 @@ from apps.campaigns.permissions import Can, role_can
 from apps.checks.selectors import (
     CHECK_FILTERS,
     CHECK_SORTS,
+    batch_check_filter_counts,
     check_badges_for,
-    check_filter_counts,
     draft_check_report,
 )
 
@@ -43,7 +43,7 @@ def check_controls(
     request: HttpRequest, batch: Any, membership: Membership, drafts: Sequence[Any]
 ) -> SafeString:
     """Filter and sort the batch grid by the checks."""
-    counts = check_filter_counts(batch.drafts.all())
+    counts = batch_check_filter_counts(batch)
     current_check = request.GET.get("check", "")
     current_sort = request.GET.get("sort", "")
     return SafeString(

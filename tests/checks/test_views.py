@@ -166,3 +166,17 @@ def test_outsiders_get_404_for_the_checks_of_a_draft(cast, batch):
     client = cast.client("outsider")
     assert client.get(reverse("checks:panel", args=[draft.pk])).status_code == 404
     assert client.post(reverse("checks:rerun", args=[draft.pk])).status_code == 404
+
+
+def test_the_filter_counts_are_cached_until_a_check_of_the_batch_finishes(
+    cast, batch, django_assert_max_num_queries
+):
+    from apps.checks.selectors import batch_check_filter_counts
+
+    _checked(batch, name="crisp.png", data=scene_png((2400, 2400), seed=31))
+    first = batch_check_filter_counts(batch)
+    assert first["fail"] == 0
+    with django_assert_max_num_queries(1):  # only the version query
+        assert batch_check_filter_counts(batch) == first
+    _checked(batch, name="small.png", data=scene_png((512, 512), seed=33))
+    assert batch_check_filter_counts(batch)["fail"] == 1
