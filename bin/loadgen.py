@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--password", default="load-test-password")
+    parser.add_argument("--server-log", default="", help="gunicorn access log: '%%(r)s %%(L)s'")
     parser.add_argument(
         "--think",
         type=float,
@@ -140,6 +141,27 @@ def main() -> None:
         everything += latencies[kind]
         print(line(kind, latencies[kind], errors[kind]))
     print(line("all", everything, sum(errors.values())))
+    if args.server_log:
+        time.sleep(0.5)  # let gunicorn flush its access log
+        measured: dict[str, list[float]] = defaultdict(list)
+        with open(args.server_log) as log:
+            for entry in log:
+                request, _, seconds = entry.rstrip().rpartition(" ")
+                path = request.split(" ")[1] if " " in request else ""
+                kind = (
+                    "grid" if path.startswith("/batches/")
+                    else "decide" if path.endswith("/reviews/")
+                    else "draft" if path.startswith("/drafts/")
+                    else ""
+                )  # fmt: skip
+                if kind:
+                    measured[kind].append(float(seconds))
+        print("as gunicorn measured them (request time, same run):")
+        server_all: list[float] = []
+        for kind in ("grid", "draft", "decide"):
+            server_all += measured[kind]
+            print(line(kind, measured[kind], 0))
+        print(line("all", server_all, 0))
 
 
 if __name__ == "__main__":
