@@ -317,27 +317,48 @@ def sharpness(image: Image.Image) -> float:
 
 
 def check_softness(score: float) -> Outcome:
-    status = _grade(score, SOFTNESS_WARN, SOFTNESS_FAIL, higher_is_worse=False)
-    if status == PASS:
-        explanation = "Fine detail is crisp where it matters."
-    elif status == WARN:
-        explanation = (
-            "Detail is slightly soft even in the sharpest areas: check edges and text at 100 %."
-        )
-    else:
-        explanation = (
-            "Soft everywhere, even at fit size: an upscale will not bring the detail back."
-        )
-    return Outcome(
-        key="softness",
-        kind="softness",
-        label="Sharpness",
-        status=status,
-        value=round(score, 2),
-        threshold=SOFTNESS_FAIL,
+    return _graded(
+        "softness",
+        "Sharpness",
+        score,
+        warn_at=SOFTNESS_WARN,
+        fail_at=SOFTNESS_FAIL,
+        higher_is_worse=False,
+        digits=2,
         value_label=f"{score:.0f}",
-        threshold_label=f"pass ≥ {SOFTNESS_WARN:g}, fail < {SOFTNESS_FAIL:g}",
-        explanation=explanation,
+        explanations=(
+            "Fine detail is crisp where it matters.",
+            "Detail is slightly soft even in the sharpest areas: check edges and text at 100 %.",
+            "Soft everywhere, even at fit size: an upscale will not bring the detail back.",
+        ),
+    )
+
+
+def _graded(
+    key: str,
+    label: str,
+    value: float,
+    *,
+    warn_at: float,
+    fail_at: float,
+    higher_is_worse: bool,
+    digits: int,
+    value_label: str,
+    explanations: tuple[str, str, str],
+) -> Outcome:
+    """One measured check graded against its warn and fail thresholds."""
+    status = _grade(value, warn_at, fail_at, higher_is_worse=higher_is_worse)
+    compare = ("≤", ">") if higher_is_worse else ("≥", "<")
+    return Outcome(
+        key=key,
+        kind=key,
+        label=label,
+        status=status,
+        value=round(value, digits),
+        threshold=fail_at,
+        value_label=value_label,
+        threshold_label=f"pass {compare[0]} {warn_at:g}, fail {compare[1]} {fail_at:g}",
+        explanation=explanations[{PASS: 0, WARN: 1}.get(status, 2)],
     )
 
 
@@ -390,25 +411,20 @@ def blockiness(native: np.ndarray, *, period: int = 8, offset: tuple[int, int] =
 
 
 def check_blockiness(value: float) -> Outcome:
-    status = _grade(value, BLOCKINESS_WARN, BLOCKINESS_FAIL, higher_is_worse=True)
-    if status == PASS:
-        explanation = "No visible compression blocks."
-    elif status == WARN:
-        explanation = "Faint 8×8 compression blocks in smooth areas: ask for a better export."
-    else:
-        explanation = (
-            "Heavy JPEG compression: an 8×8 block grid shows, and upscaling will sharpen it."
-        )
-    return Outcome(
-        key="blockiness",
-        kind="blockiness",
-        label="Compression blocks",
-        status=status,
-        value=round(value, 3),
-        threshold=BLOCKINESS_FAIL,
+    return _graded(
+        "blockiness",
+        "Compression blocks",
+        value,
+        warn_at=BLOCKINESS_WARN,
+        fail_at=BLOCKINESS_FAIL,
+        higher_is_worse=True,
+        digits=3,
         value_label=f"{value:.2f}",
-        threshold_label=f"pass ≤ {BLOCKINESS_WARN:g}, fail > {BLOCKINESS_FAIL:g}",
-        explanation=explanation,
+        explanations=(
+            "No visible compression blocks.",
+            "Faint 8×8 compression blocks in smooth areas: ask for a better export.",
+            "Heavy JPEG compression: an 8×8 block grid shows, and upscaling will sharpen it.",
+        ),
     )
 
 
@@ -456,25 +472,20 @@ def noise_sigma(native: np.ndarray) -> float:
 
 
 def check_noise(sigma: float) -> Outcome:
-    status = _grade(sigma, NOISE_WARN, NOISE_FAIL, higher_is_worse=True)
-    if status == PASS:
-        explanation = "Clean: no visible grain or sensor-like noise."
-    elif status == WARN:
-        explanation = (
-            "Some grain on flat colour at 100 %: fine if intended, denoise before upscaling."
-        )
-    else:
-        explanation = "Strong noise, visible at fit size; an upscale will turn it into texture."
-    return Outcome(
-        key="noise",
-        kind="noise",
-        label="Noise",
-        status=status,
-        value=round(sigma, 2),
-        threshold=NOISE_FAIL,
+    return _graded(
+        "noise",
+        "Noise",
+        sigma,
+        warn_at=NOISE_WARN,
+        fail_at=NOISE_FAIL,
+        higher_is_worse=True,
+        digits=2,
         value_label=f"σ {sigma:.1f}",
-        threshold_label=f"pass ≤ {NOISE_WARN:g}, fail > {NOISE_FAIL:g}",
-        explanation=explanation,
+        explanations=(
+            "Clean: no visible grain or sensor-like noise.",
+            "Some grain on flat colour at 100 %: fine if intended, denoise before upscaling.",
+            "Strong noise, visible at fit size; an upscale will turn it into texture.",
+        ),
     )
 
 
