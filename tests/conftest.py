@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
-from apps.campaigns.models import Campaign
+from apps.campaigns.models import Campaign, Membership
 from tests.factories import BatchFactory, CampaignFactory, MembershipFactory, UserFactory
 
 
@@ -36,6 +36,9 @@ class Cast:
         client = Client()
         client.force_login(getattr(self, who))
         return client
+
+    def membership(self, who: str) -> Membership:
+        return Membership.objects.get(user=getattr(self, who))
 
 
 ROLES = ("creator", "reviewer", "art_director", "producer")

@@ -45,6 +45,28 @@ def require_membership(user: AnyUser, campaign_id: int, need: Can = Can.VIEW) ->
     return membership
 
 
+def requester_refusal(*, user_id: int | None, campaign_id: int, need: Can) -> str | None:
+    """Why a job asked for by ``user_id`` must not run in this campaign now, or None.
+
+    Jobs the system queued itself (no requester) are allowed; a person must still be an active
+    member whose role has the capability the job needs."""
+    if user_id is None:
+        return None
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(campaign_id=campaign_id, user_id=user_id, user__is_active=True)
+        .first()
+    )
+    if membership is None:
+        return "Not run: the person who asked for it is no longer a member of this campaign."
+    if not role_can(membership.role, need):
+        return (
+            f"Not run: the person who asked for it is now {membership.get_role_display()} "
+            f"in this campaign, a role that cannot {need.value.replace('_', ' ')}."
+        )
+    return None
+
+
 def get_campaign_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Campaign:
     return require_membership(user, pk, need).campaign
 

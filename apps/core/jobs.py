@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -26,18 +27,30 @@ logger = logging.getLogger(__name__)
 J = TypeVar("J", bound=Job)
 
 
+# Asked of every claimed job before it runs: a reason to refuse it, or None to go ahead. The
+# views check permissions when a job is queued; this checks again when the worker picks it up,
+# so a job queued by someone removed from the campaign since (or a row written by anything but
+# those views) does not run with rights nobody holds any more.
+Authorize = Callable[[Any], "str | None"]
+
+
 @dataclass(frozen=True)
 class JobKind:
     model: type[Job]
     task_name: str
     queue: str
+    authorize: Authorize | None = None
 
 
 _REGISTRY: dict[str, JobKind] = {}
 
 
-def register_job_kind(model: type[Job], *, task_name: str, queue: str) -> None:
-    _REGISTRY[model._meta.label] = JobKind(model=model, task_name=task_name, queue=queue)
+def register_job_kind(
+    model: type[Job], *, task_name: str, queue: str, authorize: Authorize | None = None
+) -> None:
+    _REGISTRY[model._meta.label] = JobKind(
+        model=model, task_name=task_name, queue=queue, authorize=authorize
+    )
 
 
 def job_kinds() -> list[JobKind]:
@@ -87,6 +100,12 @@ def job_claim(model: type[J], job_id: int) -> tuple[J | None, Claim]:
     if job is None:
         return None, Claim(False)
     if updated:
+        kind = _REGISTRY.get(type(job)._meta.label)
+        refusal = kind.authorize(job) if kind is not None and kind.authorize else None
+        if refusal:
+            logger.warning("job %s %s refused: %s", type(job).__name__, job.pk, refusal)
+            job_fail(job, refusal)
+            return job, Claim(False)
         return job, Claim(True)
     if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and (
         job.attempts >= settings.JOB_MAX_ATTEMPTS

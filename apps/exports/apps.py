@@ -10,8 +10,16 @@ class ExportsConfig(AppConfig):
         from apps.core.panels import register_batch_panel, register_draft_panel
         from apps.exports import panels
         from apps.exports.models import ExportJob, Pack
+        from apps.exports.selectors import export_job_refusal, pack_refusal
 
-        register_job_kind(ExportJob, task_name="apps.exports.tasks.export_task", queue="default")
-        register_job_kind(Pack, task_name="apps.exports.tasks.pack_task", queue="default")
+        register_job_kind(
+            ExportJob,
+            task_name="apps.exports.tasks.export_task",
+            queue="default",
+            authorize=export_job_refusal,
+        )
+        register_job_kind(
+            Pack, task_name="apps.exports.tasks.pack_task", queue="default", authorize=pack_refusal
+        )
         register_draft_panel("panel_middle", panels.draft_panel, order=200)
         register_batch_panel("toolbar", panels.batch_toolbar, order=200)

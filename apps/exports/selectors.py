@@ -12,7 +12,7 @@ from django.http import Http404
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can
-from apps.campaigns.selectors import AnyUser, require_membership
+from apps.campaigns.selectors import AnyUser, requester_refusal, require_membership
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.selectors import Scoped
 from apps.exports.masters import Master, master_for
@@ -27,6 +27,38 @@ from apps.exports.models import (
 from apps.reviews.selectors import draft_reviews
 from workers.focal import Box, fit_box_to_aspect, scale_box, upscale_needed
 from workers.render import UPSCALE_TOLERANCE, plan_crops, too_small_message
+
+
+def export_job_refusal(job: ExportJob) -> str | None:
+    """Checked by the worker when it claims the job (see ``register_job_kind``)."""
+    campaign_id = Draft.objects.filter(pk=job.draft_id).values_list("campaign_id", flat=True)
+    return requester_refusal(
+        user_id=job.requested_by_id, campaign_id=campaign_id.get(), need=Can.EXPORT
+    )
+
+
+def pack_refusal(pack: Pack) -> str | None:
+    """Checked by the worker when it claims the pack: its requester may still export, and every
+    draft it names belongs to the pack's campaign."""
+    refusal = requester_refusal(
+        user_id=pack.requested_by_id, campaign_id=pack.campaign_id, need=Can.EXPORT
+    )
+    if refusal:
+        return refusal
+    ids = pack_draft_ids(pack)
+    if ids is None:
+        return "Not run: the pack's list of drafts is malformed."
+    inside = Draft.objects.filter(pk__in=ids, campaign_id=pack.campaign_id).count()
+    if inside != len(set(ids)):
+        return "Not run: the pack names drafts that are not in this campaign."
+    return None
+
+
+def pack_draft_ids(pack: Pack) -> list[int] | None:
+    raw = pack.spec.get("draft_ids") if isinstance(pack.spec, dict) else None
+    if not isinstance(raw, list) or not all(type(i) is int for i in raw):
+        return None
+    return raw
 
 
 def active_presets() -> QuerySet[ChannelPreset]:

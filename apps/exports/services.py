@@ -55,6 +55,7 @@ from apps.exports.selectors import (
     current_versions,
     focal_for,
     kept_drafts,
+    pack_draft_ids,
     planned_crops,
     presets_for_campaign,
 )
@@ -462,9 +463,9 @@ def pack_run(*, job_id: int) -> Claim:
         return claim
     report = ProgressReporter(pack)
     timer = PhaseTimer(pack)
-    ids = [int(i) for i in pack.spec.get("draft_ids", [])]
+    ids = pack_draft_ids(pack) or []
     drafts = list(
-        Draft.objects.filter(pk__in=ids)
+        Draft.objects.filter(pk__in=ids, campaign_id=pack.campaign_id)
         .select_related("campaign", "batch", "uploaded_by", "decided_by")
         .order_by("batch_id", "id")
     )

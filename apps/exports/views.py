@@ -225,7 +225,7 @@ def packs_page(request: HttpRequest, pk: int) -> HttpResponse:
     packs = list(campaign_packs(campaign))
     for pack in packs:
         if pack.status == JobStatus.DONE and pack.output_key:
-            pack.link = reverse("exports:pack-link", args=[pack_link_token(pack)])  # type: ignore[attr-defined]
+            pack.link = reverse("exports:pack-link", args=[pack_link_token(pack, membership)])  # type: ignore[attr-defined]
     context = {
         "campaign": campaign,
         "packs": packs,

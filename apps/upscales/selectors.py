@@ -12,7 +12,7 @@ from django.http import Http404
 
 from apps.campaigns.models import Channel
 from apps.campaigns.permissions import Can
-from apps.campaigns.selectors import AnyUser, require_membership
+from apps.campaigns.selectors import AnyUser, requester_refusal, require_membership
 from apps.core.models import ACTIVE_STATUSES, JobStatus
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.selectors import Scoped
@@ -31,6 +31,14 @@ CHANNEL_SIZES: dict[str, tuple[int, int]] = {
     Channel.PRESENTATION: (1920, 1080),
 }
 SCALE_CHOICES = (2.0, 3.0, 4.0)
+
+
+def upscale_job_refusal(job: UpscaleJob) -> str | None:
+    """Checked by the worker when it claims the job (see ``register_job_kind``)."""
+    campaign_id = Draft.objects.filter(pk=job.draft_id).values_list("campaign_id", flat=True)
+    return requester_refusal(
+        user_id=job.requested_by_id, campaign_id=campaign_id.get(), need=Can.UPSCALE
+    )
 
 
 def get_upscale_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Scoped[UpscaleJob]:

@@ -67,4 +67,8 @@ def export_objects(cast, draft) -> dict:
         byte_size=22,
         expires_at=timezone.now() + timezone.timedelta(days=1),
     )
-    return {"version": version, "pack": pack, "pack_token": pack_link_token(pack)}
+    return {
+        "version": version,
+        "pack": pack,
+        "pack_token": pack_link_token(pack, cast.membership("producer")),
+    }

@@ -14,12 +14,14 @@ from contextlib import contextmanager
 import pytest
 from django.core.files.storage import default_storage
 
+from apps.campaigns.models import Membership
 from apps.core.models import JobStatus
-from apps.exports.models import ChannelVersion, PackKind
+from apps.exports.models import ChannelVersion, Pack, PackKind
 from apps.exports.services import export_queue, export_run, pack_queue, pack_run
 from apps.reviews.models import RegionCategory
 from apps.reviews.services import review_submit
 from tests.exports.helpers import kept_draft
+from tests.factories import BatchFactory, make_draft
 from tests.images import HOSTILE_FILENAME, encode_jpeg, pattern_image
 from workers.packs import MANIFEST_NAME, PackError, PackMember, safe_member_name, write_pack
 
@@ -118,6 +120,48 @@ def test_the_deck_has_a_title_page_and_one_page_per_kept_draft(cast, batch):
     assert data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 4
     assert pack.filename.endswith(".pdf")
+
+
+def test_a_pack_row_naming_another_campaigns_draft_is_refused_by_the_worker(cast, batch):
+    mine = _exported(cast, batch, size=(1400, 1000))
+    theirs = make_draft(BatchFactory(campaign=cast.other_campaign), name="secret.png")
+    pack = pack_queue(campaign=cast.campaign, by=cast.producer, draft=mine)
+    Pack.objects.filter(pk=pack.pk).update(spec={"draft_ids": [mine.pk, theirs.pk]})
+    pack_run(job_id=pack.pk)
+    pack.refresh_from_db()
+    assert pack.status == JobStatus.FAILED and "not in this campaign" in pack.error
+    assert pack.output_key == "" and not default_storage.exists(
+        f"campaigns/{cast.campaign.pk}/packs"
+    )
+
+
+@pytest.mark.parametrize("spec", [{"draft_ids": "1,2"}, {"draft_ids": [1.5]}, {}, {"x": 1}])
+def test_a_pack_row_with_a_malformed_draft_list_fails_clearly(cast, batch, spec):
+    mine = _exported(cast, batch, size=(1400, 1000))
+    pack = pack_queue(campaign=cast.campaign, by=cast.producer, draft=mine)
+    Pack.objects.filter(pk=pack.pk).update(spec=spec)
+    pack_run(job_id=pack.pk)
+    pack.refresh_from_db()
+    assert pack.status == JobStatus.FAILED and "malformed" in pack.error
+
+
+def test_a_pack_asked_for_by_someone_since_demoted_is_not_built(cast, batch):
+    mine = _exported(cast, batch, size=(1400, 1000))
+    pack = pack_queue(campaign=cast.campaign, by=cast.producer, draft=mine)
+    Membership.objects.filter(user=cast.producer).update(role="reviewer")
+    pack_run(job_id=pack.pk)
+    pack.refresh_from_db()
+    assert pack.status == JobStatus.FAILED and "cannot export" in pack.error
+
+
+def test_an_export_asked_for_by_someone_who_left_is_not_rendered(cast, batch):
+    draft = kept_draft(batch, cast.art_director, size=(1400, 1000))
+    job = export_queue(draft=draft, by=cast.producer)
+    Membership.objects.filter(user=cast.producer).delete()
+    export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "no longer a member" in job.error
+    assert not ChannelVersion.objects.filter(draft=draft).exists()
 
 
 def test_no_pack_without_kept_drafts(cast, batch):

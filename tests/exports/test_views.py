@@ -9,10 +9,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.campaigns.models import Membership
+from apps.core.models import JobStatus
 from apps.exports.links import pack_link_token
 from apps.exports.models import ChannelVersion, CropOverride, ExportJob, FocalArea, Pack
 from apps.exports.services import export_queue, export_run, pack_queue, pack_run
@@ -162,16 +165,28 @@ def test_an_outsider_cannot_download_a_pack_or_use_its_link(cast, kept):
     pack = _exported_pack(cast, kept)
     outsider = cast.client("outsider")
     assert outsider.get(reverse("exports:pack-download", args=[pack.pk])).status_code == 404
-    link = reverse("exports:pack-link", args=[pack_link_token(pack)])
+    link = reverse("exports:pack-link", args=[pack_link_token(pack, cast.membership("producer"))])
     assert outsider.get(link).status_code == 404  # the membership is checked again
     assert cast.client("reviewer").get(link).status_code == 403
     assert cast.client("producer").get(link).status_code == 200
 
 
+def test_a_pack_link_is_only_made_for_members_who_may_export_a_finished_pack(cast, kept):
+    pack = _exported_pack(cast, kept)
+    outsider = Membership.objects.get(user=cast.outsider)
+    for membership in (outsider, cast.membership("reviewer"), cast.membership("creator")):
+        with pytest.raises(PermissionDenied):
+            pack_link_token(pack, membership)
+    Pack.objects.filter(pk=pack.pk).update(status=JobStatus.RUNNING)
+    pack.refresh_from_db()
+    with pytest.raises(PermissionDenied, match="not ready"):
+        pack_link_token(pack, cast.membership("producer"))
+
+
 def test_a_pack_link_cannot_be_guessed_forged_or_reused_after_it_expires(cast, kept, settings):
     pack = _exported_pack(cast, kept)
     producer = cast.client("producer")
-    token = pack_link_token(pack)
+    token = pack_link_token(pack, cast.membership("producer"))
     guessed = signing.dumps({"pack": pack.pk, "sha": pack.sha256[:16]}, salt="another-salt")
     for bad in (guessed, token[:-2] + "xx", str(pack.pk), "x" * 40):
         assert producer.get(reverse("exports:pack-link", args=[bad])).status_code == 404

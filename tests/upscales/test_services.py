@@ -13,6 +13,7 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from apps.campaigns.models import Membership
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
 from apps.upscales.models import UpscaleJob
@@ -147,6 +148,37 @@ def test_a_draft_unkept_after_queueing_is_not_upscaled(cast, batch):
     upscale_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "no longer kept" in job.error
+
+
+def test_a_job_whose_requester_left_the_campaign_is_refused_by_the_worker(cast, batch, mocker):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2)
+    cast.membership("art_director").delete()
+    engine = mocker.patch("apps.upscales.services.upscale_to_png")
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    engine.assert_not_called()
+    assert job.status == JobStatus.FAILED
+    assert "no longer a member of this campaign" in job.error
+    assert not default_storage.exists(f"campaigns/{draft.campaign_id}/upscales")
+
+
+def test_a_job_whose_requester_lost_the_upscale_role_is_refused_by_the_worker(cast, batch):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2)
+    Membership.objects.filter(user=cast.art_director).update(role="reviewer")
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "cannot upscale" in job.error
+
+
+def test_a_deactivated_requesters_job_does_not_run(cast, batch):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2)
+    type(cast.art_director).objects.filter(pk=cast.art_director.pk).update(is_active=False)
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "no longer a member" in job.error
 
 
 def test_cancel_stops_a_running_job_at_its_next_progress_report(cast, batch, mocker):
