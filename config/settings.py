@@ -254,6 +254,8 @@ CELERY_TIMEZONE = "UTC"
 # Renewed by every progress report; a worker silent for this long is taken for lost.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 5 * 60)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+# A job whose database connection died part-way is handed back and retried after this delay.
+JOB_DATABASE_RETRY_SECONDS = env_int("JOB_DATABASE_RETRY_SECONDS", 5)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):

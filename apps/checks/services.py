@@ -14,6 +14,7 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
 from apps.checks.models import CheckJob, CheckResult, CheckStatus, CheckSummary
 from apps.core.jobs import (
+    DATABASE_GONE,
     Claim,
     PhaseTimer,
     ProgressReporter,
@@ -146,6 +147,8 @@ def draft_checks_run(*, job_id: int) -> Claim:
     except CheckError as exc:
         job_fail(job, f"Could not check this file: {exc}")
         return Claim(False)
+    except DATABASE_GONE:
+        raise  # job_task_run gives the row back and retries
     except Exception as exc:
         logger.exception("check job %s failed", job_id)
         job_fail(job, f"Could not run the checks: {exc}")

@@ -4,11 +4,11 @@ from typing import Any
 
 from celery import shared_task
 
+from apps.checks.models import CheckJob
 from apps.checks.services import draft_checks_run
+from apps.core.jobs import job_task_run
 
 
 @shared_task(bind=True, name="apps.checks.tasks.draft_checks_task", max_retries=20)
 def draft_checks_task(self: Any, job_id: int) -> None:
-    claim = draft_checks_run(job_id=job_id)
-    if claim.retry_in is not None:
-        raise self.retry(countdown=claim.retry_in)
+    job_task_run(self, draft_checks_run, CheckJob, job_id)

@@ -7,6 +7,7 @@ row the sweeper re-queued while a slow worker still held it, cannot run one job 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -82,6 +83,12 @@ class Claim:
     retry_in: float | None = None  # seconds, when another worker may still hold the row
 
 
+# The job this delivery claimed, so the task body knows it may hand that row back.
+_claimed: contextvars.ContextVar[tuple[str, int] | None] = contextvars.ContextVar(
+    "draftroom_claimed_job", default=None
+)
+
+
 def job_claim(model: type[J], job_id: int) -> tuple[J | None, Claim]:
     """Move a queued (or lease-expired running) job to running; say why not otherwise."""
     now = timezone.now()
@@ -100,6 +107,7 @@ def job_claim(model: type[J], job_id: int) -> tuple[J | None, Claim]:
     if job is None:
         return None, Claim(False)
     if updated:
+        _claimed.set((model._meta.label, job_id))
         kind = _REGISTRY.get(type(job)._meta.label)
         refusal = kind.authorize(job) if kind is not None and kind.authorize else None
         if refusal:
@@ -182,6 +190,53 @@ def job_requeue(job: Job, *, reset_attempts: bool = True) -> bool:
     if updated:
         job_dispatch(job)
     return bool(updated)
+
+
+# A database that restarts or drops the connection mid-job: the row is handed back and the task
+# retried once the database answers, instead of waiting for the lease to run out.
+DATABASE_GONE = (OperationalError, InterfaceError)
+
+
+def job_task_run(task: Any, runner: Callable[..., Claim], model: type[Job], job_id: int) -> None:
+    """The body of every job task: run the service; when another delivery holds the row, retry
+    after its lease; when the database went away part-way, give back the row this delivery
+    claimed and retry soon (the claim counts the attempt, so a job that keeps losing its
+    database still stops at the attempt cap)."""
+    token = _claimed.set(None)
+    try:
+        claim = runner(job_id=job_id)
+    except DATABASE_GONE as exc:
+        logger.warning("%s %s lost its database connection: %s", model.__name__, job_id, exc)
+        claimed = _claimed.get() == (model._meta.label, job_id)
+        connections.close_all()  # the next query opens a fresh connection
+        if claimed:
+            _hand_back_after_database_loss(model, job_id)
+        raise task.retry(countdown=settings.JOB_DATABASE_RETRY_SECONDS, exc=exc) from exc
+    finally:
+        _claimed.reset(token)
+    if claim.retry_in is not None:
+        raise task.retry(countdown=claim.retry_in)
+
+
+def _hand_back_after_database_loss(model: type[Job], job_id: int, *, wait: float = 30.0) -> None:
+    """Put the row this delivery holds back to queued, waiting a little for the database to
+    answer again (a restart takes seconds). If it stays away longer, the row keeps its lease and
+    the retry or the sweeper picks it up once the lease runs out."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            model._default_manager.filter(pk=job_id, status=JobStatus.RUNNING).update(
+                status=JobStatus.QUEUED,
+                lease_expires_at=None,
+                message="The database connection was lost; retrying",
+            )
+            return
+        except DATABASE_GONE:
+            connections.close_all()
+            if time.monotonic() >= deadline:
+                logger.warning("%s %s stays running until its lease ends", model.__name__, job_id)
+                return
+            time.sleep(1.0)
 
 
 class ProgressReporter:

@@ -1,6 +1,23 @@
-"""Storage failures that are worth retrying: a full disk, an S3 endpoint that errors."""
+"""Writing files whole, and the storage failures that are worth retrying.
+
+Django's ``FileSystemStorage.save`` writes straight to the final path: a worker killed half-way
+leaves a truncated file under the real key, and every "store it unless it exists" after that
+reuses the truncated file. ``storage_put`` writes beside the key and renames, so a key holds a
+complete file or nothing. Object stores (S3) show an object only once its upload completed, so
+there a plain save already is all-or-nothing.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import uuid
+from typing import IO
+
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, default_storage
 
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
 try:  # botocore comes with django-storages[s3]; the filesystem backend never raises these
@@ -14,3 +31,45 @@ STORAGE_UNAVAILABLE = (
     "Storage is unavailable right now, so this file was not saved. Nothing else was lost: "
     "try this file again in a moment."
 )
+
+PART_PREFIX = ".part-"
+
+
+def storage_put(
+    key: str,
+    content: bytes | IO[bytes] | File,
+    *,
+    keep_existing: bool = False,
+    storage: Storage | None = None,
+) -> str:
+    """Store ``content`` under exactly ``key``, complete or not at all, replacing what was there
+    (or, with ``keep_existing``, leaving an existing file alone: keys named by a content hash).
+    Returns the key."""
+    storage = storage or default_storage
+    if keep_existing and storage.exists(key):
+        return key
+    if isinstance(content, bytes):
+        content = ContentFile(content)
+    elif not isinstance(content, File):
+        content = File(content, name=posixpath.basename(key))
+    try:
+        final_path = storage.path(key)
+    except NotImplementedError:
+        if storage.exists(key):
+            storage.delete(key)  # so the backend cannot pick another name for it
+        return storage.save(key, content)
+    head, tail = posixpath.split(key)
+    temp_name = posixpath.join(head, f"{PART_PREFIX}{uuid.uuid4().hex}-{tail}")
+    try:
+        temp_name = storage.save(temp_name, content)
+        os.replace(storage.path(temp_name), final_path)  # atomic within one folder
+    except BaseException:
+        _discard(storage, temp_name)
+        raise
+    return key
+
+
+def _discard(storage: Storage, name: str) -> None:
+    # The original error matters more; a stray part file would only be clutter.
+    with contextlib.suppress(*STORAGE_ERRORS):
+        storage.delete(name)

@@ -9,7 +9,6 @@ from typing import IO, Literal
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
 from apps.core.jobs import (
+    DATABASE_GONE,
     Claim,
     PhaseTimer,
     ProgressReporter,
@@ -27,7 +27,7 @@ from apps.core.jobs import (
     job_release,
 )
 from apps.core.models import JobStatus
-from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE
+from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE, storage_put
 from apps.drafts.hooks import draft_added, draft_revised
 from apps.drafts.models import (
     Batch,
@@ -157,8 +157,7 @@ def draft_intake(
         info = sidecar.merged_with(info)
     key = original_key(campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension)
     try:
-        if not default_storage.exists(key):
-            default_storage.save(key, ContentFile(data))
+        storage_put(key, data, keep_existing=True)
     except STORAGE_ERRORS:
         logger.exception("storage failed while saving %s", key)
         return IntakeResult(display, "error", STORAGE_UNAVAILABLE, code="storage")
@@ -276,8 +275,7 @@ def reference_add_file(*, draft: Draft, name: str, data: bytes, by: User | None)
     key = reference_key(
         campaign_id=draft.campaign_id, sha256=facts.sha256, extension=facts.extension
     )
-    if not default_storage.exists(key):
-        default_storage.save(key, ContentFile(data))
+    storage_put(key, data, keep_existing=True)
     display = sanitize_display_name(name)
     ref = DraftReference.objects.create(draft=draft, file_key=key, name=display)
     audit_record(
@@ -315,9 +313,7 @@ def draft_preview_run(*, job_id: int) -> Claim:
                     sha256=draft.sha256,
                     ext=ext,
                 )
-                if default_storage.exists(key):
-                    default_storage.delete(key)
-                default_storage.save(key, ContentFile(rendition.data))
+                storage_put(key, rendition.data)
                 Rendition.objects.update_or_create(
                     draft=draft,
                     name=rendition.name,
@@ -338,6 +334,8 @@ def draft_preview_run(*, job_id: int) -> Claim:
         logger.warning("preview job %s: storage unavailable (%s), will retry", job_id, exc)
         job_release(job, f"Storage unavailable, retrying: {exc}")
         return Claim(False, retry_in=30.0)
+    except DATABASE_GONE:
+        raise  # job_task_run gives the row back and retries
     except Exception as exc:
         logger.exception("preview job %s failed", job_id)
         job_fail(job, f"Could not make previews: {exc}")
@@ -391,8 +389,7 @@ def draft_revision_add(
     key = original_key(
         campaign_id=draft.campaign_id, sha256=facts.sha256, extension=facts.extension
     )
-    if not default_storage.exists(key):
-        default_storage.save(key, ContentFile(data))
+    storage_put(key, data, keep_existing=True)
     try:
         with transaction.atomic():
             revision, stale_keys = _revise(draft, uploaded_by, display, facts, key, note.strip())

@@ -4,11 +4,11 @@ from typing import Any
 
 from celery import shared_task
 
+from apps.core.jobs import job_task_run
+from apps.drafts.models import PreviewJob
 from apps.drafts.services import draft_preview_run
 
 
 @shared_task(bind=True, name="apps.drafts.tasks.draft_preview_task", max_retries=20)
 def draft_preview_task(self: Any, job_id: int) -> None:
-    claim = draft_preview_run(job_id=job_id)
-    if claim.retry_in is not None:
-        raise self.retry(countdown=claim.retry_in)
+    job_task_run(self, draft_preview_run, PreviewJob, job_id)

@@ -18,8 +18,6 @@ from typing import IO, Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.files import File
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,6 +25,7 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
 from apps.core.jobs import (
+    DATABASE_GONE,
     Claim,
     PhaseTimer,
     ProgressReporter,
@@ -36,6 +35,7 @@ from apps.core.jobs import (
     job_finish,
 )
 from apps.core.models import ACTIVE_STATUSES, JobStatus
+from apps.core.storage import storage_put
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.selectors import draft_rendition
 from apps.drafts.services import batch_create
@@ -291,6 +291,8 @@ def _export_render(job: ExportJob, draft: Draft, claim: Claim, *, source: Any) -
     except RenderError as exc:
         job_fail(job, str(exc))
         return Claim(False)
+    except DATABASE_GONE:
+        raise  # job_task_run gives the row back and retries
     except Exception as exc:
         logger.exception("export job %s failed", job_id)
         job_fail(job, f"Could not export: {exc}")
@@ -365,8 +367,7 @@ def export_versions_store(
             crop=result.crop,
             ext=result.extension,
         )
-        if not default_storage.exists(key):
-            default_storage.save(key, ContentFile(result.data))
+        storage_put(key, result.data, keep_existing=True)
         lookup: dict[str, Any] = {
             "draft": draft,
             "master_sha256": master.sha256,
@@ -481,10 +482,10 @@ def pack_run(*, job_id: int) -> Claim:
             report(0.9, "Storing", force=True)
             with timer.phase("store"):
                 digest, size = _file_digest(tmp)
-                if default_storage.exists(key):
-                    default_storage.delete(key)  # a retried job replaces its half-stored file
                 tmp.seek(0)
-                stored = default_storage.save(key, File(tmp, name=key.rsplit("/", 1)[-1]))
+                stored = storage_put(key, tmp)  # a retried job replaces the file whole
+    except DATABASE_GONE:
+        raise  # job_task_run gives the row back and retries
     except Exception as exc:
         logger.exception("pack %s failed", job_id)
         job_fail(pack, f"Could not build the pack: {exc}")

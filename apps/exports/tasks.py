@@ -4,21 +4,19 @@ from typing import Any
 
 from celery import shared_task
 
+from apps.core.jobs import job_task_run
+from apps.exports.models import ExportJob, Pack
 from apps.exports.services import export_run, pack_run, packs_expire
 
 
 @shared_task(bind=True, name="apps.exports.tasks.export_task", max_retries=20)
 def export_task(self: Any, job_id: int) -> None:
-    claim = export_run(job_id=job_id)
-    if claim.retry_in is not None:
-        raise self.retry(countdown=claim.retry_in)
+    job_task_run(self, export_run, ExportJob, job_id)
 
 
 @shared_task(bind=True, name="apps.exports.tasks.pack_task", max_retries=20)
 def pack_task(self: Any, job_id: int) -> None:
-    claim = pack_run(job_id=job_id)
-    if claim.retry_in is not None:
-        raise self.retry(countdown=claim.retry_in)
+    job_task_run(self, pack_run, Pack, job_id)
 
 
 @shared_task(name="apps.exports.tasks.packs_expire_task", ignore_result=True)

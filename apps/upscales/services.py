@@ -6,21 +6,19 @@ import dataclasses
 import hashlib
 import logging
 import math
-import os
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from apps.campaigns.services import audit_record
 from apps.core.jobs import (
+    DATABASE_GONE,
     Claim,
     PhaseTimer,
     ProgressReporter,
@@ -31,6 +29,7 @@ from apps.core.jobs import (
     job_requeue,
 )
 from apps.core.models import ACTIVE_STATUSES, JobStatus
+from apps.core.storage import storage_put
 from apps.drafts.models import Batch, Decision, Draft
 from apps.upscales.models import UpscaleJob
 from apps.upscales.selectors import kept_drafts, largest_channel_fit
@@ -238,21 +237,6 @@ def upscale_key(*, draft: Draft, choice: ModelChoice, scale: float) -> str:
     )
 
 
-def _publish(storage: Storage, temp_key: str, final_key: str) -> None:
-    """Make ``final_key`` appear complete or not at all."""
-    try:
-        temp_path, final_path = storage.path(temp_key), storage.path(final_key)
-    except NotImplementedError:
-        # Object stores (S3) make an object visible only once its upload completed, so a copy
-        # from the temporary key is already all-or-nothing.
-        with storage.open(temp_key, "rb") as fh:
-            storage.save(final_key, fh)
-        storage.delete(temp_key)
-        return
-    os.makedirs(os.path.dirname(final_path), exist_ok=True)
-    os.replace(temp_path, final_path)  # atomic on one filesystem
-
-
 def upscale_run(*, job_id: int) -> Claim:
     """Run one upscale job. Idempotent: an existing output under the deterministic key is
     reused; the file is written under a temporary key and published whole."""
@@ -307,9 +291,7 @@ def upscale_run(*, job_id: int) -> Claim:
         if not report(0.95, "Storing", force=True):
             return Claim(False)  # cancelled while the last strips were encoded
         with timer.phase("store"):
-            temp_key = f"campaigns/{draft.campaign_id}/upscales/tmp/{job.pk}-{uuid.uuid4().hex}.png"
-            default_storage.save(temp_key, ContentFile(encoded.png))
-            _publish(default_storage, temp_key, key)
+            storage_put(key, encoded.png)
         job.notes = encoded.result.notes
         _finish(
             job,
@@ -325,6 +307,8 @@ def upscale_run(*, job_id: int) -> Claim:
     except UpscaleCancelled:
         logger.info("upscale job %s cancelled", job_id)
         return Claim(False)
+    except DATABASE_GONE:
+        raise  # job_task_run gives the row back and retries
     except Exception as exc:
         logger.exception("upscale job %s failed", job_id)
         job_fail(job, f"Could not upscale: {exc}")

@@ -4,6 +4,8 @@ from typing import Any
 
 from celery import shared_task
 
+from apps.core.jobs import job_task_run
+from apps.upscales.models import UpscaleJob
 from apps.upscales.services import upscale_run
 
 
@@ -11,6 +13,4 @@ from apps.upscales.services import upscale_run
 def upscale_task(self: Any, job_id: int) -> None:
     """gpu queue: one job at a time per GPU (the worker runs with concurrency 1); the model
     stays loaded in this process between jobs."""
-    claim = upscale_run(job_id=job_id)
-    if claim.retry_in is not None:
-        raise self.retry(countdown=claim.retry_in)
+    job_task_run(self, upscale_run, UpscaleJob, job_id)

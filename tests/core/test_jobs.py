@@ -1,8 +1,17 @@
 from datetime import timedelta
 
+import pytest
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from apps.core.jobs import ProgressReporter, job_claim, job_finish, job_requeue, sweep_jobs
+from apps.core.jobs import (
+    ProgressReporter,
+    job_claim,
+    job_finish,
+    job_requeue,
+    job_task_run,
+    sweep_jobs,
+)
 from apps.core.models import JobStatus
 from apps.drafts.models import PreviewJob
 from tests.factories import make_draft
@@ -105,3 +114,70 @@ def test_the_sweeper_requeues_running_jobs_whose_worker_died(batch, mocker):
     assert sweep_jobs()["requeued"] == 1
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED
+
+
+class _Retry(Exception):
+    pass
+
+
+class _Task:
+    """Stands in for a bound Celery task: records the retry it was asked for."""
+
+    def __init__(self) -> None:
+        self.countdown: float | None = None
+
+    def retry(self, *, countdown: float, exc: BaseException | None = None) -> _Retry:
+        self.countdown = countdown
+        return _Retry()
+
+
+@pytest.fixture
+def close_all(mocker):
+    """The real close would end the test's own transaction; the live suite runs it for real."""
+    return mocker.patch("apps.core.jobs.connections.close_all")
+
+
+def test_a_job_that_loses_its_database_mid_run_is_handed_back_and_retried_soon(
+    batch, settings, close_all
+):
+    settings.JOB_DATABASE_RETRY_SECONDS = 7
+    job = _job(batch)
+
+    def runner(*, job_id: int):
+        job_claim(PreviewJob, job_id)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    task = _Task()
+    with pytest.raises(_Retry):
+        job_task_run(task, runner, PreviewJob, job.pk)
+    job.refresh_from_db()
+    assert task.countdown == 7
+    assert (job.status, job.attempts, job.lease_expires_at) == (JobStatus.QUEUED, 1, None)
+    assert "database connection was lost" in job.message
+    close_all.assert_called()  # the next query opens a fresh connection
+    claimed, claim = job_claim(PreviewJob, job.pk)  # the retry runs it straight away
+    assert claim.claimed and claimed.attempts == 2
+
+
+def test_a_delivery_that_lost_the_database_before_claiming_leaves_the_row_to_its_holder(
+    batch, close_all
+):
+    job = _job(batch)
+    job_claim(PreviewJob, job.pk)  # another worker holds it
+
+    def runner(*, job_id: int):
+        raise InterfaceError("connection already closed")
+
+    with pytest.raises(_Retry):
+        job_task_run(_Task(), runner, PreviewJob, job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and job.lease_expires_at is not None
+
+
+def test_a_job_held_by_another_delivery_is_retried_after_that_lease(batch):
+    job = _job(batch)
+    job_claim(PreviewJob, job.pk)
+    task = _Task()
+    with pytest.raises(_Retry):
+        job_task_run(task, lambda *, job_id: job_claim(PreviewJob, job_id)[1], PreviewJob, job.pk)
+    assert task.countdown is not None and task.countdown > 5

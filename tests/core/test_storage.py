@@ -1,0 +1,94 @@
+"""storage_put: a key holds a complete file or nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage
+
+from apps.core.storage import PART_PREFIX, storage_put
+
+
+class _BrokenStream(io.RawIOBase):
+    """A source that dies part-way, like a worker killed in the middle of a write."""
+
+    def __init__(self, good: bytes) -> None:
+        self.good, self.sent = good, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self.sent:
+            raise OSError(28, "No space left on device")
+        self.sent = True
+        buffer[: len(self.good)] = self.good
+        return len(self.good)
+
+
+@pytest.fixture
+def disk(tmp_path) -> FileSystemStorage:
+    return FileSystemStorage(location=tmp_path)
+
+
+def test_a_file_is_stored_under_exactly_its_key_with_no_part_file_left(disk):
+    assert storage_put("a/b/c.png", b"png bytes", storage=disk) == "a/b/c.png"
+    assert disk.open("a/b/c.png").read() == b"png bytes"
+    assert disk.listdir("a/b") == ([], ["c.png"])
+
+
+def test_storing_again_replaces_the_file_whole_instead_of_choosing_another_name(disk):
+    storage_put("k.bin", b"old", storage=disk)
+    storage_put("k.bin", b"new and longer", storage=disk)
+    assert disk.open("k.bin").read() == b"new and longer"
+    assert disk.listdir("") == ([], ["k.bin"])
+
+
+def test_keep_existing_leaves_a_content_addressed_file_alone(disk):
+    storage_put("sha.png", b"first", storage=disk)
+    storage_put("sha.png", b"second", storage=disk, keep_existing=True)
+    assert disk.open("sha.png").read() == b"first"
+
+
+def test_a_write_that_dies_half_way_publishes_nothing_and_keeps_the_old_file(disk):
+    storage_put("v.jpg", b"complete old version", storage=disk)
+    with pytest.raises(OSError, match="No space"):
+        storage_put("v.jpg", io.BufferedReader(_BrokenStream(b"x" * 1000)), storage=disk)
+    assert disk.open("v.jpg").read() == b"complete old version"
+    assert not [n for n in disk.listdir("")[1] if n.startswith(PART_PREFIX)]
+
+
+def test_a_write_that_dies_before_any_file_existed_leaves_the_key_absent(disk):
+    with pytest.raises(OSError):
+        storage_put("new.jpg", io.BufferedReader(_BrokenStream(b"x" * 1000)), storage=disk)
+    assert not disk.exists("new.jpg")
+    assert disk.listdir("")[1] == []
+
+
+class _ObjectStore(Storage):
+    """Like S3: no local paths; an object appears only once its upload completed."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def _save(self, name, content):  # type: ignore[no-untyped-def]
+        self.objects[name] = content.read()
+        return name
+
+    def _open(self, name, mode="rb"):  # type: ignore[no-untyped-def]
+        return ContentFile(self.objects[name], name=name)
+
+    def exists(self, name: str) -> bool:
+        return name in self.objects
+
+    def delete(self, name: str) -> None:
+        self.objects.pop(name, None)
+
+
+def test_an_object_store_without_local_paths_gets_a_plain_save_under_the_same_key():
+    store = _ObjectStore()
+    storage_put("o/k.zip", b"one", storage=store)
+    storage_put("o/k.zip", b"two", storage=store)
+    assert store.objects == {"o/k.zip": b"two"}
