@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from django.conf import settings
 from django.db import OperationalError, connection
 from django.utils import timezone
 
@@ -285,5 +286,105 @@ def test_a_worker_killed_mid_upscale_publishes_nothing_and_the_rerun_finishes(
     job.refresh_from_db()
     assert job.attempts == 2
     assert default_storage.exists(job.output_key)
-    tmp = f"campaigns/{draft.campaign_id}/upscales/tmp"
-    assert not default_storage.exists(tmp) or default_storage.listdir(tmp)[1] == []
+    folder, name = job.output_key.rsplit("/", 1)
+    assert default_storage.listdir(folder)[1] == [name]  # no part file left beside it
+
+
+def test_a_worker_killed_mid_export_publishes_no_partial_version_and_the_rerun_finishes(
+    cast, batch, live_var, private_redis, publish_to, transactional_db
+):
+    from apps.exports.models import ChannelVersion, ExportJob
+    from apps.exports.services import export_queue, preset_defaults_ensure
+    from tests.exports.helpers import kept_draft
+
+    redis = private_redis(appendonly=True)
+    publish_to(redis.url)
+    preset_defaults_ensure()
+    # A 64 MP PNG master: reading and decoding it keeps the export busy long enough to kill.
+    buf = io.BytesIO()
+    pattern_image((8000, 8000)).save(buf, "PNG", compress_level=1)
+    draft = kept_draft(batch, cast.art_director, data=buf.getvalue(), name="big.png")
+    worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    job = export_queue(draft=draft, by=cast.producer)
+    wait_for(
+        lambda: ExportJob.objects.filter(pk=job.pk, progress__gte=0.25).exists(),
+        timeout=120,
+        what="the export to be rendering",
+        worker=worker,
+    )
+    worker.kill()  # SIGKILL while rendering
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
+    assert not ChannelVersion.objects.filter(draft=draft).exists()
+    _assert_every_stored_export_is_whole(draft.campaign_id)
+
+    ExportJob.objects.filter(pk=job.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    second = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    try:
+        assert sweep_jobs()["requeued"] == 1
+        wait_for(
+            lambda: ExportJob.objects.filter(pk=job.pk, status=JobStatus.DONE).exists(),
+            timeout=180,
+            what="the re-run export",
+            worker=second,
+        )
+    finally:
+        second.stop()
+    job.refresh_from_db()
+    assert job.attempts == 2
+    versions = list(ChannelVersion.objects.filter(draft=draft))
+    assert len(versions) == 3 and {v.preset.slug for v in versions} == set(job.report)
+    _assert_every_stored_export_is_whole(draft.campaign_id, expect=3)
+
+
+def _assert_every_stored_export_is_whole(campaign_id: int, *, expect: int = 0) -> None:
+    """Every file under the campaign's exports decodes completely; no part file is left."""
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    from apps.core.storage import PART_PREFIX
+
+    root = f"campaigns/{campaign_id}/exports"
+    files: list[str] = []
+    pending = [root] if default_storage.exists(root) else []
+    while pending:
+        folder = pending.pop()
+        subfolders, names = default_storage.listdir(folder)
+        pending += [f"{folder}/{sub}" for sub in subfolders]
+        files += [f"{folder}/{name}" for name in names]
+    assert not [f for f in files if f.rsplit("/", 1)[-1].startswith(PART_PREFIX)]
+    for key in files:
+        with default_storage.open(key, "rb") as fh, Image.open(fh) as image:
+            image.load()  # a truncated file raises here
+    assert len(files) == expect
+
+
+def test_a_job_whose_database_restarts_mid_task_is_handed_back_and_finishes_soon(
+    batch, live_var, private_redis, publish_to, restartable_postgresql, transactional_db
+):
+    redis = private_redis(appendonly=True)
+    publish_to(redis.url)
+    buf = io.BytesIO()
+    pattern_image((8000, 8000)).save(buf, "PNG", compress_level=1)
+    worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    try:
+        draft = make_draft(batch, name="big.png", data=buf.getvalue())
+        wait_for(
+            lambda: PreviewJob.objects.filter(status=JobStatus.RUNNING).exists(),
+            what="the job to start",
+            worker=worker,
+        )
+        restartable_postgresql()  # under the running task: its connection dies
+        restarted = timezone.now()
+        connection.close()
+        wait_for(_database_answers, timeout=30, what="PostgreSQL to accept connections")
+        wait_for(lambda: _done(1), timeout=120, what="the job after the restart", worker=worker)
+    finally:
+        worker.stop()
+    job = PreviewJob.objects.get()
+    assert job.attempts == 2  # handed back and claimed again, not failed
+    assert job.finished_at - restarted < timedelta(seconds=settings.JOB_LEASE_SECONDS / 3)
+    assert "lost its database connection" in worker.output()
+    assert Rendition.objects.filter(draft=draft).count() == 2
