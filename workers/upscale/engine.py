@@ -132,6 +132,28 @@ def infer_tiled(
                 on_reset()
 
 
+def infer_alpha(
+    loaded: LoadedModel,
+    alpha: np.ndarray,
+    *,
+    max_value: int,
+    options: TileOptions | None = None,
+    progress: Callable[[int, int], bool] | None = None,
+) -> tuple[np.ndarray, InferStats]:
+    """Real-ESRGAN's ``alpha_upsampler='realesrgan'``: the (H, W) alpha plane is replicated
+    to three channels, goes through the same network as the colour, and one channel is kept
+    (the luma of the three, as ``RealESRGANer`` does with ``BGR2GRAY``; the network's three
+    outputs differ only slightly for grey input). Returns the (H·s, W·s) plane in ``alpha``'s
+    dtype and the pass's statistics. Trained networks keep hard mask edges sharp, where a
+    classical resize rings or blurs them; the classical resize stays the fallback."""
+    rgb = np.repeat(alpha[:, :, None], 3, axis=2)
+    out, stats = infer_tiled(
+        loaded, rgb, max_value=max_value, grey=True, options=options, progress=progress
+    )
+    plane = out.numpy()[:, :, 0]  # values are already clamped to 0..max_value
+    return np.ascontiguousarray(plane.astype(alpha.dtype)), stats
+
+
 def _infer_once(
     loaded: LoadedModel,
     source: torch.Tensor,

@@ -9,6 +9,12 @@
 Both pick the neural model when its weights (and torch + basicsr) are installed; otherwise the
 classical upscaler runs and the result says so (``neural`` False, ``model_name`` "classical",
 and a note). Weights that are present but fail their checksum are an error, never a fallback.
+
+Alpha (``alpha_upsampler``): with a neural model, real transparency goes through the network
+too, as Real-ESRGAN's own ``alpha_upsampler='realesrgan'`` does (``"network"``, the default);
+``"lanczos"`` resizes it classically, which is also what the classical upscaler does. A fully
+opaque alpha channel carries nothing and is dropped. ``result.alpha_method`` and a note record
+which way the alpha was made; the alpha pass's tiles count in the progress totals.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 MAX_SCALE = 8.0
 Progress = Callable[[int, int], bool]
+ALPHA_UPSAMPLERS = ("network", "lanczos")
 
 
 class UpscaleError(ValueError):
@@ -71,6 +78,9 @@ class UpscaleResult:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    # How the alpha channel was made: "network" (through the neural model, as RGB, one channel
+    # kept), "lanczos" (classical resize) or "" (no alpha in the output).
+    alpha_method: str = ""
 
     @property
     def mode(self) -> str:
@@ -190,6 +200,27 @@ def _combine(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     return np.concatenate([planes, alpha[:, :, None].astype(planes.dtype)], axis=2)
 
 
+class _PassProgress:
+    """Tiles of several network passes (the alpha pass, then the colour pass) as one count.
+    Both passes have the same geometry and tiling, so while a pass runs each later pass is
+    counted at its size; a finished pass counts its real tiles. Totals stay the same from
+    call to call and the last report is (total, total): the bar ends at exactly 100 %."""
+
+    def __init__(self, progress: Progress | None, passes: int) -> None:
+        self.progress = progress
+        self.passes = passes
+        self.finished = 0
+
+    def __call__(self, done: int, total: int) -> bool:
+        if self.progress is None:
+            return True
+        return self.progress(self.finished + done, self.finished + total * self.passes)
+
+    def pass_done(self, total: int) -> None:
+        self.finished += total
+        self.passes -= 1
+
+
 def _run(
     decoded: DecodedImage,
     *,
@@ -202,17 +233,24 @@ def _run(
     progress: Progress | None,
     writer_factory: Callable[[int, int, int, int, bytes | None], PngStreamWriter] | None,
     timings: dict[str, float],
+    alpha_upsampler: str = "network",
+    keep_pixels: bool = True,
 ) -> tuple[UpscaleResult, PngStreamWriter | None]:
     notes = list(decoded.notes) + list(choice.notes)
     spec = choice.spec
     width, height = size
-    channels = decoded.channels
     depth = decoded.bit_depth
+    alpha = decoded.alpha
+    if alpha is not None and int(alpha.min()) == decoded.max_value:
+        alpha = None  # fully opaque: nothing to upscale (decode_image drops it too)
+    channels = (1 if decoded.grey else 3) + (alpha is not None)
+    alpha_method = ""
     alpha_up: np.ndarray | None = None
-    if decoded.alpha is not None:
+    if alpha is not None and (spec is None or alpha_upsampler == "lanczos"):
         started = time.perf_counter()
-        alpha_up = resize_plane(decoded.alpha, size)
+        alpha_up = resize_plane(alpha, size)
         timings["alpha"] = round(time.perf_counter() - started, 4)
+        alpha_method = "lanczos"
         notes.append("alpha resized with Lanczos")
     if spec is None:
         started = time.perf_counter()
@@ -229,16 +267,34 @@ def _run(
             writer.add_rows(classical_pixels)
         result = UpscaleResult(
             classical_pixels, width, height, channels, depth, decoded.icc, CLASSICAL,
-            CLASSICAL_SPEC.label, "", False, notes, timings,
+            CLASSICAL_SPEC.label, "", False, notes, timings, alpha_method=alpha_method,
         )  # fmt: skip
         return result, writer
 
-    from workers.upscale.engine import infer_tiled, timed_sync
+    from workers.upscale.engine import infer_alpha, infer_tiled, timed_sync
+    from workers.upscale.engine_types import TileOptions
     from workers.upscale.weights import load_model
 
     assert models_dir is not None
     loaded = load_model(spec, models_dir, device=device, precision=precision)
     native = (decoded.size[0] * spec.scale, decoded.size[1] * spec.scale)
+    options = tile_options or TileOptions()
+    counter = _PassProgress(progress, passes=2 if alpha is not None and alpha_up is None else 1)
+    alpha_stats = None
+    if alpha is not None and alpha_up is None:
+        # Before the colour: the streaming PNG writer needs each strip's alpha rows at once.
+        started = time.perf_counter()
+        alpha_native, alpha_stats = infer_alpha(
+            loaded, alpha, max_value=decoded.max_value, options=options, progress=counter
+        )
+        alpha_up = resize_plane(alpha_native, size)
+        timings["alpha"] = round(timed_sync(loaded.device) - started, 4)
+        counter.pass_done(alpha_stats.tiles)
+        # The colour pass reuses the tiling the alpha pass settled on (after any out-of-memory
+        # shrink), so both passes have as many tiles as the progress total promised.
+        options = dataclasses.replace(options, tile=alpha_stats.tile, batch=alpha_stats.batch)
+        alpha_method = "network"
+        notes.append(f"alpha upscaled by {spec.label} (as RGB, one channel kept)")
     streaming = writer_factory is not None and native == size
     writer = None
     if streaming and writer_factory is not None:
@@ -273,14 +329,18 @@ def _run(
         decoded.rgb(),
         max_value=decoded.max_value,
         grey=decoded.grey,
-        options=tile_options,
-        progress=progress,
+        options=options,
+        progress=counter,
         on_rows=on_rows,
         on_reset=on_reset,
         allocate=lambda *a: holder.setdefault("out", allocate_output(*a)),
     )
     timings["infer"] = round(timed_sync(loaded.device) - started, 4)
     pixels: np.ndarray | None = None
+    if writer is not None and keep_pixels:
+        # Streamed: the strips went to the encoder, but "upscale and export" renders from
+        # these pixels too. The host buffer is complete (timed_sync waited for its copies).
+        pixels = _host_rows(out, 0, out.shape[0], alpha_up)
     if writer is None:
         colour = _host_rows(out, 0, out.shape[0], None)
         if native != size:
@@ -291,9 +351,15 @@ def _run(
         if writer_factory is not None:
             writer = writer_factory(width, height, channels, depth, decoded.icc)
             writer.add_rows(pixels)
+    run_stats: dict[str, Any] = dict(stats.__dict__)
+    if alpha_stats is not None:
+        run_stats["alpha_tiles"] = alpha_stats.tiles
+        run_stats["alpha_forward_passes"] = alpha_stats.forward_passes
+        run_stats["oom_recoveries"] += alpha_stats.oom_recoveries
+        run_stats["events"] = [f"alpha: {e}" for e in alpha_stats.events] + stats.events
     result = UpscaleResult(
         pixels, width, height, channels, depth, decoded.icc, spec.name, spec.label,
-        loaded.sha256, True, notes, timings, stats.__dict__,
+        loaded.sha256, True, notes, timings, run_stats, alpha_method,
     )  # fmt: skip
     return result, writer
 
@@ -318,9 +384,12 @@ def upscale_image(
     precision: str = "auto",
     tile_options: Any = None,
     progress: Progress | None = None,
+    alpha_upsampler: str = "network",
 ) -> UpscaleResult:
     """Upscale in memory. Give ``scale`` (above 1, at most 8) or an exact output ``size``;
-    with neither, the model's own scale. ``result.pixels`` is (H, W, C) uint8 or uint16."""
+    with neither, the model's own scale. ``result.pixels`` is (H, W, C) uint8 or uint16.
+    ``alpha_upsampler``: "network" (default) or "lanczos"; see the module docstring."""
+    _check_alpha_upsampler(alpha_upsampler)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     decoded = _decode(source)
@@ -340,6 +409,7 @@ def upscale_image(
         progress=progress,
         writer_factory=None,
         timings=timings,
+        alpha_upsampler=alpha_upsampler,
     )
     return result
 
@@ -357,9 +427,11 @@ def upscale_to_png(
     progress: Progress | None = None,
     png_level: int = 6,
     keep_pixels: bool = False,
+    alpha_upsampler: str = "network",
 ) -> EncodedUpscale:
     """Decode, upscale and encode a PNG master, compressing while the network runs.
     ``keep_pixels`` keeps the upscaled pixels on the result for rendering from memory."""
+    _check_alpha_upsampler(alpha_upsampler)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     decoded = _decode(data)
@@ -385,6 +457,8 @@ def upscale_to_png(
         progress=progress,
         writer_factory=factory,
         timings=timings,
+        alpha_upsampler=alpha_upsampler,
+        keep_pixels=keep_pixels,
     )
     assert writer is not None
     started = time.perf_counter()
@@ -394,6 +468,13 @@ def upscale_to_png(
     if not keep_pixels:
         result.pixels = None
     return EncodedUpscale(png, result)
+
+
+def _check_alpha_upsampler(name: str) -> None:
+    if name not in ALPHA_UPSAMPLERS:
+        raise UpscaleError(
+            f"Unknown alpha upsampler {name!r}; use one of {', '.join(ALPHA_UPSAMPLERS)}."
+        )
 
 
 def _output_size(
