@@ -7,13 +7,15 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.checks.selectors import (
     CHECK_FILTERS,
     CHECK_SORTS,
+    Badge,
     batch_check_filter_counts,
     check_badges_for,
     draft_check_report,
@@ -62,9 +64,27 @@ def check_controls(
 
 
 def check_badges(drafts: Sequence[Any]) -> dict[int, SafeString | str]:
-    badges = check_badges_for([d.pk for d in drafts])
-    out: dict[int, SafeString | str] = {
-        draft_id: SafeString(render_to_string("checks/partials/badge.html", {"badge": badge}))
-        for draft_id, badge in badges.items()
+    """A badge per tile. Built with format_html, not a template: a grid page has 60 tiles, and
+    60 template renders were a fifth of the page's time."""
+    return {
+        draft_id: _badge_html(badge)
+        for draft_id, badge in check_badges_for([d.pk for d in drafts]).items()
     }
-    return out
+
+
+def _badge_html(badge: Badge) -> SafeString:
+    html = format_html(
+        '<span class="check-badge check-{}" title="{}"{}>{}</span>',
+        badge.status,
+        badge.title,
+        mark_safe(' data-running="1"') if badge.running else "",
+        badge.text,
+    )
+    if badge.dup_size > 1:
+        html += format_html(
+            '<span class="check-badge check-dup" title="One of {} near-duplicates in this '
+            'campaign">≈ set of {}</span>',
+            badge.dup_size,
+            badge.dup_size,
+        )
+    return html

@@ -158,9 +158,13 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
         check_filter=request.GET.get("check", ""),
         sort=request.GET.get("sort", ""),
     )
-    page = Paginator(drafts_qs, GRID_PAGE_SIZE).get_page(request.GET.get("page"))
-    drafts = list(page.object_list)
     counts = decision_counts(batch.drafts.all())
+    paginator = Paginator(drafts_qs, GRID_PAGE_SIZE)
+    if not request.GET.get("check"):
+        # The decision counts already hold this filter's total: no second COUNT query.
+        paginator.count = counts[current]
+    page = paginator.get_page(request.GET.get("page"))
+    drafts = list(page.object_list)
     badges = render_tile_badges(drafts)
     for draft in drafts:
         draft.extra_badges = badges.get(draft.pk, "")  # type: ignore[attr-defined]

@@ -87,3 +87,14 @@ def test_embedded_defaults_need_no_variables(tmp_path):
     assert storage == "django.core.files.storage.FileSystemStorage"
     assert var_dir == str(tmp_path / "var")
     assert (tmp_path / "var" / "secret_key").exists()
+
+
+def test_sessions_are_read_from_the_shared_cache_only_when_there_is_one(tmp_path):
+    code = "from django.conf import settings as s; print(s.SESSION_ENGINE)"
+    shared = _manage(
+        "shell", "-v", "0", "-c", code,
+        env={**PRODUCTION_ENV, "CACHE_URL": "redis://redis:6379/1"}, tmp_path=tmp_path,
+    )  # fmt: skip
+    alone = _manage("shell", "-v", "0", "-c", code, env={}, tmp_path=tmp_path)
+    assert shared.stdout.split() == ["django.contrib.sessions.backends.cached_db"], shared.stderr
+    assert alone.stdout.split() == ["django.contrib.sessions.backends.db"], alone.stderr
