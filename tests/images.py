@@ -371,6 +371,59 @@ def _exif_rotated_jpeg() -> tuple[str, bytes]:
     return "phone.jpg", encode_jpeg(stored, exif_orientation=6, quality=95)
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _with_chunk(png: bytes, chunk: bytes) -> bytes:
+    return png[:33] + chunk + png[33:]  # right after IHDR (8-byte signature + 25-byte IHDR)
+
+
+def _broken_icc_png() -> tuple[str, bytes]:
+    junk = zlib.compress(b"this is not an ICC profile " * 20)
+    chunk = _png_chunk(b"iCCP", b"Broken profile\x00\x00" + junk)
+    return "broken-profile.png", _with_chunk(encode_png(pattern_image((64, 48))), chunk)
+
+
+def _broken_icc_jpeg() -> tuple[str, bytes]:
+    return "broken-profile.jpg", encode_jpeg(pattern_image((64, 48)), icc=bytes(300))
+
+
+def _ztxt_bomb() -> tuple[str, bytes]:
+    # 64 KB on disk, 64 MB of text once inflated.
+    bomb = zlib.compress(b"A" * 64_000_000, 9)
+    chunk = _png_chunk(b"zTXt", b"parameters\x00\x00" + bomb)
+    return "metadata-bomb.png", _with_chunk(encode_png(pattern_image((64, 48))), chunk)
+
+
+def _itxt_bomb() -> tuple[str, bytes]:
+    bomb = zlib.compress(("B" * 64_000_000).encode(), 9)
+    chunk = _png_chunk(b"iTXt", b"prompt\x00\x01\x00\x00\x00" + bomb)
+    return "metadata-bomb-2.png", _with_chunk(encode_png(pattern_image((64, 48))), chunk)
+
+
+def _huge_text_chunk() -> tuple[str, bytes]:
+    # A 6 MB uncompressed "parameters" text: the image is fine, the prompt is capped.
+    text = "a prompt that never ends, " * 240_000
+    chunk = _png_chunk(b"tEXt", b"parameters\x00" + text.encode("latin-1"))
+    return "chatty.png", _with_chunk(encode_png(pattern_image((64, 48))), chunk)
+
+
+def _frame_bomb(fmt: str) -> bytes:
+    frames = [Image.new("RGB", (8, 8), (i % 256, i // 256, 0)) for i in range(3000)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], duration=10)
+    return buffer.getvalue()
+
+
+def _apng_frame_bomb() -> tuple[str, bytes]:
+    return "frames.png", _frame_bomb("PNG")
+
+
+def _webp_frame_bomb() -> tuple[str, bytes]:
+    return "frames.webp", _frame_bomb("WEBP")
+
+
 HOSTILE_FILENAME = (
     "../../../etc/passwd/"
     + "..\\..\\windows\\"
@@ -411,6 +464,13 @@ HOSTILE_CASES: dict[str, Callable[[], tuple[str, bytes]]] = {
     "palette_transparency": _palette_transparency,
     "exif_rotated_jpeg": _exif_rotated_jpeg,
     "long_hostile_name": _long_hostile_name,
+    "broken_icc_png": _broken_icc_png,
+    "broken_icc_jpeg": _broken_icc_jpeg,
+    "ztxt_bomb": _ztxt_bomb,
+    "itxt_bomb": _itxt_bomb,
+    "huge_text_chunk": _huge_text_chunk,
+    "apng_frame_bomb": _apng_frame_bomb,
+    "webp_frame_bomb": _webp_frame_bomb,
 }
 
 EXPECTED: dict[str, str] = {
@@ -438,6 +498,14 @@ EXPECTED: dict[str, str] = {
     "palette_transparency": "ok",
     "exif_rotated_jpeg": "ok",
     "long_hostile_name": "ok",
+    # An unreadable colour profile is ignored (colours taken as sRGB), not a reason to refuse.
+    "broken_icc_png": "ok",
+    "broken_icc_jpeg": "ok",
+    "ztxt_bomb": "oversized_metadata",
+    "itxt_bomb": "oversized_metadata",
+    "huge_text_chunk": "ok",
+    "apng_frame_bomb": "animated",
+    "webp_frame_bomb": "animated",
 }
 
 

@@ -101,7 +101,7 @@ def inspect_image(data: bytes, limits: IntakeLimits = IntakeLimits()) -> ImageFa
     except IntakeError:
         raise
     except Exception as exc:  # hostile input must never escape as a 500
-        raise _corrupt() from exc
+        raise _corrupt(exc) from exc
 
 
 def _inspect(data: bytes, limits: IntakeLimits) -> ImageFacts:
@@ -145,7 +145,7 @@ def _open(data: bytes) -> ImageFile.ImageFile:
             f"This file is not a recognised image: please upload a {_ACCEPTED_LIST} file.",
         ) from exc
     except _DECODE_ERRORS as exc:
-        raise _corrupt() from exc
+        raise _corrupt(exc) from exc
 
 
 def _describe(im: ImageFile.ImageFile, data: bytes, limits: IntakeLimits) -> ImageFacts:
@@ -261,7 +261,17 @@ def _too_many_pixels(limits: IntakeLimits) -> IntakeError:
     )
 
 
+# Pillow's guards against PNG text chunks that inflate without bound (zTXt/iTXt bombs).
+_TEXT_BOMB_MESSAGES = ("decompressed data too large", "too much memory used in text chunks")
+
+
 def _corrupt(exc: BaseException | None = None) -> IntakeError:
+    if exc is not None and any(m in str(exc).lower() for m in _TEXT_BOMB_MESSAGES):
+        return IntakeError(
+            "oversized_metadata",
+            "This PNG carries a compressed text chunk that expands far beyond its size (a "
+            "metadata bomb), so it was refused. Save the image again without that metadata.",
+        )
     if isinstance(exc, EOFError) or (exc is not None and "truncat" in str(exc).lower()):
         return IntakeError(
             "corrupt", "This file is truncated or corrupt: the image data ends early."

@@ -32,7 +32,15 @@ from workers.intake import (
     sanitize_display_name,
 )
 
-ERROR_CODES = {"empty", "too_large", "unsupported_format", "corrupt", "too_many_pixels", "animated"}
+ERROR_CODES = {
+    "empty",
+    "too_large",
+    "unsupported_format",
+    "corrupt",
+    "too_many_pixels",
+    "animated",
+    "oversized_metadata",
+}
 REQUIRED_CASES = {
     "zero_byte",
     "truncated_png",
