@@ -125,6 +125,12 @@ def test_every_url_of_the_app_is_in_the_matrix():
 
 @pytest.fixture
 def objects(cast, batch):
+    return matrix_objects(cast, batch)
+
+
+def matrix_objects(cast, batch) -> dict:
+    """One object of every kind a URL names, in ``cast.campaign`` (tests/test_form_fuzz.py
+    reuses it to send hostile input to every URL)."""
     draft = make_draft(batch)
     draft_preview_run(job_id=draft.preview_job.pk)
     draft_checks_run(job_id=draft.check_job.pk)  # the checks panel renders real results

@@ -7,6 +7,7 @@ from django.http import Http404
 
 from apps.campaigns.models import AuditEvent, Campaign, Membership
 from apps.campaigns.permissions import Can, role_can
+from apps.core.forms import MAX_ID
 
 AnyUser = User | AnonymousUser
 
@@ -25,7 +26,9 @@ def campaigns_for_user(user: AnyUser) -> QuerySet[Campaign]:
 
 
 def membership_for(user: AnyUser, campaign_id: int) -> Membership | None:
-    if not isinstance(user, User):
+    # A URL's <int:pk> can lie past the database's range: Django guards ``pk=`` lookups against
+    # that, not foreign keys like ``campaign_id=``, where SQLite raises OverflowError.
+    if not isinstance(user, User) or not 0 < campaign_id <= MAX_ID:
         return None
     return (
         Membership.objects.select_related("campaign")

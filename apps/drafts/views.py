@@ -88,7 +88,11 @@ def upload_page(request: HttpRequest, pk: int) -> HttpResponse:
                 "batch": batch,
             },
         )
-    return render(request, "drafts/upload.html", {"campaign": campaign, "form": form})
+    # A posted form that did not validate comes back with its errors, as a 400.
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "drafts/upload.html", {"campaign": campaign, "form": form}, status=status
+    )
 
 
 @require_POST

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import IO, Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record
+from apps.core.storage import storage_put
 from apps.drafts.models import Decision, Draft
 from apps.drafts.services import intake_limits
 from apps.reviews.guide import suggest_decision
@@ -38,6 +38,9 @@ from workers.intake import IntakeError, inspect_image, sanitize_display_name
 NOTE_MAX = 4000
 REGION_NOTE_MAX = 1000
 MAX_REGIONS_PER_REVIEW = 50
+# JSON can spell what a form field cannot: NUL (PostgreSQL refuses it in text) and lone
+# surrogates (no UTF-8 encoding exists for them, so no database takes them).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def clean_checklist(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
@@ -61,7 +64,8 @@ def clean_checklist(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 def _fraction(item: Mapping[str, Any], key: str) -> float:
     try:
         value = float(item[key])
-    except (KeyError, TypeError, ValueError):
+    # OverflowError: JSON integers have no size limit, floats do.
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise ValidationError(f"A marked region needs a number for “{key}”.") from None
     if not math.isfinite(value):
         raise ValidationError(f"A marked region needs a number for “{key}”.")
@@ -78,7 +82,8 @@ def clean_regions(raw: Any, *, width: int, height: int) -> list[dict[str, Any]]:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        # RecursionError: a few thousand nested brackets are enough to exhaust the parser.
+        except (ValueError, RecursionError):
             raise ValidationError("The marked regions could not be read.") from None
     if not isinstance(raw, list):
         raise ValidationError("The marked regions could not be read.")
@@ -94,6 +99,8 @@ def clean_regions(raw: Any, *, width: int, height: int) -> list[dict[str, Any]]:
         note = str(item.get("note") or "").strip()
         if len(note) > REGION_NOTE_MAX:
             raise ValidationError("A region's note is too long.")
+        if _UNSTORABLE.search(note):
+            raise ValidationError("A region's note contains characters that cannot be saved.")
         x, y = _fraction(item, "x"), _fraction(item, "y")
         w, h = _fraction(item, "w"), _fraction(item, "h")
         left, top = max(0.0, min(1.0, x)), max(0.0, min(1.0, y))
@@ -306,8 +313,7 @@ def product_reference_set(
     key = product_reference_key(
         campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension
     )
-    if not default_storage.exists(key):
-        default_storage.save(key, ContentFile(data))
+    storage_put(key, data, keep_existing=True)
     display = sanitize_display_name(name)
     with transaction.atomic():
         settings, _ = ReviewSettings.objects.select_for_update(no_key=True).get_or_create(

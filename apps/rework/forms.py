@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from apps.core.forms import IdListField, IdModelMultipleChoiceField
 from apps.drafts.models import Batch, Decision, Draft
 from apps.reviews.models import Region
 from apps.reviews.selectors import draft_regions
@@ -19,7 +20,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return str(obj.get_full_name() or obj.get_username())
 
 
-class RegionChoiceField(forms.ModelMultipleChoiceField):
+class RegionChoiceField(IdModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         who = obj.review.reviewer.get_username() if obj.review.reviewer else "(removed)"
         note = f": {obj.note}" if obj.note else ""
@@ -94,3 +95,10 @@ class ReferenceForm(forms.Form):
         self.fields["batch"].queryset = Batch.objects.filter(  # type: ignore[attr-defined]
             campaign_id=draft.campaign_id
         ).exclude(pk=draft.batch_id)
+
+
+class NotificationsReadForm(forms.Form):
+    """``id`` (repeated) names the notifications to mark read; without one, all of them.
+    Ids that are not the person's own are left to the service, which never touches them."""
+
+    id = IdListField(required=False)

@@ -4,7 +4,13 @@ import mimetypes
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +21,12 @@ from apps.core.http import request_user, wants_json
 from apps.drafts.selectors import get_draft_for_user
 from apps.reviews.files import serve_stored
 from apps.reviews.selectors import draft_regions
-from apps.rework.forms import AssignmentForm, ReferenceForm, SubmitVersionForm
+from apps.rework.forms import (
+    AssignmentForm,
+    NotificationsReadForm,
+    ReferenceForm,
+    SubmitVersionForm,
+)
 from apps.rework.models import AssignmentKind
 from apps.rework.selectors import (
     compare_choices,
@@ -241,11 +252,22 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def notifications_read(request: HttpRequest) -> HttpResponse:
     """Mark one (``id``) or all of the person's notifications read, then go to ``next``."""
     user = request_user(request)
-    ids = [int(v) for v in request.POST.getlist("id") if v.isdigit()] or None
-    notifications_mark_read(user=user, ids=ids)
+    form = NotificationsReadForm(request.POST)
+    if not form.is_valid():
+        # Refused, not dropped: a request whose every id was dropped would mark all read.
+        error = "Nothing marked read: " + " ".join(str(e) for e in form.errors["id"])
+        if wants_json(request):
+            return JsonResponse({"ok": False, "error": error}, status=400)
+        messages.error(request, error)
+        context = {"notifications": user_notifications(user)}
+        return render(request, "rework/notifications.html", context, status=400)
+    notifications_mark_read(user=user, ids=form.cleaned_data["id"] or None)
     if wants_json(request):
         return JsonResponse({"ok": True})
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = reverse("rework:notifications")
-    return redirect(target)
+    # Only a path on this site: ``redirect()`` would also treat "rework:inbox" as a view name
+    # and answer any other word without a slash or dot with NoReverseMatch, a 500.
+    local = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    )
+    return HttpResponseRedirect(target if local else reverse("rework:notifications"))

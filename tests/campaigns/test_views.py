@@ -34,6 +34,13 @@ def test_an_outsider_gets_404_for_the_campaign_page(cast):
     )
 
 
+def test_a_campaign_id_past_the_databases_integer_range_is_a_404_not_a_500(cast):
+    # Django guards ``pk=`` lookups against overflow, not ``campaign_id=`` (SQLite raised).
+    client = cast.client("art_director")
+    for name in ("campaigns:detail", "drafts:upload", "exports:packs", "reviews:settings"):
+        assert client.get(reverse(name, args=[2**63])).status_code == 404
+
+
 def test_anonymous_people_are_sent_to_log_in(client, cast):
     response = client.get(reverse("campaigns:detail", args=[cast.campaign.pk]))
     assert response.status_code == 302 and response.url.startswith("/login/")

@@ -62,6 +62,21 @@ def test_a_batch_from_another_campaign_cannot_be_chosen_on_the_upload_form(cast)
     assert response.status_code == 400
 
 
+def test_the_no_javascript_upload_form_answers_a_forged_batch_with_a_400_that_says_why(cast):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import BatchFactory
+
+    foreign = BatchFactory(campaign=cast.other_campaign)
+    page = cast.client("creator").post(
+        reverse("drafts:upload", args=[cast.campaign.pk]),
+        {"batch": foreign.pk, "files": [SimpleUploadedFile("one.png", png_bytes())]},
+    )
+    assert page.status_code == 400
+    assert "Select a valid choice" in page.text
+    assert not Draft.objects.exists() and not foreign.drafts.exists()
+
+
 def test_the_batch_grid_filters_by_decision_and_shows_counts(cast, batch):
     kept = make_draft(batch, name="kept.png")
     make_draft(batch, name="open.png")

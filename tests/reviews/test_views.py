@@ -1,3 +1,6 @@
+import json
+
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -128,6 +131,27 @@ def test_a_bad_region_refuses_the_whole_decision(cast, batch):
     draft = make_draft(batch)
     response = _decide(cast.client("reviewer"), draft, decision="keep", regions='[{"x": 1}]')
     assert response.status_code == 400 and "category" in response.json()["error"]
+    assert not Review.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("regions", "error"),
+    [
+        ("[" * 5000 + "]" * 5000, "could not be read"),  # once a RecursionError
+        (json.dumps([{**HANDS, "x": 10**400}]), "needs a number"),  # once an OverflowError
+        (json.dumps([{**HANDS, "note": "\ud800"}]), "cannot be saved"),  # no UTF-8 for it
+        (json.dumps([{**HANDS, "note": "a\x00b"}]), "cannot be saved"),  # PostgreSQL refuses NUL
+    ],
+    ids=["deeply-nested", "huge-integer", "lone-surrogate", "nul"],
+)
+def test_regions_json_that_cannot_be_read_or_stored_is_refused_with_a_400(
+    cast, batch, regions, error
+):
+    draft = make_draft(batch)
+    response = _decide(
+        cast.client("reviewer"), draft, decision="reject", note="no", regions=regions
+    )
+    assert response.status_code == 400 and error in response.json()["error"]
     assert not Review.objects.exists()
 
 

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -154,6 +155,42 @@ def test_marking_read_never_redirects_off_site(cast):
         reverse("rework:notifications-read"), {"next": "https://evil.example/"}
     )
     assert response.url == reverse("rework:notifications")
+
+
+@pytest.mark.parametrize("bad_id", ["²", "9" * 30, "9" * 5000, "abc", ""])
+def test_marking_read_refuses_a_malformed_id_and_marks_nothing(cast, batch, bad_id):
+    _assign(cast, make_draft(batch))
+    note = Notification.objects.get()
+    response = cast.client("creator").post(
+        reverse("rework:notifications-read"),
+        {"id": [note.pk, bad_id]},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 400 and "is not an id" in response.json()["error"]
+    note.refresh_from_db()
+    assert note.read_at is None
+
+
+@pytest.mark.parametrize("target", ["é", "rework:inbox", "notifications"])
+def test_marking_read_with_a_next_that_is_not_a_path_goes_to_the_notifications_page(cast, target):
+    response = cast.client("creator").post(reverse("rework:notifications-read"), {"next": target})
+    assert response.status_code == 302 and response.url == reverse("rework:notifications")
+
+
+def test_the_assign_page_refuses_a_region_id_beyond_the_database_range(cast, batch):
+    draft = make_draft(batch)
+    response = cast.client("art_director").post(
+        reverse("rework:assign", args=[draft.pk]),
+        {
+            "kind": "edit",
+            "assignee": cast.creator.pk,
+            "instructions": "x",
+            "due_date": timezone.localdate().isoformat(),
+            "regions": ["9" * 30],
+        },
+    )
+    assert response.status_code == 400 and "is not a valid value" in response.text
+    assert not Assignment.objects.exists()
 
 
 def test_the_inbox_and_notifications_pages_take_a_constant_number_of_queries(cast, batch):
