@@ -187,15 +187,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_the_attempt_is_counted(
     assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
     assert not Rendition.objects.filter(draft=draft).exists()  # nothing half-published
 
-    # Time passes: the dead worker's lease runs out and the sweeper gives the job back.
-    PreviewJob.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    second = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
-    try:
-        assert sweep_jobs()["requeued"] == 1
-        wait_for(lambda: _done(1), timeout=120, what="the re-run", worker=second)
-    finally:
-        second.stop()
-    job.refresh_from_db()
+    _rerun_after_the_lease(job, live_var, redis.url)
     assert job.attempts == 2
     assert Rendition.objects.filter(draft=draft).count() == 2
 
@@ -269,21 +261,7 @@ def test_a_worker_killed_mid_upscale_publishes_nothing_and_the_rerun_finishes(
     job.refresh_from_db()
     assert (job.status, job.attempts) == (JobStatus.RUNNING, 1)
     assert not job.output_key
-    UpscaleJob.objects.filter(pk=job.pk).update(
-        lease_expires_at=timezone.now() - timedelta(seconds=1)
-    )
-    second = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
-    try:
-        assert sweep_jobs()["requeued"] == 1
-        wait_for(
-            lambda: UpscaleJob.objects.filter(pk=job.pk, status=JobStatus.DONE).exists(),
-            timeout=180,
-            what="the re-run upscale",
-            worker=second,
-        )
-    finally:
-        second.stop()
-    job.refresh_from_db()
+    _rerun_after_the_lease(job, live_var, redis.url)
     assert job.attempts == 2
     assert default_storage.exists(job.output_key)
     folder, name = job.output_key.rsplit("/", 1)
@@ -318,25 +296,30 @@ def test_a_worker_killed_mid_export_publishes_no_partial_version_and_the_rerun_f
     assert not ChannelVersion.objects.filter(draft=draft).exists()
     _assert_every_stored_export_is_whole(draft.campaign_id)
 
-    ExportJob.objects.filter(pk=job.pk).update(
-        lease_expires_at=timezone.now() - timedelta(seconds=1)
-    )
-    second = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
+    _rerun_after_the_lease(job, live_var, redis.url)
+    assert job.attempts == 2
+    versions = list(ChannelVersion.objects.filter(draft=draft))
+    assert len(versions) == 3 and {v.preset.slug for v in versions} == set(job.report)
+    _assert_every_stored_export_is_whole(draft.campaign_id, expect=3)
+
+
+def _rerun_after_the_lease(job, live_var: Path, broker_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Time passes: the dead worker's lease runs out, the sweeper gives the job back, and a new
+    worker process finishes it."""
+    rows = type(job).objects.filter(pk=job.pk)
+    rows.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    second = WorkerProcess(live_var, _db_name(), broker_url=broker_url)
     try:
         assert sweep_jobs()["requeued"] == 1
         wait_for(
-            lambda: ExportJob.objects.filter(pk=job.pk, status=JobStatus.DONE).exists(),
+            lambda: rows.filter(status=JobStatus.DONE).exists(),
             timeout=180,
-            what="the re-run export",
+            what=f"the re-run {type(job).__name__}",
             worker=second,
         )
     finally:
         second.stop()
     job.refresh_from_db()
-    assert job.attempts == 2
-    versions = list(ChannelVersion.objects.filter(draft=draft))
-    assert len(versions) == 3 and {v.preset.slug for v in versions} == set(job.report)
-    _assert_every_stored_export_is_whole(draft.campaign_id, expect=3)
 
 
 def _assert_every_stored_export_is_whole(campaign_id: int, *, expect: int = 0) -> None:
