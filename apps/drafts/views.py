@@ -116,7 +116,17 @@ def upload_file(request: HttpRequest, pk: int) -> JsonResponse:
     """One file into a batch. Always answers with a per-file result, never a 500 for bad input."""
     scoped = get_batch_for_user(request_user(request), pk, need=Can.UPLOAD)
     # Refuse an oversized body before Django reads it into a temporary file.
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return JsonResponse(
+            {
+                "status": "rejected",
+                "code": "bad_request",
+                "message": "The upload's Content-Length header is not a number.",
+            },
+            status=400,
+        )
     if declared > settings.DRAFTROOM_MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES:
         mb = settings.DRAFTROOM_MAX_UPLOAD_BYTES // (1024 * 1024)
         return JsonResponse(

@@ -259,3 +259,12 @@ def test_an_oversized_upload_is_refused_before_its_body_is_read(cast, batch, set
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
     assert not batch.drafts.exists()
+
+
+def test_an_upload_whose_content_length_is_not_a_number_gets_a_clear_400(cast, batch):
+    client = cast.client("creator")
+    url = reverse("drafts:upload-file", args=[batch.pk])
+    response = client.post(url, {"file": ""}, CONTENT_LENGTH="twelve")
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+    assert not batch.drafts.exists()
