@@ -244,6 +244,13 @@ DRAFTROOM_BASE_URL = env_str("DRAFTROOM_BASE_URL", "" if PRODUCTION else "http:/
 #   running on a healthy worker.
 # * time limits: a stuck decode cannot hold a worker for ever; the sweeper re-queues it.
 # * The UI reads job rows, never the result backend, so results are not stored.
+# * The gpu worker runs `--pool threads --concurrency 2` in one process per GPU: the model is
+#   loaded once and two jobs overlap, one on the GPU, the other reading, decoding, encoding or
+#   storing; the engine lets one network pass at a time have the device. Prefetch 1 still
+#   holds (two messages for two threads). Celery enforces no time limits in the threads pool
+#   (a thread cannot be killed): a job that stops reporting loses its lease and the sweeper
+#   re-queues it, a job that waits for the GPU longer than CELERY_TASK_TIME_LIMIT fails with a
+#   clear message, and a thread that really hangs keeps its slot until the worker restarts.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"

@@ -373,19 +373,47 @@ def test_cpu_worker_takes_the_default_queue_only(services):
     )
 
 
-def test_gpu_worker_runs_one_prefork_process_on_the_gpu_queue_only(services):
-    gpu = service(services, "gpu-worker")
-    args = command(gpu)
+def gpu_worker_options(args: list[str]) -> dict[str, list[str]]:
+    return {
+        "queues": worker_queues(args),
+        "pool": option_values(args, "-P", "--pool"),
+        "concurrency": option_values(args, "-c", "--concurrency"),
+        "autoscale": option_values(args, "--autoscale"),
+        "max-tasks-per-child": option_values(args, "--max-tasks-per-child"),
+    }
+
+
+def test_gpu_worker_runs_one_process_with_two_job_threads_on_the_gpu_queue_only(services):
+    args = command(service(services, "gpu-worker"))
     assert "worker" in args, f"`gpu-worker` must run a celery worker: {args}"
-    assert worker_queues(args) == [GPU_QUEUE], f"`gpu-worker` must use -Q {GPU_QUEUE} only: {args}"
-    assert option_values(args, "-c", "--concurrency") == ["1"], (
-        f"`gpu-worker` must run with --concurrency 1 (one process per GPU): {args}"
+    options = gpu_worker_options(args)
+    assert options["queues"] == [GPU_QUEUE], f"`gpu-worker` must use -Q {GPU_QUEUE} only: {args}"
+    assert options["pool"] == ["threads"], (
+        "`gpu-worker` must use the threads pool: its jobs share one process, so the model loads "
+        f"once and the engine's per-device lock lets one network pass at a time run: {args}"
     )
-    assert option_values(args, "-P", "--pool") in ([], ["prefork"]), (
-        f"`gpu-worker` must use the prefork pool so the model loads once per process: {args}"
+    assert options["concurrency"] == ["2"], (
+        "`gpu-worker` must run --concurrency 2: one job on the GPU while the other decodes, "
+        f"encodes and stores; more threads would only queue for the same GPU: {args}"
     )
-    assert option_values(args, "--max-tasks-per-child") in ([], ["0"]), (
+    assert not options["autoscale"], f"`gpu-worker` must not autoscale its threads: {args}"
+    assert options["max-tasks-per-child"] in ([], ["0"]), (
         "`gpu-worker` must not recycle its process: that reloads the model for every job"
+    )
+    # Each thread reserves the one job it runs; a third waits in the broker for any GPU worker.
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.CELERY_TASK_ACKS_LATE
+
+
+def test_the_gpu_images_default_command_runs_the_gpu_worker_as_compose_does(services):
+    text = (ROOT / "Dockerfile.gpu").read_text()
+    match = re.search(r"^CMD (\[.*\])\s*$", text, re.MULTILINE)
+    assert match, "Dockerfile.gpu has no exec-form CMD"
+    image_args = [str(arg) for arg in yaml.safe_load(match.group(1))]
+    compose_args = command(service(services, "gpu-worker"))
+    assert image_args[:4] == ["celery", "-A", "config", "worker"], image_args
+    assert gpu_worker_options(image_args) == gpu_worker_options(compose_args), (
+        f"Dockerfile.gpu runs {image_args}, docker-compose.yml runs {compose_args}"
     )
 
 

@@ -267,9 +267,20 @@ def upscale_run(*, job_id: int) -> Claim:
         with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
             data = fh.read()
         report(0.02, "Decoding", force=True)
+        fraction, waiting = 0.02, False
 
         def progress(done: int, total: int) -> bool:
-            return report(0.05 + 0.85 * done / max(1, total), f"{done} of {total} tiles")
+            nonlocal fraction, waiting
+            fraction, waiting = 0.05 + 0.85 * done / max(1, total), False
+            return report(fraction, f"{done} of {total} tiles")
+
+        def device_wait(seconds: float) -> bool:
+            # The worker's other job has the GPU for its network pass. Reporting while waiting
+            # keeps this job's lease alive and notices a cancel; the first report of a wait is
+            # not throttled, so the page says at once why the bar stopped.
+            nonlocal waiting
+            first, waiting = not waiting, True
+            return report(fraction, "Waiting for the GPU", force=first)
 
         from workers.upscale.engine_types import TileOptions
 
@@ -285,6 +296,10 @@ def upscale_run(*, job_id: int) -> Claim:
             progress=progress,
             png_level=settings.UPSCALE_PNG_LEVEL,
             keep_pixels=bool(job.spec.get("then_export")),
+            on_device_wait=device_wait,
+            # The threads pool enforces no Celery time limit, so a pass that holds the GPU
+            # longer than a prefork child would have lived is taken for stuck.
+            device_wait_limit=settings.CELERY_TASK_TIME_LIMIT,
         )
         encoded.result.timings.pop("load", None)  # already timed here as load_model
         job.timings.update(encoded.result.timings)

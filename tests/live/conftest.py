@@ -94,8 +94,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         proc.kill()
 
 
+# One worker for both queues, one process (as `bin/test` has always run the live suite).
+BOTH_QUEUES = ("-Q", "default,gpu", "-c", "1")
+# The production gpu worker (docker-compose.yml `gpu-worker`): two job threads in one process.
+GPU_THREADS = ("-Q", "gpu", "--pool", "threads", "--concurrency", "2")
+
+
 class WorkerProcess:
-    def __init__(self, var: Path, db_name: str, broker_url: str | None = None) -> None:
+    def __init__(
+        self,
+        var: Path,
+        db_name: str,
+        broker_url: str | None = None,
+        *,
+        worker_args: tuple[str, ...] = BOTH_QUEUES,
+    ) -> None:
         db = settings.DATABASES["default"]
         self.log = var / f"worker-{time.monotonic_ns()}.log"
         env = {
@@ -106,8 +119,8 @@ class WorkerProcess:
             "DRAFTROOM_VAR_DIR": str(var),
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,gpu",
-             "-c", "1", "--loglevel", "INFO", "-n", f"live-{os.getpid()}@%h"],
+            [sys.executable, "-m", "celery", "-A", "config", "worker", *worker_args,
+             "--loglevel", "INFO", "-n", f"live-{os.getpid()}@%h"],
             cwd=ROOT,
             env=env,
             stdout=self.log.open("w"),
@@ -150,6 +163,17 @@ def worker(live_var, transactional_db) -> Iterator[WorkerProcess]:  # type: igno
 
     _flush_broker()
     proc = WorkerProcess(live_var, connection.settings_dict["NAME"])
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def gpu_worker(live_var, transactional_db) -> Iterator[WorkerProcess]:  # type: ignore[no-untyped-def]
+    """A worker run as docker-compose.yml runs `gpu-worker`: the gpu queue only, threads pool."""
+    from django.db import connection
+
+    _flush_broker()
+    proc = WorkerProcess(live_var, connection.settings_dict["NAME"], worker_args=GPU_THREADS)
     yield proc
     proc.stop()
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.files.storage import default_storage
@@ -232,6 +234,62 @@ def test_neural_job_records_the_weights_checksum(cast, batch, settings, tmp_path
     job.refresh_from_db()
     assert job.status == JobStatus.DONE, job.error
     assert job.neural and job.weights_sha256 == spec.sha256
+    assert {"read", "decode", "gpu_wait", "infer", "encode", "store"} <= set(job.timings)
     assert job.output_key.endswith(f"-general-x4v3-x4-{spec.sha256[:16]}.png")
     with default_storage.open(job.output_key, "rb") as fh:
         assert Image.open(io.BytesIO(fh.read())).size == (96, 64)
+
+
+def _eventually(read, *, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = read()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.django_db(transaction=True)  # the job runs in a thread with its own connection
+def test_a_job_waiting_for_the_gpu_says_so_keeps_its_lease_and_can_be_cancelled_there(
+    cast, batch, settings, tmp_path, monkeypatch
+):
+    """The gpu worker's second job thread, for real: another job holds the device, this one
+    reports "Waiting for the GPU" (renewing its lease) and stops when someone cancels it."""
+    from django.db import connections
+
+    from tests.upscales.checkpoints import install, requires_upscaler, small_spec
+
+    requires_upscaler()
+    from workers.upscale import engine
+    from workers.upscale.weights import load_model
+
+    monkeypatch.setattr(engine, "DEVICE_WAIT_POLL_S", 0.05)
+    spec = install(monkeypatch, small_spec("general-x4v3"), tmp_path / "models")
+    settings.UPSCALE_MODELS_DIR = tmp_path / "models"
+    device = load_model(spec, tmp_path / "models").device
+    draft = _kept(batch, data=encode_png(pattern_image((24, 16))))
+    job, _ = upscale_request(draft=draft, by=None, model=spec.name, scale=4)
+
+    def worker_thread():
+        try:
+            return upscale_run(job_id=job.pk)
+        finally:
+            connections.close_all()
+
+    def row() -> UpscaleJob:
+        return UpscaleJob.objects.get(pk=job.pk)
+
+    # The device turn (the worker's other job holding the GPU) is left first: if an assertion
+    # fails, the job thread gets the device and finishes instead of waiting for ever.
+    with ThreadPoolExecutor(1) as pool, engine.device_turn(device):
+        running = pool.submit(worker_thread)
+        waiting = _eventually(lambda: (r := row()).message == "Waiting for the GPU" and r)
+        assert waiting.status == JobStatus.RUNNING
+        _eventually(lambda: row().lease_expires_at > waiting.lease_expires_at)
+        assert upscale_cancel(job=waiting, by=cast.art_director)
+        claim = running.result(timeout=20)
+    assert not claim.claimed
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.output_key == ""
+    assert not default_storage.exists(f"campaigns/{draft.campaign_id}/upscales")

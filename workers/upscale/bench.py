@@ -4,11 +4,16 @@ Real-ESRGAN's own ``RealESRGANer`` works, on the same images and network, in one
     bin/bench-upscale                      # CPU: small images
     bin/bench-upscale --size 1024 --images 4   # on a GPU machine
     bin/bench-upscale --compile --json rates.json   # also the engine under torch.compile
+    bin/bench-upscale --worker-jobs 8      # also 8 jobs through 1 and through 2 job threads
 
 Prints input megapixels per second for the reference and the engine, their ratio, and the
 end-to-end job rate (decode + upscale + PNG master encode), which is what a worker achieves.
-Random weights: speed does not depend on weight values. A performance claim comes from here,
-never from a timed test.
+``--worker-jobs N`` runs N whole jobs (decode, upscale, PNG, writing the file) through one job
+thread and then through two, as the gpu worker's ``--pool threads --concurrency 2`` does, and
+prints both job rates, their ratio and how much of the time the device was busy. On a CPU the
+two threads share the cores the network already uses, so expect little or no gain there; the
+number that matters comes from a GPU (bin/gpu-check). Random weights: speed does not depend on
+weight values. A performance claim comes from here, never from a timed test.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import json
 import math
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -104,6 +110,42 @@ def _install_random(spec: ModelSpec, folder: Path) -> ModelSpec:
     return dataclasses.replace(spec, sha256=file_sha256(path))
 
 
+def worker_rates(encoded: list[bytes], jobs: int, *, upscale: dict[str, Any]) -> dict[str, float]:
+    """``jobs`` whole jobs (decode, upscale, PNG master, written to a file) through one job
+    thread, then through two, as the gpu worker runs them. Per thread count: jobs per second,
+    the share of the wall time the device spent in network passes, and the seconds jobs spent
+    waiting for the device (summed over jobs)."""
+    work = [encoded[index % len(encoded)] for index in range(jobs)]
+    rates: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as store:
+        for threads in (1, 2):
+            elapsed, busy, waited = _through_threads(work, threads, upscale, Path(store))
+            rates[f"worker_{threads}t_jobs_s"] = jobs / elapsed
+            rates[f"worker_{threads}t_device_busy"] = min(1.0, busy / elapsed)
+            rates[f"worker_{threads}t_device_wait_s"] = waited
+    rates["worker_threads_gain"] = rates["worker_2t_jobs_s"] / rates["worker_1t_jobs_s"]
+    return rates
+
+
+def _through_threads(
+    work: list[bytes], threads: int, upscale: dict[str, Any], store: Path
+) -> tuple[float, float, float]:
+    busy: list[float] = []
+    waited: list[float] = []
+
+    def job(index: int) -> None:
+        result = upscale_to_png(work[index], **upscale)
+        (store / f"{threads}-{index}.png").write_bytes(result.png)
+        timings = result.result.timings
+        busy.append(timings.get("infer", 0.0) + timings.get("alpha", 0.0))  # list.append is atomic
+        waited.append(timings.get("gpu_wait", 0.0))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads, thread_name_prefix="job") as pool:
+        list(pool.map(job, range(len(work))))
+    return time.perf_counter() - started, sum(busy), sum(waited)
+
+
 def run(args: argparse.Namespace) -> dict[str, float]:
     device = pick_device(args.device)
     spec = MODELS[args.model]
@@ -179,6 +221,18 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             sizes.append(len(result.png))
         e2e_s = time.perf_counter() - started
 
+        worker: dict[str, float] = {}
+        if args.worker_jobs:
+            upscale = {
+                "model": pinned,
+                "models_dir": folder,
+                "device": args.device,
+                "precision": args.precision,
+                "tile_options": options,
+                "png_level": args.png_level,
+            }
+            worker = worker_rates(encoded, args.worker_jobs, upscale=upscale)
+
         pillow_s = 0.0
         if args.pillow_encode:
             started = time.perf_counter()
@@ -203,6 +257,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     if args.compile:
         rates["compiled_mp_s"] = megapixels / compiled_s
         rates["compile_s"] = compile_s
+    rates.update(worker)
     print(f"reference (RealESRGANer-style loop): {rates['reference_mp_s']:.4g} input MP/s")
     print(f"engine (batched, blended tiles):     {rates['engine_mp_s']:.4g} input MP/s")
     print(f"engine / reference:                  {rates['speedup']:.2f}×")
@@ -216,6 +271,16 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             f"engine under torch.compile:          {rates['compiled_mp_s']:.4g} input MP/s "
             f"(first call, compiling: {compile_s:.1f} s)"
         )
+    if worker:
+        for threads in (1, 2):
+            label = f"worker, {threads} job thread{'s' if threads > 1 else ''}:"
+            print(
+                f"{label:<37}{worker[f'worker_{threads}t_jobs_s']:.4g} jobs/s "
+                f"({args.worker_jobs} jobs), device busy "
+                f"{worker[f'worker_{threads}t_device_busy']:.0%} of the time, jobs waited "
+                f"{worker[f'worker_{threads}t_device_wait_s']:.2f} s for it in all"
+            )
+        print(f"2 job threads / 1:                   {worker['worker_threads_gain']:.2f}×")
     if args.pillow_encode:
         print(f"for comparison, Pillow's default PNG encode of one output: {pillow_s:.3f} s")
     if args.json:
@@ -247,6 +312,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--png-level", type=int, default=6)
     parser.add_argument("--pillow-encode", action="store_true")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
+    parser.add_argument(
+        "--worker-jobs",
+        type=int,
+        default=0,
+        help="also run this many whole jobs through 1 and through 2 job threads",
+    )
     parser.add_argument("--json", default="", help="write the rates to this JSON file")
     args = parser.parse_args(argv)
     if args.size is None:

@@ -11,21 +11,33 @@ Precision: fp16 on CUDA with channels_last (bf16 or fp32 on request), fp32 on th
 Out of memory: first the batch is halved; at batch 1 the tile is halved and the image starts
 again (``on_reset`` tells the consumer). ``before_forward`` is a hook that runs before every
 forward pass; tests use it to raise an out-of-memory error on the CPU.
+
+One network pass at a time per device (:func:`device_turn`): the gpu worker runs two jobs at
+once so that one job's reading, decoding, PNG tail, storing and channel exports happen while the
+other job's network pass has the device; only the passes themselves take turns.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from workers.upscale.engine_types import InferStats, TileOptions, UpscaleCancelled
+from workers.upscale.engine_types import (
+    DeviceBusy,
+    DeviceWait,
+    InferStats,
+    TileOptions,
+    UpscaleCancelled,
+)
 from workers.upscale.weights import LoadedModel
 
 logger = logging.getLogger(__name__)
@@ -150,6 +162,7 @@ def infer_alpha(
     out, stats = infer_tiled(
         loaded, rgb, max_value=max_value, grey=True, options=options, progress=progress
     )
+    timed_sync(loaded.device)  # the last strips' device-to-host copies are asynchronous
     plane = out.numpy()[:, :, 0]  # values are already clamped to 0..max_value
     return np.ascontiguousarray(plane.astype(alpha.dtype)), stats
 
@@ -285,3 +298,64 @@ def timed_sync(device: torch.device) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return time.perf_counter()
+
+
+# --- one network pass at a time per device -----------------------------------------------------
+# Why a lock and not two passes at once: each pass sizes its tiles and batch from the device's
+# free memory and then fills it, so two passes would fight over memory (out-of-memory shrinks,
+# restarts) and gain no speed; on the CPU they would only split its cores. Held for the network
+# passes only; the holder's PNG encoder threads never take it (they wait on CUDA events, not on
+# this lock), so a pass that holds it can always finish, and out-of-memory retries happen inside
+# the pass. Process-wide: the Celery threads pool runs its jobs in one process.
+
+DEVICE_WAIT_POLL_S = 1.0
+_DEVICE_LOCKS: dict[str, threading.Lock] = {}
+_DEVICE_LOCKS_GUARD = threading.Lock()
+
+
+def device_lock(device: torch.device) -> threading.Lock:
+    """The lock for one device of this process ("cuda" and "cuda:0" are the same device)."""
+    index = device.index
+    if index is None and device.type == "cuda":
+        index = torch.cuda.current_device()
+    key = device.type if index is None else f"{device.type}:{index}"
+    with _DEVICE_LOCKS_GUARD:
+        return _DEVICE_LOCKS.setdefault(key, threading.Lock())
+
+
+@contextmanager
+def device_turn(
+    device: torch.device,
+    *,
+    on_wait: DeviceWait | None = None,
+    max_wait: float | None = None,
+    poll: float | None = None,
+) -> Iterator[float]:
+    """Hold ``device`` for network passes; yields the seconds spent waiting for it.
+
+    While another job holds it, ``on_wait(seconds waited)`` runs at once and then every
+    ``poll`` seconds (default ``DEVICE_WAIT_POLL_S``), so the caller can say so and renew its
+    job's lease; when it returns False the wait ends with :class:`UpscaleCancelled`. Past
+    ``max_wait`` seconds the holder is taken for stuck and the wait ends with
+    :class:`DeviceBusy` (a thread cannot be killed the way a prefork child past its time limit
+    is)."""
+    lock = device_lock(device)
+    started = time.perf_counter()
+    if not lock.acquire(blocking=False):
+        while True:
+            waited = time.perf_counter() - started
+            if max_wait is not None and waited >= max_wait:
+                what = "GPU" if device.type == "cuda" else f"{device.type} device"
+                took = f"{waited / 60:.0f} minutes" if waited >= 120 else f"{waited:.0f} s"
+                raise DeviceBusy(
+                    f"The {what} stayed busy with another job for {took}; that job may be "
+                    "stuck. Retry, or restart the gpu worker if it keeps happening."
+                )
+            if on_wait is not None and not on_wait(waited):
+                raise UpscaleCancelled()
+            if lock.acquire(timeout=poll or DEVICE_WAIT_POLL_S):
+                break
+    try:
+        yield time.perf_counter() - started
+    finally:
+        lock.release()

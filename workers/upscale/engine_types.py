@@ -6,10 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 Progress = Callable[[int, int], bool]  # (tiles done, tiles total) -> keep going?
+# Called while a job waits for its turn on the device, with the seconds waited so far, when the
+# device is taken and about once a second after that -> keep waiting? (False cancels the job.)
+DeviceWait = Callable[[float], bool]
 
 
 class UpscaleCancelled(Exception):
     """The progress callback asked to stop."""
+
+
+class DeviceBusy(RuntimeError):
+    """Another job kept the device for longer than this job would wait; the message is for
+    people."""
 
 
 @dataclass

@@ -15,6 +15,10 @@ too, as Real-ESRGAN's own ``alpha_upsampler='realesrgan'`` does (``"network"``, 
 ``"lanczos"`` resizes it classically, which is also what the classical upscaler does. A fully
 opaque alpha channel carries nothing and is dropped. ``result.alpha_method`` and a note record
 which way the alpha was made; the alpha pass's tiles count in the progress totals.
+
+Several threads may upscale at once (the gpu worker runs two jobs): each network pass takes its
+turn on the device (``engine.device_turn``) while decoding, encoding and everything after run
+freely. ``on_device_wait`` hears about a wait, ``timings["gpu_wait"]`` says how long it was.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +40,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from workers.upscale.engine_types import UpscaleCancelled
+from workers.upscale.engine_types import DeviceWait, UpscaleCancelled
 from workers.upscale.imaging import (
     DecodedImage,
     classical_upscale,
@@ -235,6 +240,8 @@ def _run(
     timings: dict[str, float],
     alpha_upsampler: str = "network",
     keep_pixels: bool = True,
+    on_device_wait: DeviceWait | None = None,
+    device_wait_limit: float | None = None,
 ) -> tuple[UpscaleResult, PngStreamWriter | None]:
     notes = list(decoded.notes) + list(choice.notes)
     spec = choice.spec
@@ -271,24 +278,34 @@ def _run(
         )  # fmt: skip
         return result, writer
 
-    from workers.upscale.engine import infer_alpha, infer_tiled, timed_sync
+    from workers.upscale.engine import device_turn, infer_alpha, infer_tiled, timed_sync
     from workers.upscale.engine_types import TileOptions
     from workers.upscale.weights import load_model
 
     assert models_dir is not None
     loaded = load_model(spec, models_dir, device=device, precision=precision)
+    timings["gpu_wait"] = 0.0
+
+    def turn() -> AbstractContextManager[float]:
+        return device_turn(loaded.device, on_wait=on_device_wait, max_wait=device_wait_limit)
+
+    def waited(seconds: float) -> None:
+        timings["gpu_wait"] = round(timings["gpu_wait"] + seconds, 4)
+
     native = (decoded.size[0] * spec.scale, decoded.size[1] * spec.scale)
     options = tile_options or TileOptions()
     counter = _PassProgress(progress, passes=2 if alpha is not None and alpha_up is None else 1)
     alpha_stats = None
     if alpha is not None and alpha_up is None:
         # Before the colour: the streaming PNG writer needs each strip's alpha rows at once.
-        started = time.perf_counter()
-        alpha_native, alpha_stats = infer_alpha(
-            loaded, alpha, max_value=decoded.max_value, options=options, progress=counter
-        )
+        with turn() as seconds:
+            waited(seconds)
+            started = time.perf_counter()
+            alpha_native, alpha_stats = infer_alpha(
+                loaded, alpha, max_value=decoded.max_value, options=options, progress=counter
+            )
         alpha_up = resize_plane(alpha_native, size)
-        timings["alpha"] = round(timed_sync(loaded.device) - started, 4)
+        timings["alpha"] = round(time.perf_counter() - started, 4)
         counter.pass_done(alpha_stats.tiles)
         # The colour pass reuses the tiling the alpha pass settled on (after any out-of-memory
         # shrink), so both passes have as many tiles as the progress total promised.
@@ -323,19 +340,24 @@ def _run(
 
     from workers.upscale.engine import allocate_output
 
-    started = time.perf_counter()
-    out, stats = infer_tiled(
-        loaded,
-        decoded.rgb(),
-        max_value=decoded.max_value,
-        grey=decoded.grey,
-        options=options,
-        progress=counter,
-        on_rows=on_rows,
-        on_reset=on_reset,
-        allocate=lambda *a: holder.setdefault("out", allocate_output(*a)),
-    )
-    timings["infer"] = round(timed_sync(loaded.device) - started, 4)
+    rgb = decoded.rgb()
+    # The turn covers the pass and its final synchronisation, so the device is idle when the
+    # next job's pass starts. The encoder threads keep compressing this job's strips after it.
+    with turn() as seconds:
+        waited(seconds)
+        started = time.perf_counter()
+        out, stats = infer_tiled(
+            loaded,
+            rgb,
+            max_value=decoded.max_value,
+            grey=decoded.grey,
+            options=options,
+            progress=counter,
+            on_rows=on_rows,
+            on_reset=on_reset,
+            allocate=lambda *a: holder.setdefault("out", allocate_output(*a)),
+        )
+        timings["infer"] = round(timed_sync(loaded.device) - started, 4)
     pixels: np.ndarray | None = None
     if writer is not None and keep_pixels:
         # Streamed: the strips went to the encoder, but "upscale and export" renders from
@@ -385,10 +407,13 @@ def upscale_image(
     tile_options: Any = None,
     progress: Progress | None = None,
     alpha_upsampler: str = "network",
+    on_device_wait: DeviceWait | None = None,
+    device_wait_limit: float | None = None,
 ) -> UpscaleResult:
     """Upscale in memory. Give ``scale`` (above 1, at most 8) or an exact output ``size``;
     with neither, the model's own scale. ``result.pixels`` is (H, W, C) uint8 or uint16.
-    ``alpha_upsampler``: "network" (default) or "lanczos"; see the module docstring."""
+    ``alpha_upsampler``: "network" (default) or "lanczos"; see the module docstring.
+    ``on_device_wait`` / ``device_wait_limit``: see ``engine.device_turn``."""
     _check_alpha_upsampler(alpha_upsampler)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -410,6 +435,8 @@ def upscale_image(
         writer_factory=None,
         timings=timings,
         alpha_upsampler=alpha_upsampler,
+        on_device_wait=on_device_wait,
+        device_wait_limit=device_wait_limit,
     )
     return result
 
@@ -428,9 +455,13 @@ def upscale_to_png(
     png_level: int = 6,
     keep_pixels: bool = False,
     alpha_upsampler: str = "network",
+    on_device_wait: DeviceWait | None = None,
+    device_wait_limit: float | None = None,
 ) -> EncodedUpscale:
     """Decode, upscale and encode a PNG master, compressing while the network runs.
-    ``keep_pixels`` keeps the upscaled pixels on the result for rendering from memory."""
+    ``keep_pixels`` keeps the upscaled pixels on the result for rendering from memory.
+    ``on_device_wait`` / ``device_wait_limit``: see ``engine.device_turn``; the device is held
+    only for the network passes, never for the decode or the end of the encoding."""
     _check_alpha_upsampler(alpha_upsampler)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -459,6 +490,8 @@ def upscale_to_png(
         timings=timings,
         alpha_upsampler=alpha_upsampler,
         keep_pixels=keep_pixels,
+        on_device_wait=on_device_wait,
+        device_wait_limit=device_wait_limit,
     )
     assert writer is not None
     started = time.perf_counter()

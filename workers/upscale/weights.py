@@ -3,7 +3,8 @@
 A weights file is trusted only after two checks: its SHA-256 equals the registry's, and its
 state dict has exactly the keys and tensor shapes of the architecture the registry names. Files
 are read with ``torch.load(weights_only=True)``, which refuses pickled code. A worker process
-keeps each loaded network in a module-level cache, so a model is read once per process.
+keeps each loaded network in a module-level cache, so a model is read once per process, also
+when two job threads ask for it at the same moment.
 """
 
 from __future__ import annotations
@@ -89,7 +90,11 @@ def verify_weights(path: Path | str, spec: ModelSpec) -> str:
 
 
 _CACHE: dict[tuple[Any, ...], LoadedModel] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.Lock()  # guards _CACHE and _LOADING; never held while a file is read
+# One lock per model file version being loaded: a second thread asking for the same model waits
+# for the first one's load instead of reading the file again, while a thread asking for a model
+# already loaded (or another model) is not held up by a load that takes seconds.
+_LOADING: dict[tuple[Any, ...], threading.Lock] = {}
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -134,14 +139,35 @@ def load_model(
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
-        digest = verify_weights(path, spec)
-        loaded = network_from_state(spec, read_state_dict(path, spec), dev, dtype, digest)
-        # Older versions of the same model on this device are dropped to free their memory.
-        for old in [k for k in _CACHE if k[0] == spec.name and k[4:] == key[4:]]:
-            del _CACHE[old]
-        _CACHE[key] = loaded
-        logger.info("loaded %s (%s) on %s as %s", spec.label, digest[:12], dev, dtype)
-        return loaded
+        loading = _LOADING.setdefault(key, threading.Lock())
+    with loading:
+        with _LOCK:
+            cached = _CACHE.get(key)  # loaded by the thread this one waited for
+        if cached is not None:
+            return cached
+        try:
+            digest = verify_weights(path, spec)
+            loaded = network_from_state(spec, read_state_dict(path, spec), dev, dtype, digest)
+        except BaseException:
+            with _LOCK:
+                _forget_loading(key, loading)
+            raise
+        with _LOCK:
+            # Older versions of the same model on this device are dropped to free their memory.
+            for old in [k for k in _CACHE if k[0] == spec.name and k[4:] == key[4:]]:
+                del _CACHE[old]
+            _CACHE[key] = loaded
+            # In the same critical section as the cache fill, so no thread finds neither.
+            _forget_loading(key, loading)
+    logger.info("loaded %s (%s) on %s as %s", spec.label, digest[:12], dev, dtype)
+    return loaded
+
+
+def _forget_loading(key: tuple[Any, ...], loading: threading.Lock) -> None:
+    """Called with _LOCK held. Drops only this load's own entry: after a failed load, the
+    threads that waited on its lock load in turn, and a newcomer may have registered another."""
+    if _LOADING.get(key) is loading:
+        del _LOADING[key]
 
 
 def network_from_state(
