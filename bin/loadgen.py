@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import statistics
@@ -109,11 +110,23 @@ async def _drive(args: argparse.Namespace) -> tuple[dict[str, list[float]], dict
     await asyncio.gather(
         *(r.login(f"load-reviewer-{i}", args.password) for i, r in enumerate(reviewers))
     )
+    # Untimed warm-up: one grid page and one draft page each, so every gunicorn process has
+    # compiled its templates and opened its database connection before the clock starts.
+    await asyncio.gather(
+        *(r.get(f"/batches/{batch_id}/?page={i % pages + 1}") for i, r in enumerate(reviewers))
+    )
+    await asyncio.gather(*(r.get(f"/drafts/{low + i}/") for i, r in enumerate(reviewers)))
+    # The server's figures count from here too: what gunicorn logged so far was log-in and
+    # warm-up.
+    args.server_log_from = os.path.getsize(args.server_log) if args.server_log else 0
     deadline = time.monotonic() + args.seconds
 
     async def run(index: int) -> None:
         me = reviewers[index]
         rng = random.Random(index)
+        if args.think:
+            # People do not all click at the same instant: each starts part-way into a look.
+            await asyncio.sleep(rng.uniform(0, 1.5 * args.think))
         while time.monotonic() < deadline:
             roll = rng.random()
             draft = rng.randint(low, high)
@@ -177,6 +190,7 @@ def _report(
         time.sleep(0.5)  # let gunicorn flush its access log
         measured: dict[str, list[float]] = defaultdict(list)
         with open(args.server_log) as log:
+            log.seek(args.server_log_from)
             for entry in log:
                 request, _, seconds = entry.rstrip().rpartition(" ")
                 path = request.split(" ")[1] if " " in request else ""

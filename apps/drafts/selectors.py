@@ -33,7 +33,7 @@ def get_batch_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Scope
 
 def get_draft_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Scoped[Draft]:
     draft = (
-        Draft.objects.select_related("campaign", "batch", "uploaded_by", "decided_by", "parent")
+        Draft.objects.select_related("campaign", "batch", "uploaded_by", "decided_by")
         .filter(pk=pk)
         .first()
     )
@@ -63,7 +63,10 @@ def batch_drafts(
     batch: Batch, *, decision_filter: str = "all", check_filter: str = "", sort: str = ""
 ) -> QuerySet[Draft]:
     qs = (
-        batch.drafts.select_related("preview_job", "decided_by")
+        batch.drafts.select_related("preview_job")
+        # A tile shows none of the generation text; 60 rows of prompts and parameter JSON were
+        # read and decoded for nothing.
+        .defer("prompt", "negative_prompt", "parameters", "metadata_sources")
         .prefetch_related(
             Prefetch(
                 "renditions", queryset=Rendition.objects.filter(name="thumb"), to_attr="thumbs"

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.drafts.models import Decision, Draft
-from apps.reviews.models import RegionCategory
+from apps.reviews.models import Region, RegionCategory
 from apps.reviews.selectors import draft_consensus, draft_regions, region_as_json
 
 
@@ -26,9 +26,19 @@ def region_tools(request: HttpRequest, draft: Draft, membership: Membership) -> 
     )
 
 
+def _page_regions(draft: Draft) -> list[Region]:
+    """The draft's regions, read once per page: the overlay and the regions panel both show
+    them. Kept on the draft object the page renders from."""
+    regions: list[Region] | None = getattr(draft, "_page_regions", None)
+    if regions is None:
+        regions = list(draft_regions(draft))
+        draft._page_regions = regions  # type: ignore[attr-defined]
+    return regions
+
+
 def regions_data(draft: Draft) -> list[dict[str, Any]]:
     return [
-        {**region_as_json(r), "current": r.revision == draft.revision} for r in draft_regions(draft)
+        {**region_as_json(r), "current": r.revision == draft.revision} for r in _page_regions(draft)
     ]
 
 
@@ -49,7 +59,7 @@ def regions_panel(request: HttpRequest, draft: Draft, membership: Membership | N
     can_review = membership is not None and role_can(membership.role, Can.REVIEW)
     return render_to_string(
         "reviews/partials/regions.html",
-        {"draft": draft, "regions": list(draft_regions(draft)), "can_review": can_review},
+        {"draft": draft, "regions": _page_regions(draft), "can_review": can_review},
         request=request,
     )
 

@@ -84,8 +84,11 @@ def draft_assignments(draft: Draft) -> QuerySet[Assignment]:
     """Assignments on the draft, and the one that produced it (a regeneration's or an edit's)."""
     return (
         Assignment.objects.filter(Q(draft=draft) | Q(result_draft=draft))
-        .select_related("assignee", "assigned_by", "draft", "result_draft", "result_revision")
-        .prefetch_related("regions")
+        # Prefetched, not joined: most drafts have no assignment, and a seven-table join cost
+        # more to plan than the empty answer takes to read.
+        .prefetch_related(
+            "assignee", "assigned_by", "draft", "result_draft", "result_revision", "regions"
+        )
         .order_by("-created_at", "-id")
     )
 
