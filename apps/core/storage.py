@@ -2,9 +2,10 @@
 
 Django's ``FileSystemStorage.save`` writes straight to the final path: a worker killed half-way
 leaves a truncated file under the real key, and every "store it unless it exists" after that
-reuses the truncated file. ``storage_put`` writes beside the key and renames, so a key holds a
-complete file or nothing. Object stores (S3) show an object only once its upload completed, so
-there a plain save already is all-or-nothing.
+reuses the truncated file. ``storage_put`` writes a part file and renames it to the key, so a
+key holds a complete file or nothing; the sweeper deletes part files a killed writer left.
+Object stores (S3) show an object only once its upload completed, so there a plain save already
+is all-or-nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import contextlib
 import os
 import posixpath
 import uuid
+from datetime import timedelta
 from typing import IO
 
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
+from django.utils import timezone
 
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
 try:  # botocore comes with django-storages[s3]; the filesystem backend never raises these
@@ -32,6 +35,9 @@ STORAGE_UNAVAILABLE = (
     "try this file again in a moment."
 )
 
+# Part files are written in one folder beside the store's contents (the same filesystem, so the
+# rename that publishes one is atomic) and renamed to their key once complete.
+PARTS_DIR = ".parts"
 PART_PREFIX = ".part-"
 
 
@@ -58,15 +64,39 @@ def storage_put(
         if storage.exists(key):
             storage.delete(key)  # so the backend cannot pick another name for it
         return storage.save(key, content)
-    head, tail = posixpath.split(key)
-    temp_name = posixpath.join(head, f"{PART_PREFIX}{uuid.uuid4().hex}-{tail}")
+    tail = posixpath.basename(key)[-80:]
+    temp_name = posixpath.join(PARTS_DIR, f"{PART_PREFIX}{uuid.uuid4().hex}-{tail}")
     try:
         temp_name = storage.save(temp_name, content)
-        os.replace(storage.path(temp_name), final_path)  # atomic within one folder
+        os.makedirs(os.path.dirname(final_path), exist_ok=True)
+        os.replace(storage.path(temp_name), final_path)  # atomic on one filesystem
     except BaseException:
         _discard(storage, temp_name)
         raise
     return key
+
+
+def storage_parts_sweep(
+    *, older_than: timedelta = timedelta(hours=6), storage: Storage | None = None
+) -> int:
+    """Delete part files a killed writer left behind (they were never published). All of them
+    live in one folder, so this lists one folder however large the store is."""
+    storage = storage or default_storage
+    try:
+        storage.path(PARTS_DIR)
+    except NotImplementedError:
+        return 0  # object stores leave no parts
+    if not storage.exists(PARTS_DIR):
+        return 0
+    cutoff = timezone.now() - older_than
+    removed = 0
+    for name in storage.listdir(PARTS_DIR)[1]:
+        key = posixpath.join(PARTS_DIR, name)
+        with contextlib.suppress(*STORAGE_ERRORS):
+            if storage.get_modified_time(key) < cutoff:
+                storage.delete(key)
+                removed += 1
+    return removed
 
 
 def _discard(storage: Storage, name: str) -> None:

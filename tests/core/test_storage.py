@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage
 
-from apps.core.storage import PART_PREFIX, storage_put
+from apps.core.storage import PARTS_DIR, storage_parts_sweep, storage_put
 
 
 class _BrokenStream(io.RawIOBase):
@@ -33,17 +35,22 @@ def disk(tmp_path) -> FileSystemStorage:
     return FileSystemStorage(location=tmp_path)
 
 
+def _parts(disk) -> list[str]:
+    return disk.listdir(PARTS_DIR)[1] if disk.exists(PARTS_DIR) else []
+
+
 def test_a_file_is_stored_under_exactly_its_key_with_no_part_file_left(disk):
     assert storage_put("a/b/c.png", b"png bytes", storage=disk) == "a/b/c.png"
     assert disk.open("a/b/c.png").read() == b"png bytes"
     assert disk.listdir("a/b") == ([], ["c.png"])
+    assert _parts(disk) == []
 
 
 def test_storing_again_replaces_the_file_whole_instead_of_choosing_another_name(disk):
     storage_put("k.bin", b"old", storage=disk)
     storage_put("k.bin", b"new and longer", storage=disk)
     assert disk.open("k.bin").read() == b"new and longer"
-    assert disk.listdir("") == ([], ["k.bin"])
+    assert disk.listdir("")[1] == ["k.bin"]
 
 
 def test_keep_existing_leaves_a_content_addressed_file_alone(disk):
@@ -57,14 +64,14 @@ def test_a_write_that_dies_half_way_publishes_nothing_and_keeps_the_old_file(dis
     with pytest.raises(OSError, match="No space"):
         storage_put("v.jpg", io.BufferedReader(_BrokenStream(b"x" * 1000)), storage=disk)
     assert disk.open("v.jpg").read() == b"complete old version"
-    assert not [n for n in disk.listdir("")[1] if n.startswith(PART_PREFIX)]
+    assert _parts(disk) == []
 
 
 def test_a_write_that_dies_before_any_file_existed_leaves_the_key_absent(disk):
     with pytest.raises(OSError):
         storage_put("new.jpg", io.BufferedReader(_BrokenStream(b"x" * 1000)), storage=disk)
     assert not disk.exists("new.jpg")
-    assert disk.listdir("")[1] == []
+    assert disk.listdir("")[1] == [] and _parts(disk) == []
 
 
 class _ObjectStore(Storage):
@@ -92,3 +99,17 @@ def test_an_object_store_without_local_paths_gets_a_plain_save_under_the_same_ke
     storage_put("o/k.zip", b"one", storage=store)
     storage_put("o/k.zip", b"two", storage=store)
     assert store.objects == {"o/k.zip": b"two"}
+
+
+def test_the_sweeper_deletes_old_part_files_a_killed_writer_left_and_keeps_fresh_ones(disk):
+    old = disk.save(f"{PARTS_DIR}/.part-dead-v.jpg", ContentFile(b"half a file"))
+    fresh = disk.save(f"{PARTS_DIR}/.part-writing-w.jpg", ContentFile(b"being written"))
+    hours_ago = time.time() - 7 * 3600
+    os.utime(disk.path(old), (hours_ago, hours_ago))
+    storage_put("kept.jpg", b"published", storage=disk)
+    assert storage_parts_sweep(storage=disk) == 1
+    assert not disk.exists(old) and disk.exists(fresh) and disk.exists("kept.jpg")
+
+
+def test_the_sweeper_has_nothing_to_do_on_an_object_store():
+    assert storage_parts_sweep(storage=_ObjectStore()) == 0
