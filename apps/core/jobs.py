@@ -170,8 +170,10 @@ def job_release(job: Job, message: str) -> bool:
     return bool(updated)
 
 
-def job_requeue(job: Job, *, reset_attempts: bool = True) -> bool:
-    """Retry a failed or cancelled job (a person pressed retry)."""
+def job_requeue(job: Job, *, reset_attempts: bool = True, by: Any = None) -> bool:
+    """Retry a failed or cancelled job (a person pressed retry). The person who retries
+    becomes the job's requester, so the worker's check (``authorize``) asks about them: a job
+    refused because its first requester left the campaign runs when a member retries it."""
     fields: dict[str, Any] = {
         "status": JobStatus.QUEUED,
         "error": "",
@@ -182,6 +184,8 @@ def job_requeue(job: Job, *, reset_attempts: bool = True) -> bool:
     }
     if reset_attempts:
         fields["attempts"] = 0
+    if by is not None and any(f.name == "requested_by" for f in type(job)._meta.fields):
+        fields["requested_by"] = by
     updated = (
         type(job)
         ._default_manager.filter(pk=job.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELLED])

@@ -203,7 +203,7 @@ def upscale_retry(*, job: UpscaleJob, by: User | None) -> bool:
     """Failed or cancelled -> queued again, with a fresh attempt budget."""
     if job.draft.decision != Decision.KEEP:
         raise UpscaleRequestError("Only kept drafts can be upscaled.")
-    requeued = job_requeue(job)
+    requeued = job_requeue(job, by=by)
     if requeued:
         audit_record(
             campaign=job.draft.campaign,

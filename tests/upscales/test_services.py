@@ -166,6 +166,18 @@ def test_a_job_whose_requester_left_the_campaign_is_refused_by_the_worker(cast, 
     assert not default_storage.exists(f"campaigns/{draft.campaign_id}/upscales")
 
 
+def test_a_refused_job_retried_by_a_member_who_may_upscale_runs_as_theirs(cast, batch):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=cast.creator, model="classical", scale=2)
+    upscale_run(job_id=job.pk)  # a creator cannot upscale: refused by the worker
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "cannot upscale" in job.error
+    assert upscale_retry(job=job, by=cast.art_director)
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.requested_by == cast.art_director
+
+
 def test_a_job_whose_requester_lost_the_upscale_role_is_refused_by_the_worker(cast, batch):
     draft = _kept(batch)
     job, _ = upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2)
