@@ -25,7 +25,7 @@ from apps.core.models import JobStatus
 from apps.drafts.models import PreviewJob, Rendition
 from tests.factories import make_draft
 from tests.images import pattern_image
-from tests.live.conftest import WorkerProcess, wait_for
+from tests.live.conftest import BOTH_QUEUES, GPU_THREADS, WorkerProcess, wait_for
 
 pytestmark = pytest.mark.live
 
@@ -303,23 +303,68 @@ def test_a_worker_killed_mid_export_publishes_no_partial_version_and_the_rerun_f
     _assert_every_stored_export_is_whole(draft.campaign_id, expect=3)
 
 
-def _rerun_after_the_lease(job, live_var: Path, broker_url: str) -> None:  # type: ignore[no-untyped-def]
-    """Time passes: the dead worker's lease runs out, the sweeper gives the job back, and a new
-    worker process finishes it."""
-    rows = type(job).objects.filter(pk=job.pk)
+def _rerun_after_the_lease(  # type: ignore[no-untyped-def]
+    job, live_var: Path, broker_url: str, *, also=(), worker_args=BOTH_QUEUES
+) -> None:
+    """Time passes: the dead worker's lease runs out, the sweeper gives the job (and ``also``)
+    back, and a new worker process finishes them."""
+    jobs = [job, *also]
+    rows = type(job).objects.filter(pk__in=[j.pk for j in jobs])
     rows.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    second = WorkerProcess(live_var, _db_name(), broker_url=broker_url)
+    second = WorkerProcess(live_var, _db_name(), broker_url=broker_url, worker_args=worker_args)
     try:
-        assert sweep_jobs()["requeued"] == 1
+        assert sweep_jobs()["requeued"] == len(jobs)
         wait_for(
-            lambda: rows.filter(status=JobStatus.DONE).exists(),
-            timeout=180,
+            lambda: rows.filter(status=JobStatus.DONE).count() == len(jobs),
+            timeout=240,
             what=f"the re-run {type(job).__name__}",
             worker=second,
         )
     finally:
         second.stop()
-    job.refresh_from_db()
+    for each in jobs:
+        each.refresh_from_db()
+
+
+def test_the_threaded_gpu_worker_killed_mid_upscale_loses_neither_of_its_two_jobs(
+    pinned_model, batch, live_var, private_redis, publish_to, transactional_db
+):
+    """The production gpu worker holds two jobs (one on the device, one waiting or decoding);
+    SIGKILL takes both down, and both come back."""
+    from django.core.files.storage import default_storage
+
+    from apps.drafts.models import Decision, Draft
+    from apps.upscales.models import UpscaleJob
+    from apps.upscales.services import upscale_request
+    from tests.images import encode_png
+
+    redis = private_redis(appendonly=True)
+    publish_to(redis.url)
+    drafts = [
+        make_draft(batch, data=encode_png(pattern_image(s))) for s in ((640, 480), (600, 440))
+    ]
+    Draft.objects.filter(pk__in=[d.pk for d in drafts]).update(decision=Decision.KEEP)
+    worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url, worker_args=GPU_THREADS)
+    jobs = [
+        upscale_request(draft=Draft.objects.get(pk=d.pk), by=None, model="general-x4v3", scale=4)[0]
+        for d in drafts
+    ]
+    wait_for(
+        lambda: (
+            UpscaleJob.objects.filter(progress__gt=0.05).exists()
+            and UpscaleJob.objects.filter(status=JobStatus.RUNNING).count() == 2
+        ),
+        timeout=120,
+        what="one upscale part-way through its tiles while the other is held too",
+        worker=worker,
+    )
+    worker.kill()  # SIGKILL: both job threads die with the process
+    for job in jobs:
+        job.refresh_from_db()
+        assert (job.status, job.attempts, job.output_key) == (JobStatus.RUNNING, 1, "")
+    _rerun_after_the_lease(jobs[0], live_var, redis.url, also=jobs[1:], worker_args=GPU_THREADS)
+    for job in jobs:
+        assert job.attempts == 2 and default_storage.exists(job.output_key)
 
 
 def _assert_every_stored_export_is_whole(campaign_id: int, *, expect: int = 0) -> None:
