@@ -111,6 +111,11 @@ def batch_create_view(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
+def _refused(code: str, message: str, status: int) -> JsonResponse:
+    """A file refused before intake, in the same shape as the intake's own answers."""
+    return JsonResponse({"status": "rejected", "code": code, "message": message}, status=status)
+
+
 @require_POST
 def upload_file(request: HttpRequest, pk: int) -> JsonResponse:
     """One file into a batch. Always answers with a per-file result, never a 500 for bad input."""
@@ -119,30 +124,13 @@ def upload_file(request: HttpRequest, pk: int) -> JsonResponse:
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return JsonResponse(
-            {
-                "status": "rejected",
-                "code": "bad_request",
-                "message": "The upload's Content-Length header is not a number.",
-            },
-            status=400,
-        )
+        return _refused("bad_request", "The upload's Content-Length header is not a number.", 400)
     if declared > settings.DRAFTROOM_MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD_BYTES:
         mb = settings.DRAFTROOM_MAX_UPLOAD_BYTES // (1024 * 1024)
-        return JsonResponse(
-            {
-                "status": "rejected",
-                "code": "too_large",
-                "message": f"This file is larger than the {mb} MB limit.",
-            },
-            status=413,
-        )
+        return _refused("too_large", f"This file is larger than the {mb} MB limit.", 413)
     upload = request.FILES.get("file")
     if upload is None:
-        return JsonResponse(
-            {"status": "rejected", "message": "No file was received.", "code": "missing"},
-            status=400,
-        )
+        return _refused("missing", "No file was received.", 400)
     result = draft_intake(
         batch=scoped.obj,
         uploaded_by=request_user(request),
