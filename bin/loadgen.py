@@ -87,20 +87,27 @@ def main() -> None:
     _report(args, latencies, errors, wall)
 
 
+def _number(pattern: bytes, page: bytes, where: str) -> int:
+    found = re.search(pattern, page)
+    if found is None:
+        raise SystemExit(f"{where} has no {pattern.decode()!r}: is the load database seeded?")
+    return int(found.group(1))
+
+
 async def _drive(args: argparse.Namespace) -> tuple[dict[str, list[float]], dict[str, int], float]:
     # One connection per reviewer, kept alive, as 50 browsers would.
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
     first = Reviewer(args.url, connector)
     await first.login("load-reviewer-0", args.password)
     _, page = await first.get("/")
-    campaign_id = int(re.search(rb"/campaigns/(\d+)/", page).group(1))
+    campaign_id = _number(rb"/campaigns/(\d+)/", page, "the campaign list")
     _, page = await first.get(f"/campaigns/{campaign_id}/")
-    batch_id = int(re.search(rb"/batches/(\d+)/", page).group(1))
+    batch_id = _number(rb"/batches/(\d+)/", page, "the campaign page")
     _, page = await first.get(f"/batches/{batch_id}/")
-    pages = int(re.search(rb"Page 1 of (\d+)", page).group(1))
+    pages = _number(rb"Page 1 of (\d+)", page, "the batch grid")
     ids = [int(x) for x in re.findall(rb'data-draft-id="(\d+)"', page)]
     low = min(ids)
-    high = low + int(re.search(rb"of (\d+)</span>", page).group(1)) - 1
+    high = low + _number(rb"of (\d+)</span>", page, "the batch grid") - 1
     await first.close()
 
     latencies: dict[str, list[float]] = defaultdict(list)
