@@ -316,7 +316,9 @@ UPSCALE_PINS = env_list("UPSCALE_PINS", [])
 UPSCALE_DEVICE = env_str("UPSCALE_DEVICE", "")  # "" = CUDA when there is one, else the CPU
 UPSCALE_PRECISION = env_str("UPSCALE_PRECISION", "auto")  # auto (fp16 on CUDA) | bf16 | fp32
 UPSCALE_TILE = env_int("UPSCALE_TILE", 0)  # input pixels per tile; 0 = from free GPU memory
-UPSCALE_PNG_LEVEL = env_int("UPSCALE_PNG_LEVEL", 6)
+# Deflate level of the PNG master, zlib's 0-9 scale. With ISA-L (the isal package, the default
+# when installed) 2 is its balanced level and 3 or more its best; without it, zlib at this level.
+UPSCALE_PNG_LEVEL = env_int("UPSCALE_PNG_LEVEL", 2)
 UPSCALE_MAX_OUTPUT_PIXELS = env_int("UPSCALE_MAX_OUTPUT_PIXELS", 300_000_000)
 
 # --- Channel exports and packs (apps.exports) -----------------------------------------------

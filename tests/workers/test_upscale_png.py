@@ -16,11 +16,13 @@ from tests.images import (
     srgb_icc,
     swapped_primaries_icc,
 )
+from workers.upscale import pngstream
 from workers.upscale.imaging import classical_upscale, decode_image, orient
 from workers.upscale.pngstream import PngStreamWriter
 from workers.upscale.pngstream import encode_png as stream_png
 
 
+@pytest.mark.parametrize("deflate", pngstream.DEFLATE_BACKENDS)
 @pytest.mark.parametrize(
     ("shape", "dtype"),
     [
@@ -31,10 +33,10 @@ from workers.upscale.pngstream import encode_png as stream_png
         ((45, 28), np.uint16),
     ],
 )
-def test_streamed_png_decodes_to_exactly_the_pixels_given(shape, dtype):
+def test_streamed_png_decodes_to_exactly_the_pixels_given(shape, dtype, deflate):
     rng = np.random.default_rng(1)
     pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
-    data = stream_png(pixels, strip_rows=7)
+    data = stream_png(pixels, strip_rows=7, deflate=deflate)
     with Image.open(io.BytesIO(data)) as im:
         im.load()
         decoded = np.asarray(im)
@@ -47,6 +49,32 @@ def test_sixteen_bit_rgb_png_keeps_every_bit():
     data = stream_png(pixels, strip_rows=5)
     back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)[:, :, ::-1]
     assert np.array_equal(back, pixels)
+
+
+def test_isal_deflate_is_installed_and_the_default():
+    # A dependency of the project: without it masters still encode, but far slower (zlib).
+    assert pngstream.DEFAULT_DEFLATE == "isal"
+    assert PngStreamWriter(4, 4, 3).deflate == "isal"
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3, 6, 9])
+def test_every_level_writes_a_valid_png_with_either_deflate(level):
+    smooth = np.asarray(pattern_image((300, 200)).resize((600, 400)))
+    for deflate in pngstream.DEFLATE_BACKENDS:
+        data = stream_png(smooth, level=level, deflate=deflate, strip_rows=64)
+        with Image.open(io.BytesIO(data)) as im:
+            assert np.array_equal(np.asarray(im), smooth)
+        if level:
+            assert len(data) < smooth.nbytes / 2, (deflate, level)
+
+
+def test_a_missing_or_unknown_deflate_is_refused_with_its_name(monkeypatch):
+    with pytest.raises(ValueError, match="unknown deflate backend 'brotli'"):
+        PngStreamWriter(4, 4, 3, deflate="brotli")
+    monkeypatch.setattr(pngstream, "_isal_zlib", None)
+    with pytest.raises(ValueError, match="isal package is not installed"):
+        PngStreamWriter(4, 4, 3, deflate="isal")
+    assert PngStreamWriter(4, 4, 3, deflate="zlib").deflate == "zlib"
 
 
 def test_strips_fetched_later_join_into_one_valid_image():

@@ -36,7 +36,9 @@ from PIL import Image
 
 from workers.upscale.engine import infer_tiled
 from workers.upscale.engine_types import TileOptions
-from workers.upscale.pipeline import upscale_to_png
+from workers.upscale.imaging import classical_upscale
+from workers.upscale.pipeline import encode_pool, encode_threads, upscale_to_png
+from workers.upscale.pngstream import DEFAULT_DEFLATE, DEFLATE_BACKENDS, encode_png
 from workers.upscale.registry import MODELS, ModelSpec, file_sha256
 from workers.upscale.weights import LoadedModel, load_model, pick_device
 
@@ -217,6 +219,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                 precision=args.precision,
                 tile_options=options,
                 png_level=args.png_level,
+                png_deflate=args.deflate,
             )
             sizes.append(len(result.png))
         e2e_s = time.perf_counter() - started
@@ -230,14 +233,22 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                 "precision": args.precision,
                 "tile_options": options,
                 "png_level": args.png_level,
+                "png_deflate": args.deflate,
             }
             worker = worker_rates(encoded, args.worker_jobs, upscale=upscale)
 
-        pillow_s = 0.0
+        encode: dict[str, float] = {}
         if args.pillow_encode:
-            started = time.perf_counter()
-            Image.fromarray(out.numpy()).save(io.BytesIO(), "PNG")
-            pillow_s = time.perf_counter() - started
+            pixels = out.numpy()
+            if args.encode_photo:
+                # Random weights make unnatural output; a real photo resized the same way is
+                # closer to what trained weights give the encoder.
+                with Image.open(args.encode_photo) as photo:
+                    rgb = np.asarray(photo.convert("RGB"))
+                pixels = classical_upscale(
+                    rgb, (rgb.shape[1] * spec.scale, rgb.shape[0] * spec.scale)
+                )
+            encode = _encode_compare(pixels, args.png_level, args.deflate)
 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"device: {name} ({device}, {loaded.dtype}, torch {torch.__version__})")
@@ -262,7 +273,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     print(f"engine (batched, blended tiles):     {rates['engine_mp_s']:.4g} input MP/s")
     print(f"engine / reference:                  {rates['speedup']:.2f}×")
     print(
-        f"end to end (decode+upscale+PNG L{args.png_level}):  {rates['e2e_mp_s']:.4g} input MP/s, "
+        f"end to end (decode+upscale+PNG {args.deflate} L{args.png_level}): "
+        f"{rates['e2e_mp_s']:.4g} input MP/s, "
         f"{rates['e2e_jobs_s']:.4g} jobs/s, {rates['e2e_over_engine']:.2f} of the engine rate, "
         f"mean PNG {sum(sizes) / len(sizes) / 1e6:.2f} MB"
     )
@@ -281,8 +293,15 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                 f"{worker[f'worker_{threads}t_device_wait_s']:.2f} s for it in all"
             )
         print(f"2 job threads / 1:                   {worker['worker_threads_gain']:.2f}×")
-    if args.pillow_encode:
-        print(f"for comparison, Pillow's default PNG encode of one output: {pillow_s:.3f} s")
+    if encode:
+        rates.update(encode)
+        print(
+            f"PNG encode of one output ({encode['encode_mp']:.1f} MP): ours "
+            f"({args.deflate} L{args.png_level}, {encode['encode_threads']:.0f} threads) "
+            f"{encode['encode_ours_s']:.3f} s, {encode['encode_ours_mb']:.2f} MB; Pillow's default "
+            f"(zlib L6, one thread) {encode['encode_pillow_s']:.3f} s, "
+            f"{encode['encode_pillow_mb']:.2f} MB: {encode['encode_speedup']:.1f}×"
+        )
     if args.json:
         record = {
             "device": name,
@@ -299,6 +318,29 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     return rates
 
 
+def _encode_compare(pixels: np.ndarray, level: int, deflate: str) -> dict[str, float]:
+    """One upscaled output encoded by the master's writer and by Pillow's default save, side by
+    side (the writer as the job runs it, but after the fact instead of during inference)."""
+    pool = encode_pool()
+    encode_png(pixels[:256], level=level, deflate=deflate, pool=pool)  # warm the pool's threads
+    started = time.perf_counter()
+    ours = encode_png(pixels, level=level, deflate=deflate, pool=pool)
+    ours_s = time.perf_counter() - started
+    buffer = io.BytesIO()
+    started = time.perf_counter()
+    Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(buffer, "PNG")
+    pillow_s = time.perf_counter() - started
+    return {
+        "encode_mp": pixels.shape[0] * pixels.shape[1] / 1e6,
+        "encode_threads": float(encode_threads()),
+        "encode_ours_s": ours_s,
+        "encode_ours_mb": len(ours) / 1e6,
+        "encode_pillow_s": pillow_s,
+        "encode_pillow_mb": len(buffer.getvalue()) / 1e6,
+        "encode_speedup": pillow_s / ours_s,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="x4plus", choices=sorted(MODELS))
@@ -309,8 +351,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tile", type=int, default=0)
     parser.add_argument("--batch", type=int, default=0)
     parser.add_argument("--ref-tile", type=int, default=0)
-    parser.add_argument("--png-level", type=int, default=6)
-    parser.add_argument("--pillow-encode", action="store_true")
+    parser.add_argument("--png-level", type=int, default=2, help="as UPSCALE_PNG_LEVEL")
+    parser.add_argument("--deflate", default=DEFAULT_DEFLATE, choices=DEFLATE_BACKENDS)
+    parser.add_argument(
+        "--pillow-encode",
+        action="store_true",
+        help="also encode one output with the master's writer and with Pillow, side by side",
+    )
+    parser.add_argument(
+        "--encode-photo",
+        default="",
+        help="with --pillow-encode: encode this photo upscaled classically at the model's scale "
+        "instead of the random-weights output",
+    )
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument(
         "--worker-jobs",

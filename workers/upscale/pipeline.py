@@ -112,10 +112,12 @@ class UpscaleResult:
             image.info["icc_profile"] = self.icc
         return image
 
-    def encode_png(self, *, level: int = 6) -> bytes:
+    def encode_png(self, *, level: int = 2, deflate: str | None = None) -> bytes:
         if self.pixels is None:
             raise ValueError("this result kept no pixels")
-        return encode_png(self.pixels, icc_profile=self.icc, level=level)
+        return encode_png(
+            self.pixels, icc_profile=self.icc, level=level, deflate=deflate, pool=encode_pool()
+        )
 
 
 @dataclass
@@ -134,14 +136,17 @@ _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
 
-def _pool() -> ThreadPoolExecutor:
+def encode_threads() -> int:
+    """Threads of the PNG encoder pool: UPSCALE_ENCODE_THREADS, else one per core up to 16."""
+    return int(os.environ.get("UPSCALE_ENCODE_THREADS", "0")) or min(16, os.cpu_count() or 2)
+
+
+def encode_pool() -> ThreadPoolExecutor:
+    """The process's PNG encoder threads, shared by every job (zlib and ISA-L release the GIL)."""
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            workers = int(os.environ.get("UPSCALE_ENCODE_THREADS", "0")) or min(
-                16, os.cpu_count() or 2
-            )
-            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="png")
+            _POOL = ThreadPoolExecutor(max_workers=encode_threads(), thread_name_prefix="png")
         return _POOL
 
 
@@ -452,7 +457,8 @@ def upscale_to_png(
     precision: str = "auto",
     tile_options: Any = None,
     progress: Progress | None = None,
-    png_level: int = 6,
+    png_level: int = 2,
+    png_deflate: str | None = None,
     keep_pixels: bool = False,
     alpha_upsampler: str = "network",
     on_device_wait: DeviceWait | None = None,
@@ -474,8 +480,9 @@ def upscale_to_png(
 
     def factory(w: int, h: int, c: int, depth: int, icc: bytes | None) -> PngStreamWriter:
         return PngStreamWriter(
-            w, h, c, bit_depth=depth, icc_profile=icc, level=png_level, pool=_pool()
-        )
+            w, h, c, bit_depth=depth, icc_profile=icc, level=png_level, deflate=png_deflate,
+            pool=encode_pool(),
+        )  # fmt: skip
 
     result, writer = _run(
         decoded,

@@ -6,6 +6,12 @@ a thread pool (zlib releases the GIL) while the GPU works on the next strips. St
 independent raw-deflate streams joined at ``Z_SYNC_FLUSH`` byte boundaries (the pigz method), so
 the result is one ordinary zlib stream that every decoder reads. Pillow cannot write 16-bit RGB
 at all; this writer can, which is how 16-bit drafts keep their depth.
+
+Deflate: ISA-L (the ``isal`` package) when it is installed, else zlib; both write the same
+format. On an upscaler's smooth output zlib's level 6 spends about 460 ms per megapixel on one
+core; ISA-L's level 2 spends about 12 ms for a file about 6 % larger (zlib's level 1: 43 ms and
+12 % larger). A 4096² master is 16 MP, so this is the difference between the encoder keeping up
+with the GPU or not. Levels are zlib's 0-9; ISA-L has 0-3 and takes higher numbers as its 3.
 """
 
 from __future__ import annotations
@@ -15,9 +21,17 @@ import struct
 import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
+try:
+    from isal import isal_zlib as _isal_zlib
+except ImportError:  # no isal wheel for this platform: zlib writes the same format, slower
+    _isal_zlib = None  # type: ignore[assignment]
+
+DEFLATE_BACKENDS = ("isal", "zlib")
+DEFAULT_DEFLATE = "isal" if _isal_zlib is not None else "zlib"
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey+A, RGB, RGBA)
 
@@ -51,6 +65,21 @@ def _paeth_filter(rows: np.ndarray, previous: np.ndarray | None, bpp: int) -> by
     return out.tobytes()
 
 
+def _raw_deflater(backend: str, level: int) -> tuple[Any, int, int]:
+    """(compressor for a raw deflate stream, its sync-flush mode, its finish mode)."""
+    if backend == "isal":
+        if _isal_zlib is None:
+            raise ValueError("the isal package is not installed; use deflate='zlib'")
+        return (
+            _isal_zlib.compressobj(max(0, min(level, 3)), _isal_zlib.DEFLATED, -15),
+            _isal_zlib.Z_SYNC_FLUSH,
+            _isal_zlib.Z_FINISH,
+        )
+    if backend == "zlib":
+        return zlib.compressobj(level, zlib.DEFLATED, -15), zlib.Z_SYNC_FLUSH, zlib.Z_FINISH
+    raise ValueError(f"unknown deflate backend {backend!r}; use one of {DEFLATE_BACKENDS}")
+
+
 def _last_row_bytes(rows: np.ndarray) -> np.ndarray:
     last = rows[-1].reshape(-1)
     if last.dtype != np.uint8:
@@ -69,7 +98,8 @@ class PngStreamWriter:
         *,
         bit_depth: int = 8,
         icc_profile: bytes | None = None,
-        level: int = 6,
+        level: int = 2,
+        deflate: str | None = None,
         workers: int | None = None,
         pool: ThreadPoolExecutor | None = None,
     ) -> None:
@@ -80,6 +110,8 @@ class PngStreamWriter:
         self.width, self.height, self.channels = width, height, channels
         self.bit_depth = bit_depth
         self.level = level
+        self.deflate = deflate or DEFAULT_DEFLATE
+        _raw_deflater(self.deflate, level)  # refuse an unknown or missing backend now
         self.bpp = channels * bit_depth // 8
         self._icc = icc_profile
         self._own_pool = pool is None
@@ -135,9 +167,9 @@ class PngStreamWriter:
         elif previous is not None:
             previous = previous.reshape(-1)
         filtered = _paeth_filter(rows, previous, self.bpp)
-        compressor = zlib.compressobj(self.level, zlib.DEFLATED, -15)
+        compressor, sync_flush, finish = _raw_deflater(self.deflate, self.level)
         body = compressor.compress(filtered)
-        body += compressor.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
+        body += compressor.flush(finish if final else sync_flush)
         # The adler32 of the whole stream is combined in order in finish(); per strip here.
         return struct.pack(">I", zlib.adler32(filtered)) + struct.pack(">I", len(filtered)) + body
 
@@ -193,7 +225,13 @@ def _adler32_combine(adler1: int, adler2: int, len2: int) -> int:
 
 
 def encode_png(
-    pixels: np.ndarray, *, icc_profile: bytes | None = None, level: int = 6, strip_rows: int = 256
+    pixels: np.ndarray,
+    *,
+    icc_profile: bytes | None = None,
+    level: int = 2,
+    deflate: str | None = None,
+    strip_rows: int = 256,
+    pool: ThreadPoolExecutor | None = None,
 ) -> bytes:
     """Encode a whole array (H, W[, C], uint8 or uint16) with the parallel writer."""
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
@@ -204,6 +242,8 @@ def encode_png(
         bit_depth=16 if pixels.dtype == np.uint16 else 8,
         icc_profile=icc_profile,
         level=level,
+        deflate=deflate,
+        pool=pool,
     )
     for y in range(0, pixels.shape[0], strip_rows):
         writer.add_rows(pixels[y : y + strip_rows])
