@@ -316,6 +316,10 @@ UPSCALE_PINS = env_list("UPSCALE_PINS", [])
 UPSCALE_DEVICE = env_str("UPSCALE_DEVICE", "")  # "" = CUDA when there is one, else the CPU
 UPSCALE_PRECISION = env_str("UPSCALE_PRECISION", "auto")  # auto (fp16 on CUDA) | bf16 | fp32
 UPSCALE_TILE = env_int("UPSCALE_TILE", 0)  # input pixels per tile; 0 = from free GPU memory
+# torch.compile mode for the network: "" (off), default, reduce-overhead, max-autotune,
+# max-autotune-no-cudagraphs. Each gpu worker process compiles once, in its first job (the page
+# says "Preparing the model for the GPU"); a compiler that fails leaves the network eager.
+UPSCALE_COMPILE = env_str("UPSCALE_COMPILE", "")
 # Deflate level of the PNG master, zlib's 0-9 scale. With ISA-L (the isal package, the default
 # when installed) 2 is its balanced level and 3 or more its best; without it, zlib at this level.
 UPSCALE_PNG_LEVEL = env_int("UPSCALE_PNG_LEVEL", 2)

@@ -689,3 +689,25 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build():
         assert excluded in patterns, f".dockerignore must exclude {excluded}"
     for needed in ("config", "apps", "workers", "templates", "static", "manage.py"):
         assert needed not in patterns, f".dockerignore excludes {needed}, which the image needs"
+
+
+def _named_volume_mounts(svc: Mapping[str, Any]) -> list[Path]:
+    mounts = []
+    for volume in svc.get("volumes") or []:
+        source, _, target = str(volume).partition(":")
+        if target and not source.startswith((".", "/", "~")):
+            mounts.append(Path(target.split(":")[0]))
+    return mounts
+
+
+def test_model_weights_and_compiled_kernels_live_on_the_gpu_workers_volume(services):
+    """Weights fetched into the gpu worker, and the kernels torch.compile builds there, must
+    outlive the container: both folders lie on a named volume that service mounts."""
+    gpu = service(services, "gpu-worker")
+    mounts = _named_volume_mounts(gpu)
+    models_dir = Path(environment(gpu)["UPSCALE_MODELS_DIR"])
+    assert any(models_dir.is_relative_to(m) for m in mounts), (models_dir, mounts)
+    dockerfile = (ROOT / gpu["build"]["dockerfile"]).read_text()
+    inductor = re.search(r"TORCHINDUCTOR_CACHE_DIR=(\S+)", dockerfile)
+    assert inductor, "Dockerfile.gpu sets no TORCHINDUCTOR_CACHE_DIR"
+    assert any(Path(inductor.group(1)).is_relative_to(m) for m in mounts)

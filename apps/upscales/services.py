@@ -259,6 +259,7 @@ def upscale_run(*, job_id: int) -> Claim:
                 settings.UPSCALE_MODELS_DIR,
                 device=settings.UPSCALE_DEVICE or None,
                 precision=settings.UPSCALE_PRECISION,
+                compile_mode=settings.UPSCALE_COMPILE,
             )
         key = upscale_key(draft=draft, choice=choice, scale=job.scale)
         if default_storage.exists(key):
@@ -282,6 +283,15 @@ def upscale_run(*, job_id: int) -> Claim:
             first, waiting = not waiting, True
             return report(fraction, "Waiting for the GPU", force=first)
 
+        def preparing(seconds: float) -> bool:
+            # The worker's first job compiles the network (UPSCALE_COMPILE); the reports keep
+            # the lease alive for as long as that takes.
+            return report(
+                fraction,
+                "Preparing the model for the GPU (first job of this worker)",
+                force=seconds < 2,
+            )
+
         from workers.upscale.engine_types import TileOptions
 
         options = TileOptions(tile=settings.UPSCALE_TILE or None)
@@ -292,6 +302,7 @@ def upscale_run(*, job_id: int) -> Claim:
             models_dir=settings.UPSCALE_MODELS_DIR,
             device=settings.UPSCALE_DEVICE or None,
             precision=settings.UPSCALE_PRECISION,
+            compile_mode=settings.UPSCALE_COMPILE,
             tile_options=options,
             progress=progress,
             png_level=settings.UPSCALE_PNG_LEVEL,
@@ -300,6 +311,7 @@ def upscale_run(*, job_id: int) -> Claim:
             # The threads pool enforces no Celery time limit, so a pass that holds the GPU
             # longer than a prefork child would have lived is taken for stuck.
             device_wait_limit=settings.CELERY_TASK_TIME_LIMIT,
+            on_prepare=preparing,
         )
         encoded.result.timings.pop("load", None)  # already timed here as load_model
         job.timings.update(encoded.result.timings)

@@ -80,3 +80,30 @@ def install(monkeypatch, spec, directory: Path, **kw):
     monkeypatch.setitem(registry.MODELS, spec.name, pinned)
     clear_cache()
     return pinned
+
+
+def identity_compact(monkeypatch, tmp_path, *, residual: float = 0.0):
+    """SRVGGNetCompact adds the nearest-upsampled input to its body's output; with the last
+    convolution zeroed (or tiny) the network is (almost) exactly a nearest-neighbour ×4."""
+    import torch
+
+    from workers.upscale.archs import build_network
+    from workers.upscale.registry import file_sha256
+
+    spec = small_spec("general-x4v3")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(3)
+    network = build_network(spec)
+    with torch.no_grad():
+        last = network.body[-1]
+        last.weight.mul_(residual)
+        last.bias.zero_()
+    path = tmp_path / spec.filename
+    torch.save({"params": network.state_dict()}, path)
+    pinned = dataclasses.replace(spec, sha256=file_sha256(path))
+    from workers.upscale import registry
+    from workers.upscale.weights import clear_cache
+
+    monkeypatch.setitem(registry.MODELS, spec.name, pinned)
+    clear_cache()
+    return pinned

@@ -305,3 +305,63 @@ def test_a_job_waiting_for_the_gpu_says_so_keeps_its_lease_and_can_be_cancelled_
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED and job.output_key == ""
     assert not default_storage.exists(f"campaigns/{draft.campaign_id}/upscales")
+
+
+def test_the_first_job_of_a_worker_with_upscale_compile_says_it_prepares_the_model(
+    batch, settings, tmp_path, monkeypatch
+):
+    """UPSCALE_COMPILE: while the network compiles (a stand-in for torch.compile that takes
+    1.3 s on its first call) the job says why its bar waits and renews its lease every second;
+    the job records the compile time and a note, and the next job compiles nothing."""
+    import torch
+
+    from apps.core import jobs
+    from tests.upscales.checkpoints import identity_compact, requires_upscaler
+    from workers.upscale import engine
+
+    requires_upscaler()
+    monkeypatch.setattr(engine, "DEVICE_WAIT_POLL_S", 0.2)
+    calls = []
+
+    def slow_first_call(network, **kwargs):
+        def compiled(tiles):
+            calls.append(tiles.shape)
+            if len(calls) == 1:
+                time.sleep(1.3)
+            return network(tiles)
+
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", slow_first_call)
+    spec = identity_compact(monkeypatch, tmp_path / "models")
+    settings.UPSCALE_MODELS_DIR = tmp_path / "models"
+    settings.UPSCALE_COMPILE = "default"
+    settings.UPSCALE_TILE = 16
+    said = []
+    report = jobs.ProgressReporter.__call__
+
+    def spy(self, fraction, message="", *, force=False):
+        said.append((message, force))
+        return report(self, fraction, message, force=force)
+
+    monkeypatch.setattr(jobs.ProgressReporter, "__call__", spy)
+    first, second = (
+        upscale_request(
+            draft=_kept(batch, data=encode_png(pattern_image(size))), by=None,
+            model=spec.name, scale=4,
+        )[0]
+        for size in ((24, 16), (20, 20))
+    )  # fmt: skip
+    upscale_run(job_id=first.pk)
+    preparing = [f for m, f in said if m.startswith("Preparing the model for the GPU")]
+    assert len(preparing) >= 4 and preparing[0] is True
+    first.refresh_from_db()
+    assert first.status == JobStatus.DONE, first.error
+    assert first.timings["compile"] >= 1.3
+    assert any(n.startswith("network compiled (torch.compile, default)") for n in first.notes)
+    said.clear()
+    upscale_run(job_id=second.pk)
+    second.refresh_from_db()
+    assert second.status == JobStatus.DONE and "compile" not in second.timings
+    assert not any(m.startswith("Preparing") for m, _ in said)
+    assert len({tuple(shape) for shape in calls}) == 1

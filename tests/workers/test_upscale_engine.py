@@ -14,7 +14,13 @@ import pytest
 from PIL import Image
 
 from tests.images import encode_jpeg, encode_png, noisy_image, pattern_image, png_16bit_rgb_bytes
-from tests.upscales.checkpoints import install, requires_upscaler, small_spec, write_checkpoint
+from tests.upscales.checkpoints import (
+    identity_compact,
+    install,
+    requires_upscaler,
+    small_spec,
+    write_checkpoint,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -25,32 +31,6 @@ def _needs_upscaler():
 def _psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
     mse = float(((a.astype(np.float64) - b.astype(np.float64)) ** 2).mean())
     return float("inf") if mse == 0 else 10 * np.log10(peak**2 / mse)
-
-
-def _identity_compact(monkeypatch, tmp_path, *, residual: float = 0.0):
-    """SRVGGNetCompact adds the nearest-upsampled input to its body's output; with the last
-    convolution zeroed (or tiny) the network is (almost) exactly a nearest-neighbour ×4."""
-    import torch
-
-    from workers.upscale.archs import build_network
-    from workers.upscale.registry import file_sha256
-
-    spec = small_spec("general-x4v3")
-    torch.manual_seed(3)
-    network = build_network(spec)
-    with torch.no_grad():
-        last = network.body[-1]
-        last.weight.mul_(residual)
-        last.bias.zero_()
-    path = tmp_path / spec.filename
-    torch.save({"params": network.state_dict()}, path)
-    pinned = dataclasses.replace(spec, sha256=file_sha256(path))
-    from workers.upscale import registry
-    from workers.upscale.weights import clear_cache
-
-    monkeypatch.setitem(registry.MODELS, spec.name, pinned)
-    clear_cache()
-    return pinned
 
 
 def _loaded(spec, tmp_path, **kw):
@@ -159,7 +139,7 @@ def test_downscaled_output_matches_the_input_colours_and_geometry(monkeypatch, t
     from workers.upscale import upscale_to_png
     from workers.upscale.engine_types import TileOptions
 
-    spec = _identity_compact(monkeypatch, tmp_path, residual=0.02)
+    spec = identity_compact(monkeypatch, tmp_path, residual=0.02)
     source = pattern_image((53, 37))
     encoded = upscale_to_png(
         encode_png(source), model=spec.name, models_dir=tmp_path,
@@ -177,7 +157,7 @@ def test_an_exact_identity_network_gives_exactly_nearest_neighbour_output(monkey
     from workers.upscale import upscale_image
     from workers.upscale.engine_types import TileOptions
 
-    spec = _identity_compact(monkeypatch, tmp_path, residual=0.0)
+    spec = identity_compact(monkeypatch, tmp_path, residual=0.0)
     source = np.asarray(pattern_image((45, 31)))
     result = upscale_image(
         Image.fromarray(source), model=spec.name, models_dir=tmp_path,
@@ -192,7 +172,7 @@ def test_out_of_memory_halves_the_batch_then_the_tile_and_still_finishes(monkeyp
     from workers.upscale import upscale_image
     from workers.upscale.engine_types import TileOptions
 
-    spec = _identity_compact(monkeypatch, tmp_path)
+    spec = identity_compact(monkeypatch, tmp_path)
     shapes = []
 
     def fake_gpu_limit(shape):
@@ -215,7 +195,7 @@ def test_cancelling_through_progress_stops_the_run(monkeypatch, tmp_path):
     from workers.upscale import upscale_image
     from workers.upscale.engine_types import TileOptions, UpscaleCancelled
 
-    spec = _identity_compact(monkeypatch, tmp_path)
+    spec = identity_compact(monkeypatch, tmp_path)
     calls = []
 
     def progress(done, total):
@@ -245,7 +225,7 @@ def test_alpha_grey_and_sixteen_bit_come_out_as_they_went_in(
 ):
     from workers.upscale import upscale_image, upscale_to_png
 
-    spec = _identity_compact(monkeypatch, tmp_path)
+    spec = identity_compact(monkeypatch, tmp_path)
     data = make()
     result = upscale_image(data, model=spec.name, models_dir=tmp_path, scale=3)
     assert result.mode == mode and result.pixels.shape[2] == channels
@@ -274,7 +254,7 @@ def test_weights_that_fail_their_checksum_are_an_error_not_a_fallback(monkeypatc
     from workers.upscale import upscale_image
     from workers.upscale.weights import WeightsError
 
-    spec = _identity_compact(monkeypatch, tmp_path)
+    spec = identity_compact(monkeypatch, tmp_path)
     (tmp_path / spec.filename).write_bytes(b"not the file")
     with pytest.raises(WeightsError, match="SHA-256"):
         upscale_image(encode_png(pattern_image((20, 20))), model=spec.name, models_dir=tmp_path)
@@ -283,7 +263,7 @@ def test_weights_that_fail_their_checksum_are_an_error_not_a_fallback(monkeypatc
 def test_in_memory_result_gives_a_pillow_image_for_channel_exports(monkeypatch, tmp_path):
     from workers.upscale import upscale_image
 
-    spec = _identity_compact(monkeypatch, tmp_path)
+    spec = identity_compact(monkeypatch, tmp_path)
     result = upscale_image(pattern_image((20, 10)), model=spec.name, models_dir=tmp_path)
     image = result.to_pil()
     assert image.size == (80, 40) and image.mode == "RGB"
@@ -297,7 +277,7 @@ def test_out_of_memory_even_at_the_smallest_tile_is_a_clear_failure(monkeypatch,
     from workers.upscale import upscale_image
     from workers.upscale.engine_types import TileOptions
 
-    spec = _identity_compact(monkeypatch, tmp_path)
+    spec = identity_compact(monkeypatch, tmp_path)
 
     def no_memory_at_all(shape):
         raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
@@ -408,7 +388,7 @@ def test_a_hard_edged_alpha_shape_through_the_network_stays_close_to_the_resized
     from workers.upscale.engine_types import TileOptions
     from workers.upscale.imaging import resize_plane
 
-    spec = _identity_compact(monkeypatch, tmp_path, residual=0.02)
+    spec = identity_compact(monkeypatch, tmp_path, residual=0.02)
     rgb, alpha, decoded = _rgba_source((48, 40))
     result = upscale_image(
         decoded, model=spec.name, models_dir=tmp_path,
@@ -445,7 +425,7 @@ def test_network_alpha_streams_into_the_png_master_and_sixteen_bit_alpha_stays_s
     from workers.upscale.engine_types import TileOptions
     from workers.upscale.imaging import DecodedImage
 
-    spec = _identity_compact(monkeypatch, tmp_path, residual=0.0)
+    spec = identity_compact(monkeypatch, tmp_path, residual=0.0)
     options = TileOptions(tile=12, overlap=4, batch=3)
     _rgb, alpha, decoded = _rgba_source((30, 26))
     calls, progress = _recording_progress()
@@ -476,7 +456,7 @@ def test_a_fully_opaque_alpha_is_dropped_and_costs_no_network_pass(monkeypatch, 
     from workers.upscale.engine_types import TileOptions
     from workers.upscale.imaging import DecodedImage
 
-    spec = _identity_compact(monkeypatch, tmp_path)
+    spec = identity_compact(monkeypatch, tmp_path)
     rgb = np.asarray(pattern_image((30, 20)))
     opaque = DecodedImage(rgb.copy(), np.full((20, 30), 255, np.uint8), None)
     calls, progress = _recording_progress()
@@ -502,7 +482,7 @@ def test_lanczos_alpha_on_request_and_in_the_classical_fallback(monkeypatch, tmp
     assert not fallback.neural and fallback.alpha_method == "lanczos"
     assert np.array_equal(fallback.pixels[:, :, 3], resize_plane(alpha, (96, 80)))
 
-    spec = _identity_compact(monkeypatch, tmp_path)
+    spec = identity_compact(monkeypatch, tmp_path)
     calls, progress = _recording_progress()
     asked = upscale_image(
         decoded, model=spec.name, models_dir=tmp_path, alpha_upsampler="lanczos",
@@ -591,7 +571,7 @@ def test_cuda_output_keeps_colours_geometry_and_alpha(monkeypatch, cuda, tmp_pat
     from workers.upscale import upscale_image, upscale_to_png
     from workers.upscale.engine_types import TileOptions
 
-    spec = _identity_compact(monkeypatch, tmp_path, residual=0.0)
+    spec = identity_compact(monkeypatch, tmp_path, residual=0.0)
     rgb, alpha, decoded = _rgba_source((45, 31))
     result = upscale_image(
         decoded, model=spec.name, models_dir=tmp_path, device="cuda", precision=precision,
@@ -603,7 +583,7 @@ def test_cuda_output_keeps_colours_geometry_and_alpha(monkeypatch, cuda, tmp_pat
     print(f"\n[cuda {precision}] identity network: max difference {diff.max()} levels")
     assert diff.max() <= (0 if precision == "fp16" else 1)
 
-    near = _identity_compact(monkeypatch, tmp_path, residual=0.02)
+    near = identity_compact(monkeypatch, tmp_path, residual=0.02)
     source = pattern_image((53, 37))
     encoded = upscale_to_png(
         encode_png(source), model=near.name, models_dir=tmp_path, device="cuda",

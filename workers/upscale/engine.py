@@ -19,6 +19,7 @@ other job's network pass has the device; only the passes themselves take turns.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -59,7 +60,11 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 def choose_tiling(loaded: LoadedModel, options: TileOptions) -> tuple[int, int]:
     """(tile, batch). On CUDA, from free memory with a per-pixel activation estimate; on the
-    CPU small tiles, since a batch does not make a CPU faster."""
+    CPU small tiles, since a batch does not make a CPU faster. A compiled network keeps the
+    tiling it was first run with (one input shape, one compilation)."""
+    pinned = loaded.runtime.get("tiling") if loaded.compiled else None
+    if pinned is not None:
+        return pinned
     if loaded.device.type != "cuda":
         return options.tile or 128, options.batch or 1
     tile = options.tile or 512
@@ -109,8 +114,10 @@ def infer_tiled(
 ) -> tuple[torch.Tensor, InferStats]:
     """Upscale ``rgb`` (H, W, 3; uint8 or uint16 values up to ``max_value``) by the model's
     scale. Returns host tensor (H·s, W·s, 1 or 3) of uint8 (``max_value`` 255) or int32."""
-    options = options or TileOptions()
+    options = _pinned_overlap(loaded, options or TileOptions())
     tile, batch = choose_tiling(loaded, options)
+    if loaded.compiled:
+        loaded.runtime.setdefault("tiling", (tile, batch))
     stats = InferStats(overlap=options.overlap)
     height, width = rgb.shape[:2]
     scale = loaded.spec.scale
@@ -129,6 +136,8 @@ def infer_tiled(
                 loaded, source, out, tile, batch, grey, max_value, options, stats, progress, on_rows
             )
             stats.tile = tile
+            if loaded.compiled:  # the shape it now compiled for (smaller after out of memory)
+                loaded.runtime["tiling"] = (tile, stats.batch)
             return out, stats
         except _ShrinkTile:
             if tile <= options.min_tile:
@@ -182,11 +191,10 @@ def _infer_once(
 ) -> None:
     device, scale = loaded.device, loaded.spec.scale
     _, _, height, width = source.shape
-    # Tiles are square up to the image's own size (rounded up to 4 for pixel-unshuffle models).
-    tile_h = min(tile, 4 * math.ceil(height / 4))
-    tile_w = min(tile, 4 * math.ceil(width / 4))
-    # Overlaps of neighbouring tiles must not reach past the next row, and stay even.
-    pad = min(options.overlap, tile_h // 2, tile_w // 2) // 2 * 2
+    # A compiled network sees one shape: full tiles (a small image is padded up to one) and
+    # full batches (a short last batch is filled up with copies of its last tile).
+    fixed = loaded.compiled
+    tile_h, tile_w, pad = tile_geometry(tile, height, width, options.overlap, fixed=fixed)
     rows, cols = math.ceil(height / tile_h), math.ceil(width / tile_w)
     pad_bottom = rows * tile_h - height + pad
     pad_right = cols * tile_w - width + pad
@@ -251,13 +259,14 @@ def _infer_once(
                 for r, c in chunk
             ]
         ).to(loaded.dtype)
+        if fixed and len(chunk) < batch:
+            tiles = torch.cat([tiles, tiles[-1:].expand(batch - len(chunk), -1, -1, -1)])
         if loaded.channels_last:
             tiles = tiles.contiguous(memory_format=torch.channels_last)
         try:
             if options.before_forward is not None:
                 options.before_forward(tuple(tiles.shape))
-            with torch.inference_mode():
-                result = loaded.network(tiles)
+            result = _forward(loaded, tiles, stats)
         except Exception as exc:
             if not is_out_of_memory(exc):
                 raise
@@ -292,6 +301,99 @@ def _infer_once(
         done += len(chunk)
         if progress is not None and not progress(done, total):
             raise UpscaleCancelled()
+
+
+def _pinned_overlap(loaded: LoadedModel, options: TileOptions) -> TileOptions:
+    """A compiled network keeps the overlap it was first run with too (it sets the shape)."""
+    if not loaded.compiled:
+        return options
+    overlap = loaded.runtime.setdefault("overlap", options.overlap)
+    return options if overlap == options.overlap else dataclasses.replace(options, overlap=overlap)
+
+
+def tile_geometry(
+    tile: int, height: int, width: int, overlap: int, *, fixed: bool = False
+) -> tuple[int, int, int]:
+    """(tile height, tile width, context pad) for an image. Tiles are square up to the
+    image's own size (rounded up to 4 for pixel-unshuffle models), or always ``tile`` when
+    ``fixed``; overlaps must not reach past the next row of tiles, and stay even."""
+    tile_h = tile if fixed else min(tile, 4 * math.ceil(height / 4))
+    tile_w = tile if fixed else min(tile, 4 * math.ceil(width / 4))
+    pad = min(overlap, tile_h // 2, tile_w // 2) // 2 * 2
+    return tile_h, tile_w, pad
+
+
+def _forward(loaded: LoadedModel, tiles: torch.Tensor, stats: InferStats) -> torch.Tensor:
+    """One pass. A compiled network that fails for any reason but memory (no compiler, a
+    backend error) is given up for this process: the pass and every later one run eagerly."""
+    with torch.inference_mode():
+        if loaded.compiled:
+            try:
+                return loaded.network(tiles)
+            except Exception as exc:
+                if is_out_of_memory(exc):
+                    raise
+                reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
+                loaded.runtime["compile_failed"] = reason
+                stats.events.append(f"torch.compile failed ({reason}); ran without it")
+                logger.warning("torch.compile of %s failed; running eagerly", loaded.spec.name)
+        return loaded.plain(tiles)
+
+
+def prepare(
+    loaded: LoadedModel,
+    options: TileOptions | None = None,
+    *,
+    keepalive: DeviceWait | None = None,
+    poll: float | None = None,
+) -> float:
+    """Compile a compiled network for its tile shape before the first image, with one pass
+    over blank tiles; returns the seconds it took (0 when there is nothing to do). Compiling
+    takes from seconds to minutes, so it runs on a helper thread while this one calls
+    ``keepalive(seconds so far)`` every ``poll`` seconds (a job renews its lease there and says
+    why its bar waits); when that returns False, :class:`UpscaleCancelled` is raised once the
+    compilation ends (it cannot be stopped part-way). Call it holding the device's turn."""
+    if not loaded.compiled or loaded.runtime.get("prepared"):
+        return 0.0
+    options = _pinned_overlap(loaded, options or TileOptions())
+    tile, batch = choose_tiling(loaded, options)
+    loaded.runtime.setdefault("tiling", (tile, batch))
+    tile_h, tile_w, pad = tile_geometry(tile, tile, tile, options.overlap, fixed=True)
+    shape = (batch, 3, tile_h + 2 * pad, tile_w + 2 * pad)
+    started = time.perf_counter()
+    outcome: dict[str, BaseException] = {}
+
+    def run() -> None:
+        try:
+            blank = torch.zeros(shape, device=loaded.device, dtype=loaded.dtype)
+            if loaded.channels_last:
+                blank = blank.contiguous(memory_format=torch.channels_last)
+            _forward(loaded, blank, InferStats())
+            timed_sync(loaded.device)
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+
+    helper = threading.Thread(target=run, name="upscale-compile", daemon=True)
+    helper.start()
+    go_on = True
+    while True:
+        helper.join(poll or DEVICE_WAIT_POLL_S)
+        if not helper.is_alive():
+            break
+        if keepalive is not None and go_on:
+            go_on = keepalive(time.perf_counter() - started)
+    error = outcome.get("error")
+    if error is not None and not is_out_of_memory(error):
+        raise error
+    if error is not None:
+        # Too big a batch for the memory left: the first pass finds the shape that fits
+        # (halving as usual) and compiles for that one; it is pinned once it has worked.
+        loaded.runtime.pop("tiling", None)
+        logger.warning("out of memory while compiling %s; the first pass picks the shape", shape)
+    loaded.runtime["prepared"] = True
+    if not go_on:
+        raise UpscaleCancelled()
+    return time.perf_counter() - started
 
 
 def timed_sync(device: torch.device) -> float:

@@ -19,6 +19,11 @@ which way the alpha was made; the alpha pass's tiles count in the progress total
 Several threads may upscale at once (the gpu worker runs two jobs): each network pass takes its
 turn on the device (``engine.device_turn``) while decoding, encoding and everything after run
 freely. ``on_device_wait`` hears about a wait, ``timings["gpu_wait"]`` says how long it was.
+
+``compile_mode`` (UPSCALE_COMPILE) runs the network under ``torch.compile``: the first job of a
+process compiles it for its one tile shape (``engine.prepare``; ``on_prepare`` hears about it
+every second, ``timings["compile"]`` says how long it took), later jobs reuse it. A compiler that
+fails makes the network run without it, with a note saying so.
 """
 
 from __future__ import annotations
@@ -180,6 +185,7 @@ def choose_model(
     *,
     device: str | None = None,
     precision: str = "auto",
+    compile_mode: str = "",
 ) -> ModelChoice:
     """The neural model when its weights and torch + basicsr are here, else the classical
     upscaler with the reason in ``notes``. Loads (and checks) the weights once per process."""
@@ -199,7 +205,9 @@ def choose_model(
         return dataclasses.replace(classical, notes=(reason,), default_scale=spec.scale)
     from workers.upscale.weights import load_model
 
-    loaded = load_model(spec, models_dir, device=device, precision=precision)
+    loaded = load_model(
+        spec, models_dir, device=device, precision=precision, compile_mode=compile_mode
+    )
     return ModelChoice(spec.name, spec.label, True, loaded.sha256, spec, (), spec.scale)
 
 
@@ -239,6 +247,7 @@ def _run(
     models_dir: Path | str | None,
     device: str | None,
     precision: str,
+    compile_mode: str,
     tile_options: Any,
     progress: Progress | None,
     writer_factory: Callable[[int, int, int, int, bytes | None], PngStreamWriter] | None,
@@ -247,6 +256,7 @@ def _run(
     keep_pixels: bool = True,
     on_device_wait: DeviceWait | None = None,
     device_wait_limit: float | None = None,
+    on_prepare: DeviceWait | None = None,
 ) -> tuple[UpscaleResult, PngStreamWriter | None]:
     notes = list(decoded.notes) + list(choice.notes)
     spec = choice.spec
@@ -283,12 +293,14 @@ def _run(
         )  # fmt: skip
         return result, writer
 
-    from workers.upscale.engine import device_turn, infer_alpha, infer_tiled, timed_sync
+    from workers.upscale.engine import device_turn, infer_alpha, infer_tiled, prepare, timed_sync
     from workers.upscale.engine_types import TileOptions
     from workers.upscale.weights import load_model
 
     assert models_dir is not None
-    loaded = load_model(spec, models_dir, device=device, precision=precision)
+    loaded = load_model(
+        spec, models_dir, device=device, precision=precision, compile_mode=compile_mode
+    )
     timings["gpu_wait"] = 0.0
 
     def turn() -> AbstractContextManager[float]:
@@ -299,6 +311,21 @@ def _run(
 
     native = (decoded.size[0] * spec.scale, decoded.size[1] * spec.scale)
     options = tile_options or TileOptions()
+    if loaded.compiled and not loaded.runtime.get("prepared"):
+        # The first job of a worker process compiles the network (torch.compile) for its tile
+        # shape; later jobs find it compiled (also a job that waited for the turn meanwhile).
+        with turn() as seconds:
+            waited(seconds)
+            compile_s = prepare(loaded, options, keepalive=on_prepare)
+        if compile_s:
+            timings["compile"] = round(compile_s, 4)
+        if compile_s and loaded.compiled:
+            notes.append(
+                f"network compiled (torch.compile, {loaded.compile_mode}) in {compile_s:.0f} s"
+            )
+    if loaded.compile_mode and not loaded.compiled:
+        reason = loaded.runtime["compile_failed"]
+        notes.append(f"torch.compile failed here, so the network ran without it: {reason}")
     counter = _PassProgress(progress, passes=2 if alpha is not None and alpha_up is None else 1)
     alpha_stats = None
     if alpha is not None and alpha_up is None:
@@ -409,11 +436,13 @@ def upscale_image(
     models_dir: Path | str | None = None,
     device: str | None = None,
     precision: str = "auto",
+    compile_mode: str = "",
     tile_options: Any = None,
     progress: Progress | None = None,
     alpha_upsampler: str = "network",
     on_device_wait: DeviceWait | None = None,
     device_wait_limit: float | None = None,
+    on_prepare: DeviceWait | None = None,
 ) -> UpscaleResult:
     """Upscale in memory. Give ``scale`` (above 1, at most 8) or an exact output ``size``;
     with neither, the model's own scale. ``result.pixels`` is (H, W, C) uint8 or uint16.
@@ -425,7 +454,9 @@ def upscale_image(
     decoded = _decode(source)
     timings["decode"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
-    choice = choose_model(model, models_dir, device=device, precision=precision)
+    choice = choose_model(
+        model, models_dir, device=device, precision=precision, compile_mode=compile_mode
+    )
     timings["load"] = round(time.perf_counter() - started, 4)
     out_size = _output_size(decoded, choice, scale, size)
     result, _ = _run(
@@ -435,6 +466,7 @@ def upscale_image(
         models_dir=models_dir,
         device=device,
         precision=precision,
+        compile_mode=compile_mode,
         tile_options=tile_options,
         progress=progress,
         writer_factory=None,
@@ -442,6 +474,7 @@ def upscale_image(
         alpha_upsampler=alpha_upsampler,
         on_device_wait=on_device_wait,
         device_wait_limit=device_wait_limit,
+        on_prepare=on_prepare,
     )
     return result
 
@@ -455,6 +488,7 @@ def upscale_to_png(
     models_dir: Path | str | None = None,
     device: str | None = None,
     precision: str = "auto",
+    compile_mode: str = "",
     tile_options: Any = None,
     progress: Progress | None = None,
     png_level: int = 2,
@@ -463,6 +497,7 @@ def upscale_to_png(
     alpha_upsampler: str = "network",
     on_device_wait: DeviceWait | None = None,
     device_wait_limit: float | None = None,
+    on_prepare: DeviceWait | None = None,
 ) -> EncodedUpscale:
     """Decode, upscale and encode a PNG master, compressing while the network runs.
     ``keep_pixels`` keeps the upscaled pixels on the result for rendering from memory.
@@ -474,7 +509,9 @@ def upscale_to_png(
     decoded = _decode(data)
     timings["decode"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
-    choice = choose_model(model, models_dir, device=device, precision=precision)
+    choice = choose_model(
+        model, models_dir, device=device, precision=precision, compile_mode=compile_mode
+    )
     timings["load"] = round(time.perf_counter() - started, 4)
     out_size = _output_size(decoded, choice, scale, size)
 
@@ -491,6 +528,7 @@ def upscale_to_png(
         models_dir=models_dir,
         device=device,
         precision=precision,
+        compile_mode=compile_mode,
         tile_options=tile_options,
         progress=progress,
         writer_factory=factory,
@@ -499,6 +537,7 @@ def upscale_to_png(
         keep_pixels=keep_pixels,
         on_device_wait=on_device_wait,
         device_wait_limit=device_wait_limit,
+        on_prepare=on_prepare,
     )
     assert writer is not None
     started = time.perf_counter()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +29,31 @@ class WeightsError(ValueError):
     """The weights file is missing, altered or does not fit the architecture."""
 
 
+# torch.compile modes a worker may ask for ("" = run the network eagerly).
+COMPILE_MODES = ("", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
 @dataclass(frozen=True)
 class LoadedModel:
     spec: ModelSpec
-    network: nn.Module
+    network: nn.Module  # what the engine calls: the compiled module when compile_mode is set
     sha256: str
     device: torch.device
     dtype: torch.dtype
     channels_last: bool
+    compile_mode: str = ""
+    eager: nn.Module | None = None  # the plain network behind a compiled one
+    # Per process, shared by the job threads: "tiling" pins a compiled network's one tile
+    # shape; "compile_failed" says why it runs eagerly after all.
+    runtime: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def compiled(self) -> bool:
+        return bool(self.compile_mode) and "compile_failed" not in self.runtime
+
+    @property
+    def plain(self) -> nn.Module:
+        return self.eager if self.eager is not None else self.network
 
 
 def read_state_dict(path: Path | str, spec: ModelSpec) -> dict[str, torch.Tensor]:
@@ -125,8 +142,16 @@ def load_model(
     *,
     device: str | None = None,
     precision: str = "auto",
+    compile_mode: str = "",
 ) -> LoadedModel:
-    """The network for ``spec`` on ``device``, loaded once per process and file version."""
+    """The network for ``spec`` on ``device``, loaded once per process and file version.
+    ``compile_mode`` (one of :data:`COMPILE_MODES`) wraps it in ``torch.compile``; the
+    compilation itself happens at the first pass (``engine.prepare``)."""
+    if compile_mode not in COMPILE_MODES:
+        raise WeightsError(
+            f"Unknown torch.compile mode {compile_mode!r}; use one of "
+            f"{', '.join(m or '(empty)' for m in COMPILE_MODES)}."
+        )
     path = weights_path(models_dir, spec)
     try:
         stat = path.stat()
@@ -134,7 +159,10 @@ def load_model(
         raise WeightsError(f"{spec.label} is not installed ({path.name} is missing).") from None
     dev = pick_device(device)
     dtype = pick_dtype(dev, precision)
-    key = (spec.name, str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(dev), str(dtype))
+    key = (
+        spec.name, str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(dev), str(dtype),
+        compile_mode,
+    )  # fmt: skip
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None:
@@ -148,6 +176,8 @@ def load_model(
         try:
             digest = verify_weights(path, spec)
             loaded = network_from_state(spec, read_state_dict(path, spec), dev, dtype, digest)
+            if compile_mode:
+                loaded = compile_network(loaded, compile_mode)
         except BaseException:
             with _LOCK:
                 _forget_loading(key, loading)
@@ -161,6 +191,25 @@ def load_model(
             _forget_loading(key, loading)
     logger.info("loaded %s (%s) on %s as %s", spec.label, digest[:12], dev, dtype)
     return loaded
+
+
+def compile_network(loaded: LoadedModel, mode: str) -> LoadedModel:
+    """``loaded`` with its network wrapped in ``torch.compile`` (static shapes: the engine
+    feeds a compiled network one tile shape). Nothing compiles until the first call."""
+    import dataclasses
+
+    import torch
+
+    compiled = torch.compile(
+        loaded.network, mode=None if mode == "default" else mode, dynamic=False
+    )
+    return dataclasses.replace(
+        loaded,
+        network=compiled,  # type: ignore[arg-type]  # an OptimizedModule is a Module
+        compile_mode=mode,
+        eager=loaded.network,
+        runtime={},
+    )
 
 
 def _forget_loading(key: tuple[Any, ...], loading: threading.Lock) -> None:
