@@ -29,10 +29,12 @@ class _Recorder:
         self.fail = fail
         self.first_call_s = first_call_s
         self.shapes: list[tuple[int, ...]] = []
+        self.dynamic: list[set[int]] = []  # the dimensions marked dynamic for torch.compile
         self.threads: list[str] = []
 
     def __call__(self, tiles):
         self.shapes.append(tuple(tiles.shape))
+        self.dynamic.append(set(getattr(tiles, "_dynamo_dynamic_indices", ())))
         self.threads.append(threading.current_thread().name)
         if self.fail is not None:
             raise self.fail
@@ -62,7 +64,7 @@ def fake_compile(monkeypatch):
     return configure
 
 
-def test_a_compiled_network_sees_one_input_shape_for_every_image_and_last_batch(
+def test_a_compiled_network_sees_one_tile_shape_and_a_dynamic_batch_of_two_or_more(
     monkeypatch, tmp_path, fake_compile
 ):
     from workers.upscale.engine import infer_tiled
@@ -74,14 +76,17 @@ def test_a_compiled_network_sees_one_input_shape_for_every_image_and_last_batch(
     loaded = load_model(spec, tmp_path, compile_mode="default")
     assert loaded.compiled and options == {"mode": None, "dynamic": False}
     tiling = TileOptions(tile=24, overlap=4, batch=3)
-    # A small image (one tile, smaller than the tile), a large one (4 × 3 tiles: 12 = 4 full
-    # batches) and one of 2 × 2 tiles (a short last batch of one).
+    # A small image (one tile, smaller than the tile: sent twice), a large one (4 × 3 tiles:
+    # 4 batches of 3) and one of 2 × 2 tiles (a batch of 3, then one tile, sent twice).
     for size in ((20, 14), (90, 70), (40, 30)):
         source = np.asarray(pattern_image(size))
         out, stats = infer_tiled(loaded, source, max_value=255, options=tiling)
         assert np.array_equal(out.numpy(), source.repeat(4, axis=0).repeat(4, axis=1)), size
         assert stats.tile == 24 and stats.batch == 3
-    assert set(made[0].shapes) == {(3, 3, 32, 32)}, "one shape: 24-pixel tiles + 4 on each side"
+    shapes = made[0].shapes
+    assert {shape[1:] for shape in shapes} == {(3, 32, 32)}, "24-pixel tiles + 4 on each side"
+    assert sorted({shape[0] for shape in shapes}) == [2, 3]
+    assert all(dynamic == {0} for dynamic in made[0].dynamic), "the batch is a symbol"
     assert loaded.runtime["tiling"] == (24, 3)
 
 
@@ -96,7 +101,7 @@ def test_the_pinned_tiling_outlives_the_options_of_later_jobs(monkeypatch, tmp_p
     source = np.asarray(pattern_image((30, 30)))
     infer_tiled(loaded, source, max_value=255, options=TileOptions(tile=16, overlap=4, batch=2))
     _, stats = infer_tiled(loaded, source, max_value=255, options=TileOptions(tile=64))
-    assert stats.tile == 16 and set(made[0].shapes) == {(2, 3, 24, 24)}
+    assert stats.tile == 16 and {shape[1:] for shape in made[0].shapes} == {(3, 24, 24)}
 
 
 def test_a_compiler_that_fails_leaves_the_network_running_eagerly_with_a_note(
@@ -250,7 +255,7 @@ def test_an_unknown_compile_mode_is_refused_by_name(monkeypatch, tmp_path):
 def test_inductor_on_the_cpu_compiles_the_real_network_to_the_same_output(monkeypatch, tmp_path):
     """The real torch.compile (Inductor, C++ on the CPU): the compiled x4plus-architecture
     network gives the eager network's pixels to within one level (fused operations round
-    differently), with one compilation for the one tile shape."""
+    differently), with one compilation for the one tile shape and every batch size."""
     from workers.upscale.engine import infer_tiled, prepare
     from workers.upscale.engine_types import TileOptions
     from workers.upscale.weights import load_model
@@ -258,11 +263,16 @@ def test_inductor_on_the_cpu_compiles_the_real_network_to_the_same_output(monkey
     spec = install(monkeypatch, small_spec("x4plus"), tmp_path)
     eager = load_model(spec, tmp_path)
     compiled = load_model(spec, tmp_path, compile_mode="default")
+    from torch._dynamo.utils import counters
+
+    counters.clear()
     options = TileOptions(tile=16, overlap=4, batch=2)
     assert prepare(compiled, options) > 0
     assert compiled.compiled, compiled.runtime.get("compile_failed")
-    source = np.asarray(pattern_image((28, 20)))
-    want, _ = infer_tiled(eager, source, max_value=255, options=options)
-    got, _ = infer_tiled(compiled, source, max_value=255, options=options)
+    for size in ((28, 20), (40, 40)):  # 2 batches of 2 tiles; 4 of 2 and a single one
+        source = np.asarray(pattern_image(size))
+        want, _ = infer_tiled(eager, source, max_value=255, options=options)
+        got, _ = infer_tiled(compiled, source, max_value=255, options=options)
+        assert np.abs(want.numpy().astype(int) - got.numpy().astype(int)).max() <= 1
     assert compiled.compiled, compiled.runtime.get("compile_failed")
-    assert np.abs(want.numpy().astype(int) - got.numpy().astype(int)).max() <= 1
+    assert counters["stats"]["unique_graphs"] == 1, "compiled once, for every batch size"

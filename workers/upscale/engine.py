@@ -191,8 +191,8 @@ def _infer_once(
 ) -> None:
     device, scale = loaded.device, loaded.spec.scale
     _, _, height, width = source.shape
-    # A compiled network sees one shape: full tiles (a small image is padded up to one) and
-    # full batches (a short last batch is filled up with copies of its last tile).
+    # A compiled network sees one tile shape (a small image is padded up to a full tile) and
+    # any batch size from 2 up (_mark_batch_dynamic), so one compilation serves every image.
     fixed = loaded.compiled
     tile_h, tile_w, pad = tile_geometry(tile, height, width, options.overlap, fixed=fixed)
     rows, cols = math.ceil(height / tile_h), math.ceil(width / tile_w)
@@ -259,10 +259,12 @@ def _infer_once(
                 for r, c in chunk
             ]
         ).to(loaded.dtype)
-        if fixed and len(chunk) < batch:
-            tiles = torch.cat([tiles, tiles[-1:].expand(batch - len(chunk), -1, -1, -1)])
+        if fixed and len(chunk) == 1 and batch > 1:
+            tiles = torch.cat([tiles, tiles])  # see _mark_batch_dynamic
         if loaded.channels_last:
             tiles = tiles.contiguous(memory_format=torch.channels_last)
+        if fixed:
+            _mark_batch_dynamic(tiles)
         try:
             if options.before_forward is not None:
                 options.before_forward(tuple(tiles.shape))
@@ -323,6 +325,14 @@ def tile_geometry(
     return tile_h, tile_w, pad
 
 
+def _mark_batch_dynamic(tiles: torch.Tensor) -> None:
+    """Let a compiled network take any batch size without compiling again: the batch
+    dimension is compiled as a symbol. Size 1 is always compiled on its own by torch, so a
+    compiled network with a batch of 2 or more never gets a single tile (it is sent twice)."""
+    if tiles.shape[0] > 1:
+        torch._dynamo.mark_dynamic(tiles, 0)
+
+
 def _forward(loaded: LoadedModel, tiles: torch.Tensor, stats: InferStats) -> torch.Tensor:
     """One pass. A compiled network that fails for any reason but memory (no compiler, a
     backend error) is given up for this process: the pass and every later one run eagerly."""
@@ -368,6 +378,7 @@ def prepare(
             blank = torch.zeros(shape, device=loaded.device, dtype=loaded.dtype)
             if loaded.channels_last:
                 blank = blank.contiguous(memory_format=torch.channels_last)
+            _mark_batch_dynamic(blank)
             _forward(loaded, blank, InferStats())
             timed_sync(loaded.device)
         except BaseException as exc:  # handed to the calling thread

@@ -194,8 +194,9 @@ def load_model(
 
 
 def compile_network(loaded: LoadedModel, mode: str) -> LoadedModel:
-    """``loaded`` with its network wrapped in ``torch.compile`` (static shapes: the engine
-    feeds a compiled network one tile shape). Nothing compiles until the first call."""
+    """``loaded`` with its network wrapped in ``torch.compile``: static shapes except the
+    batch dimension, which the engine marks dynamic (it feeds a compiled network one tile
+    shape). Nothing compiles until the first call."""
     import dataclasses
 
     import torch
