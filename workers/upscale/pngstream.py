@@ -42,26 +42,35 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 
 
 def _paeth_filter(rows: np.ndarray, previous: np.ndarray | None, bpp: int) -> bytes:
-    """Filter type 4 (Paeth) on every row: a good predictor for photographs, and vectorised."""
+    """Filter type 4 (Paeth) on every row: a good predictor for photographs, and vectorised.
+
+    One int16 copy holds the row above the strip and the strip, so "up", "left" and
+    "up-left" are views of it, not copies; Paeth's three distances are |b - c|, |a - c| and
+    |(a - c) + (b - c)| for left a, up b and up-left c. The first pixel of a row has no left
+    neighbour (a = c = 0), where Paeth always predicts b."""
     height = rows.shape[0]
     raw = rows.reshape(height, -1)
     if raw.dtype != np.uint8:
         raw = raw.astype(">u2").view(np.uint8).reshape(height, -1)  # PNG is big-endian
-    cur = raw.astype(np.int16)
-    up = np.empty_like(cur)
-    up[1:] = cur[:-1]
-    up[0] = previous.astype(np.int16) if previous is not None else 0
-    left = np.zeros_like(cur)
-    left[:, bpp:] = cur[:, :-bpp]
-    upleft = np.zeros_like(cur)
-    upleft[:, bpp:] = up[:, :-bpp]
-    pa = np.abs(up - upleft)
-    pb = np.abs(left - upleft)
-    pc = np.abs(left + up - 2 * upleft)
-    predictor = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, upleft))
-    out = np.empty((height, raw.shape[1] + 1), dtype=np.uint8)
+    width = raw.shape[1]
+    ext = np.empty((height + 1, width), dtype=np.int16)
+    ext[0] = 0 if previous is None else previous
+    ext[1:] = raw
+    here, left = ext[1:, bpp:], ext[1:, :-bpp]
+    up, upleft = ext[:-1, bpp:], ext[:-1, :-bpp]
+    dist_b = left - upleft  # |p - b| once made absolute
+    dist_a = up - upleft  # |p - a|
+    dist_c = dist_a + dist_b  # |p - c|
+    np.abs(dist_a, out=dist_a)
+    np.abs(dist_b, out=dist_b)
+    np.abs(dist_c, out=dist_c)
+    predictor = np.where(dist_b <= dist_c, up, upleft)
+    np.copyto(predictor, left, where=(dist_a <= dist_b) & (dist_a <= dist_c))
+    np.subtract(here, predictor, out=predictor)
+    out = np.empty((height, width + 1), dtype=np.uint8)
     out[:, 0] = 4
-    out[:, 1:] = (cur - predictor).astype(np.uint8)  # wraps modulo 256, as PNG defines
+    out[:, 1 + bpp :] = predictor  # int16 to uint8 wraps modulo 256, as PNG defines
+    out[:, 1 : 1 + bpp] = ext[1:, :bpp] - ext[:-1, :bpp]
     return out.tobytes()
 
 
