@@ -86,6 +86,50 @@ def test_strips_fetched_later_join_into_one_valid_image():
         assert np.array_equal(np.asarray(im), pixels)
 
 
+def test_a_tall_strip_is_compressed_as_parts_side_by_side_from_one_fetch(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(pngstream, "PART_BYTES", 40 * 30 * 3 * 2)  # 30 rows of 40 RGB16 pixels
+    pixels = np.random.default_rng(4).integers(0, 65536, (100, 40, 3)).astype(np.uint16)
+    fetched = []
+
+    def fetch(y0, y1):
+        fetched.append((y0, y1))
+        return pixels[y0:y1], pixels[y0 - 1] if y0 else None
+
+    class CountingPool(ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, *args, **kwargs):
+            CountingPool.submitted += 1
+            return super().submit(*args, **kwargs)
+
+    with CountingPool(4) as pool:
+        writer = PngStreamWriter(40, 100, 3, bit_depth=16, pool=pool)
+        writer.add_strip(70, lambda: fetch(0, 70))  # a row of GPU tiles: 3 parts
+        writer.add_strip(30, lambda: fetch(70, 100))  # 1 part
+        data = writer.finish()
+    assert CountingPool.submitted == 4 and sorted(fetched) == [(0, 70), (70, 100)]
+    cv2 = pytest.importorskip("cv2")
+    back = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)[:, :, ::-1]
+    assert np.array_equal(back, pixels)
+
+
+def test_a_fetch_that_fails_fails_the_image_once_for_all_its_parts(monkeypatch):
+    monkeypatch.setattr(pngstream, "PART_BYTES", 10 * 3)
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise OSError("device copy failed")
+
+    writer = PngStreamWriter(10, 40, 3)
+    writer.add_strip(40, broken)
+    with pytest.raises(OSError, match="device copy failed"):
+        writer.finish()
+    assert calls == [1]
+
+
 def test_embedded_icc_profile_is_written():
     data = stream_png(np.zeros((4, 4, 3), np.uint8), icc_profile=srgb_icc())
     with Image.open(io.BytesIO(data)) as im:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -96,6 +97,33 @@ def _last_row_bytes(rows: np.ndarray) -> np.ndarray:
     return last.copy()
 
 
+PART_BYTES = 2 << 20  # raw bytes per compressed part: ~30 ms of one thread's work
+
+
+class _Once:
+    """Calls ``fetch`` the first time it is called, from whichever thread; every caller gets
+    that one result (or its exception)."""
+
+    def __init__(self, fetch: Callable[[], tuple[np.ndarray, np.ndarray | None]]) -> None:
+        self._fetch: Callable[[], tuple[np.ndarray, np.ndarray | None]] | None = fetch
+        self._lock = threading.Lock()
+        self._result: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._error: BaseException | None = None
+
+    def __call__(self) -> tuple[np.ndarray, np.ndarray | None]:
+        with self._lock:
+            if self._fetch is not None:
+                fetch, self._fetch = self._fetch, None
+                try:
+                    self._result = fetch()
+                except BaseException as exc:
+                    self._error = exc
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
 class PngStreamWriter:
     """Feed rows top to bottom with :meth:`add_rows`; :meth:`finish` returns the PNG bytes."""
 
@@ -126,6 +154,8 @@ class PngStreamWriter:
         self._own_pool = pool is None
         self._pool = pool or ThreadPoolExecutor(max_workers=workers or min(16, os.cpu_count() or 2))
         self._parts: list[Future[bytes]] = []
+        row_bytes = width * channels * bit_depth // 8
+        self._part_rows = max(16, -(-PART_BYTES // max(1, row_bytes)))
         self._rows_done = 0
         self._previous: np.ndarray | None = None
         self._adler = 1
@@ -149,9 +179,7 @@ class PngStreamWriter:
             return
         previous = self._previous
         self._previous = _last_row_bytes(rows)
-        self._rows_done += rows.shape[0]
-        final = self._rows_done == self.height
-        self._parts.append(self._pool.submit(self._compress, lambda: (rows, previous), final))
+        self._queue(rows.shape[0], lambda: (rows, previous))
 
     def add_strip(
         self, count: int, fetch: Callable[[], tuple[np.ndarray, np.ndarray | None]]
@@ -161,25 +189,35 @@ class PngStreamWriter:
         copy is still in flight: ``fetch`` waits for it, not the producer."""
         if self._rows_done + count > self.height:
             raise ValueError("more rows than the image height")
+        self._queue(count, fetch)
+
+    def _queue(self, count: int, fetch: Callable[[], tuple[np.ndarray, np.ndarray | None]]) -> None:
+        """Compress ``count`` rows as parts of about PART_BYTES each, side by side on the pool:
+        a strip as tall as a row of GPU tiles (2048 rows of 4096 pixels at ×4) would otherwise
+        be one thread's work after the last pass. ``fetch`` runs once, for the first part."""
         if count == 0:
             return
+        once = _Once(fetch)
+        first_row = self._rows_done
         self._rows_done += count
-        final = self._rows_done == self.height
-        self._parts.append(self._pool.submit(self._compress, fetch, final))
+        for start in range(0, count, self._part_rows):
+            stop = min(count, start + self._part_rows)
+            final = first_row + stop == self.height
+            self._parts.append(self._pool.submit(self._compress, once, start, stop, final))
 
-    def _compress(
-        self, fetch: Callable[[], tuple[np.ndarray, np.ndarray | None]], final: bool
-    ) -> bytes:
-        rows, previous = fetch()
-        if previous is not None and previous.dtype != np.uint8:
-            previous = _last_row_bytes(previous[None])
-        elif previous is not None:
-            previous = previous.reshape(-1)
-        filtered = _paeth_filter(rows, previous, self.bpp)
+    def _compress(self, once: _Once, start: int, stop: int, final: bool) -> bytes:
+        rows, previous = once()
+        part = rows[start:stop]
+        above = previous if start == 0 else rows[start - 1]
+        if above is not None and above.dtype != np.uint8:
+            above = _last_row_bytes(above[None])
+        elif above is not None:
+            above = above.reshape(-1)
+        filtered = _paeth_filter(part, above, self.bpp)
         compressor, sync_flush, finish = _raw_deflater(self.deflate, self.level)
         body = compressor.compress(filtered)
         body += compressor.flush(finish if final else sync_flush)
-        # The adler32 of the whole stream is combined in order in finish(); per strip here.
+        # The adler32 of the whole stream is combined in order in finish(); per part here.
         return struct.pack(">I", zlib.adler32(filtered)) + struct.pack(">I", len(filtered)) + body
 
     def finish(self) -> bytes:
