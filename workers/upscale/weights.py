@@ -233,6 +233,10 @@ def network_from_state(
     network.load_state_dict(state, strict=True)
     network.eval().requires_grad_(False)
     channels_last = device.type == "cuda"
+    if device.type == "cuda":
+        # Tiles share one shape (a batch of full tiles), so cuDNN's per-shape search for the
+        # fastest convolution algorithms pays for itself after the first pass.
+        torch.backends.cudnn.benchmark = True
     network = network.to(device=device, dtype=dtype)
     if channels_last:
         network = network.to(memory_format=torch.channels_last)
