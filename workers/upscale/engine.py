@@ -400,6 +400,8 @@ def prepare(
         # Too big a batch for the memory left: the first pass finds the shape that fits
         # (halving as usual) and compiles for that one; it is pinned once it has worked.
         loaded.runtime.pop("tiling", None)
+        if loaded.device.type == "cuda":
+            torch.cuda.empty_cache()
         logger.warning("out of memory while compiling %s; the first pass picks the shape", shape)
     loaded.runtime["prepared"] = True
     if not go_on:
