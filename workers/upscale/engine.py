@@ -330,6 +330,8 @@ def _mark_batch_dynamic(tiles: torch.Tensor) -> None:
     dimension is compiled as a symbol. Size 1 is always compiled on its own by torch, so a
     compiled network with a batch of 2 or more never gets a single tile (it is sent twice)."""
     if tiles.shape[0] > 1:
+        import torch._dynamo  # loaded by torch.compile anyway; named so older torch finds it
+
         torch._dynamo.mark_dynamic(tiles, 0)
 
 
