@@ -24,9 +24,17 @@ def _needs_upscaler():
 class _Recorder:
     """What torch.compile returns, in these tests: the network itself, noting each call."""
 
-    def __init__(self, network, *, fail: BaseException | None = None, first_call_s: float = 0):
+    def __init__(
+        self,
+        network,
+        *,
+        fail: BaseException | None = None,
+        fail_from_call: int = 1,
+        first_call_s: float = 0,
+    ):
         self.network = network
         self.fail = fail
+        self.fail_from_call = fail_from_call
         self.first_call_s = first_call_s
         self.shapes: list[tuple[int, ...]] = []
         self.dynamic: list[set[int]] = []  # the dimensions marked dynamic for torch.compile
@@ -36,7 +44,7 @@ class _Recorder:
         self.shapes.append(tuple(tiles.shape))
         self.dynamic.append(set(getattr(tiles, "_dynamo_dynamic_indices", ())))
         self.threads.append(threading.current_thread().name)
-        if self.fail is not None:
+        if self.fail is not None and len(self.shapes) >= self.fail_from_call:
             raise self.fail
         if len(self.shapes) == 1 and self.first_call_s:
             time.sleep(self.first_call_s)  # "compiling"
@@ -128,6 +136,30 @@ def test_a_compiler_that_fails_leaves_the_network_running_eagerly_with_a_note(
     assert len(made[0].shapes) == 1, "given up after the first failure, for the whole process"
     loaded = load_model(spec, tmp_path, compile_mode="default")
     assert not loaded.compiled and loaded.compile_mode == "default"
+
+
+def test_a_compiler_failing_inside_a_pass_is_noted_on_that_same_job(
+    monkeypatch, tmp_path, fake_compile
+):
+    from workers.upscale import upscale_image
+    from workers.upscale.engine_types import TileOptions
+
+    # The first call (the job's prepare, on blank tiles) compiles; the pass's first call fails,
+    # as a recompile for a new shape would.
+    made, _ = fake_compile(fail=RuntimeError("recompile failed"), fail_from_call=2)
+    spec = identity_compact(monkeypatch, tmp_path)
+    source = np.asarray(pattern_image((33, 21)))
+    result = upscale_image(
+        Image.fromarray(source), model=spec.name, models_dir=tmp_path,
+        compile_mode="default", tile_options=TileOptions(tile=16, overlap=4, batch=2),
+    )  # fmt: skip
+    assert np.array_equal(result.pixels, source.repeat(4, axis=0).repeat(4, axis=1))
+    assert len(made[0].shapes) == 2, "prepared, then given up at the pass's first call"
+    assert any(
+        "torch.compile failed here" in note and "RuntimeError: recompile failed" in note
+        for note in result.notes
+    ), result.notes
+    assert any("torch.compile failed" in event for event in result.stats["events"])
 
 
 def test_out_of_memory_in_a_compiled_network_is_not_taken_for_a_compiler_failure(

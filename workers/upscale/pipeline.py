@@ -323,9 +323,6 @@ def _run(
             notes.append(
                 f"network compiled (torch.compile, {loaded.compile_mode}) in {compile_s:.0f} s"
             )
-    if loaded.compile_mode and not loaded.compiled:
-        reason = loaded.runtime["compile_failed"]
-        notes.append(f"torch.compile failed here, so the network ran without it: {reason}")
     counter = _PassProgress(progress, passes=2 if alpha is not None and alpha_up is None else 1)
     alpha_stats = None
     if alpha is not None and alpha_up is None:
@@ -405,6 +402,11 @@ def _run(
         if writer_factory is not None:
             writer = writer_factory(width, height, channels, depth, decoded.icc)
             writer.add_rows(pixels)
+    if loaded.compile_mode and not loaded.compiled:
+        # Checked after the passes: a recompile inside one (a new shape after an out-of-memory
+        # shrink) can fail too, and this job then ran without the compiler as well.
+        reason = loaded.runtime["compile_failed"]
+        notes.append(f"torch.compile failed here, so the network ran without it: {reason}")
     run_stats: dict[str, Any] = dict(stats.__dict__)
     if alpha_stats is not None:
         run_stats["alpha_tiles"] = alpha_stats.tiles
