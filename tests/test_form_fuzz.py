@@ -59,7 +59,7 @@ from apps.reviews.models import (
 )
 from apps.reviews.services import review_submit
 from apps.rework.models import Assignment, AssignmentStatus, Notification, NotificationKind
-from apps.rework.services import assignment_create, notification_send
+from apps.rework.services import DUE_WITHIN_DAYS, assignment_create, notification_send
 from apps.upscales.models import UpscaleJob
 from apps.upscales.selectors import model_options
 from tests.conftest import ROLES
@@ -591,9 +591,10 @@ ASSIGNMENT = form(
     ),
     instructions=Spec(clean_text(4000)),
     due_date=Spec(
-        st.integers(0, 400).map(_due),
+        st.integers(0, DUE_WITHIN_DAYS).map(_due),
         st.one_of(
-            choice(_due(-1), "0001-01-01", "2030-02-30", "99999-01-01", "+2030-01-01"),
+            choice(_due(-1), _due(DUE_WITHIN_DAYS + 1), "9999-12-31", "0001-01-01", "2030-02-30"),
+            choice("99999-01-01", "+2030-01-01"),
             choice("2030-01-01T00:00", "2030-1-1", "9" * 30),
             HOSTILE,
         ),
@@ -628,7 +629,7 @@ def test_rework_assignment_refuses_hostile_due_dates_assignees_and_regions(world
             assert response.url == reverse("drafts:detail", args=[draft.pk])
             (assignment,) = new
             assert assignment.assignee in (cast.creator, cast.art_director)
-            assert assignment.due_date >= timezone.localdate()
+            assert 0 <= (assignment.due_date - timezone.localdate()).days <= DUE_WITHIN_DAYS
             assert assignment.instructions.strip() and len(assignment.instructions) <= 4000
             assert {r.draft_id for r in assignment.regions.all()} <= {draft.pk}
         else:

@@ -13,6 +13,7 @@ from apps.reviews.models import Region
 from apps.reviews.selectors import draft_regions
 from apps.rework.models import AssignmentKind
 from apps.rework.selectors import assignable_people
+from apps.rework.services import DUE_WITHIN_DAYS
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -52,6 +53,10 @@ class AssignmentForm(forms.Form):
             pk__in=[p.pk for p in people]
         ).order_by("username")
         self.fields["regions"].queryset = draft_regions(draft)  # type: ignore[attr-defined]
+        today = timezone.localdate()  # the date picker offers what the service accepts
+        self.fields["due_date"].widget.attrs.update(
+            min=today.isoformat(), max=(today + timedelta(days=DUE_WITHIN_DAYS)).isoformat()
+        )
         if not self.is_bound:
             latest = draft.reviews.order_by("-created_at", "-id").first()
             self.initial.setdefault(

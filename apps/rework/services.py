@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import IO, Any
 
 from celery import current_app
@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 EMAIL_TASK = "apps.rework.tasks.notification_email_task"
 INSTRUCTIONS_MAX = 4000
+# Rework is days or weeks of work; a date further out is almost always a mistyped year.
+DUE_WITHIN_DAYS = 366
 
 
 # --- notifications ---------------------------------------------------------------------------
@@ -170,6 +172,10 @@ def _clean_assignment(
         raise ValidationError("The instructions are too long.")
     if due_date < timezone.localdate():
         raise ValidationError("The due date is in the past.")
+    if due_date > timezone.localdate() + timedelta(days=DUE_WITHIN_DAYS):
+        raise ValidationError(
+            f"The due date {due_date:%d %b %Y} is more than a year away: check the year."
+        )
     return instructions
 
 

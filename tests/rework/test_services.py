@@ -77,6 +77,7 @@ def test_an_art_director_assigns_a_regeneration_with_the_marked_regions(cast, ba
         ({"instructions": "   "}, "instructions are required"),
         ({"kind": "redraw"}, "regenerate or edit"),
         ({"due_date": "yesterday"}, "in the past"),
+        ({"due_date": "next decade"}, "more than a year away: check the year"),
     ],
 )
 def test_an_assignment_needs_a_creator_instructions_a_kind_and_a_due_date(
@@ -87,6 +88,8 @@ def test_an_assignment_needs_a_creator_instructions_a_kind_and_a_due_date(
         change = {"assignee": getattr(cast, change["assignee"])}
     if change.get("due_date") == "yesterday":
         change = {"due_date": _soon(-1)}
+    if change.get("due_date") == "next decade":
+        change = {"due_date": _soon(3650)}
     with pytest.raises(ValidationError, match=message):
         _assign(cast, draft, **change)
     assert not Assignment.objects.exists() and not Notification.objects.exists()
@@ -402,3 +405,12 @@ def test_compare_offers_every_version_and_the_product_reference(cast, batch):
     assert first.number == 2
     assert default_compare_pair(child, choices) == (f"d{parent.pk}", f"d{child.pk}")
     assert default_compare_pair(parent, compare_choices(parent))[0] == "product"
+
+
+def test_a_due_date_a_year_ahead_is_accepted_and_the_form_offers_that_range(cast, batch):
+    from apps.rework.forms import AssignmentForm
+
+    draft = make_draft(batch)
+    assert _assign(cast, draft, due_date=_soon(365)).due_date == _soon(365)
+    attrs = AssignmentForm(draft=draft).fields["due_date"].widget.attrs
+    assert (attrs["min"], attrs["max"]) == (_soon(0).isoformat(), _soon(366).isoformat())
