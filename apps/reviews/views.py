@@ -7,8 +7,10 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
+from apps.core.conflicts import StaleView
 from apps.core.http import request_user, wants_json
 from apps.drafts.models import Draft
 from apps.drafts.selectors import get_draft_for_user
@@ -21,7 +23,12 @@ from apps.reviews.forms import (
 )
 from apps.reviews.guide import suggest_decision
 from apps.reviews.panels import consensus_panel, regions_data, regions_panel
-from apps.reviews.selectors import draft_regions_export, draft_reviews, review_settings_for
+from apps.reviews.selectors import (
+    decision_version,
+    draft_regions_export,
+    draft_reviews,
+    review_settings_for,
+)
 from apps.reviews.services import (
     clean_checklist,
     product_reference_set,
@@ -36,6 +43,43 @@ from workers.intake import IntakeError
 def _decided_by(draft: Draft) -> str:
     person = draft.proposed_by if draft.proposed_decision else draft.decided_by
     return person.get_username() if person else ""
+
+
+def _decision_parts(request: HttpRequest, draft: Draft, membership: Membership) -> dict[str, str]:
+    """The page's decision block and history as they are now, with the token to post next."""
+    return {
+        "decision_html": render_to_string(
+            "reviews/partials/decision_now.html",
+            decision_now_context(draft, membership),
+            request=request,
+        ),
+        "history_html": render_to_string(
+            "reviews/partials/history.html", {"reviews": draft_reviews(draft)}, request=request
+        ),
+        "version": decision_version(draft),
+    }
+
+
+def _stale(
+    request: HttpRequest, draft: Draft, membership: Membership, exc: StaleView
+) -> HttpResponse:
+    """Acting on an out-of-date page: nothing was saved. A fetch gets 409 with the page parts
+    as they are now, so the person sees what changed and decides again; a form post comes
+    back to the draft page, now current, with the same words."""
+    if wants_json(request):
+        draft.refresh_from_db()
+        return JsonResponse(
+            {
+                "ok": False,
+                "conflict": True,
+                "error": exc.messages[0],
+                "changes": exc.changes,
+                **_decision_parts(request, draft, membership),
+            },
+            status=409,
+        )
+    messages.warning(request, exc.messages[0], extra_tags="conflict")
+    return redirect("drafts:detail", pk=draft.pk)
 
 
 @require_POST
@@ -53,7 +97,10 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
                 checklist=form.checklist(),
                 note=form.cleaned_data["note"],
                 regions=request.POST.get("regions", ""),
+                expected_version=form.cleaned_data["version"] or None,
             )
+        except StaleView as exc:
+            return _stale(request, draft, scoped.membership, exc)
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
@@ -62,14 +109,6 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
         if error:
             return JsonResponse({"ok": False, "error": error}, status=400)
         draft.refresh_from_db()
-        decision_html = render_to_string(
-            "reviews/partials/decision_now.html",
-            decision_now_context(draft, scoped.membership),
-            request=request,
-        )
-        history = render_to_string(
-            "reviews/partials/history.html", {"reviews": draft_reviews(draft)}, request=request
-        )
         return JsonResponse(
             {
                 "ok": True,
@@ -80,8 +119,7 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
                 "status": draft.status_class,
                 "decision_label": draft.status_label,
                 "decided_by": _decided_by(draft),
-                "decision_html": decision_html,
-                "history_html": history,
+                **_decision_parts(request, draft, scoped.membership),
                 "consensus_html": consensus_panel(request, draft, scoped.membership),
                 "regions_html": regions_panel(request, draft, scoped.membership),
                 "regions": regions_data(draft),
@@ -110,7 +148,13 @@ def review_suggest(request: HttpRequest, pk: int) -> JsonResponse:
 def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_draft_for_user(request_user(request), pk, need=Can.SIGN_OFF)
     try:
-        review_sign_off(draft=scoped.obj, by=request_user(request))
+        review_sign_off(
+            draft=scoped.obj,
+            by=request_user(request),
+            expected_version=request.POST.get("version") or None,
+        )
+    except StaleView as exc:
+        return _stale(request, scoped.obj, scoped.membership, exc)
     except ValidationError as exc:
         if wants_json(request):
             return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=400)
@@ -119,7 +163,12 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     draft = scoped.obj
     if wants_json(request):
         return JsonResponse(
-            {"ok": True, "decision": draft.decision, "decision_label": draft.status_label}
+            {
+                "ok": True,
+                "decision": draft.decision,
+                "decision_label": draft.status_label,
+                **_decision_parts(request, draft, scoped.membership),
+            }
         )
     messages.success(request, f"Signed off: {draft.status_label}.")
     return redirect("drafts:detail", pk=draft.pk)
