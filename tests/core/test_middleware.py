@@ -50,3 +50,15 @@ def test_the_500_page_renders_without_a_request(db):
 def test_an_anonymous_visitor_is_sent_to_log_in_not_shown_an_error(db):
     response = Client().get(reverse("campaigns:list"))
     assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_a_moment_within_the_last_minute_reads_just_now_not_zero_minutes():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.core.templatetags.core_tags import ago
+
+    assert ago(timezone.now()) == "just now"
+    assert ago(timezone.now() - timedelta(hours=3, minutes=5)) == "3\xa0hours ago"
+    assert ago(None) == ""
