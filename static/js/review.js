@@ -15,9 +15,10 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => { toast.hidden = true; }, 2500);
   }
-  function showError(text) {
+  function showError(text, conflict) {
     errorBox.textContent = text;
     errorBox.hidden = !text;
+    errorBox.classList.toggle("conflict", Boolean(conflict));
   }
 
   async function decide(decision) {
@@ -41,7 +42,7 @@
       // Decided on an out-of-date view: nothing was saved. Show the decision as it is now
       // (the note stays typed) so the person can look and decide again.
       showDecisionState(data);
-      showError(data.error);
+      showError(data.error, true);
       say("Not saved: the decision changed meanwhile", "error");
       return;
     }

@@ -4,8 +4,11 @@ truth after Back, a conflict answer instead of a silent overwrite, no sideways s
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.checks.models import CheckJob
@@ -14,6 +17,8 @@ from apps.core.models import JobStatus
 from apps.demo.services import DEMO_PEOPLE, demo_load
 from apps.drafts.models import Draft, PreviewJob
 from apps.drafts.services import draft_preview_run
+from apps.reviews.services import review_submit
+from apps.rework.services import assignment_create
 from tests.browser.conftest import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -127,6 +132,26 @@ def test_the_decision_is_in_view_without_scrolling_on_the_demo_draft_page(
     assert page.errors == []
 
 
+def test_an_art_director_on_a_phone_sees_the_sign_off_and_the_buttons_without_scrolling(
+    demo, open_as
+):
+    draft = Draft.objects.filter(campaign=demo).order_by("pk").first()
+    review_submit(draft=draft, reviewer=User.objects.get(username="rhea"), decision="keep")
+    page = open_as("ada", PHONE)
+    page.goto(f"/drafts/{draft.pk}/")
+    expect(page.locator("#unread-count")).to_have_text("1")
+    for selector in ("#sign-off-button", ".decide-keep", ".decide-reject", "#current-decision"):
+        _in_view(page, selector)
+    shot(page, "review-draft-sign-off-phone")
+    page.click("#sign-off-button")
+    expect(page.locator("#current-decision")).to_have_text("Keep")
+    expect(page.locator(".msg-success")).to_contain_text("Signed off")
+    _in_view(page, ".msg-success")
+    _in_view(page, ".decide-keep")
+    shot(page, "review-draft-signed-off-phone")
+    assert page.errors == []
+
+
 def test_back_after_a_decision_shows_the_decision(demo, open_as):
     first, second = Draft.objects.filter(campaign=demo).order_by("pk")[:2]
     page = open_as("ada", DESK)
@@ -189,7 +214,20 @@ def test_two_tabs_and_two_people_get_the_conflict_answer_not_an_overwrite(demo, 
 
 
 def test_no_main_page_scrolls_sideways_on_a_phone(demo, open_as, browser, live_server):
-    draft = Draft.objects.filter(campaign=demo).order_by("pk").first()
+    draft, second = Draft.objects.filter(campaign=demo).order_by("pk")[:2]
+    people = {u.username: u for u in User.objects.filter(username__in=["ada", "rhea", "cora"])}
+    # Pages with something on them: a keep waiting for Ada's sign-off (a notification), a
+    # regeneration assigned to Cora (her inbox and the assignment page).
+    review_submit(draft=draft, reviewer=people["rhea"], decision="keep")
+    review_submit(draft=second, reviewer=people["ada"], decision="regenerate", note="Label")
+    assignment = assignment_create(
+        draft=second,
+        assigned_by=people["ada"],
+        assignee=people["cora"],
+        kind="regenerate",
+        instructions="Upright can, the label reads FJELL " * 8,
+        due_date=timezone.localdate() + timedelta(days=3),
+    )
     pages = {
         "campaigns": "/",
         "campaign": f"/campaigns/{demo.pk}/",
@@ -215,8 +253,21 @@ def test_no_main_page_scrolls_sideways_on_a_phone(demo, open_as, browser, live_s
         culprits = page.evaluate(WIDER_THAN_THE_SCREEN)
         if culprits:
             too_wide[name] = culprits
+    creator = open_as("cora", PHONE)
+    for name, url in {
+        "inbox-creator": "/rework/",
+        "assignment": f"/assignments/{assignment.pk}/",
+        "assign": f"/drafts/{second.pk}/assign/",
+    }.items():
+        creator_page = page if name == "assign" else creator
+        creator_page.goto(url)
+        shot(creator_page, f"phone-{name}")
+        _in_view(creator_page, ".topbar form button")
+        culprits = creator_page.evaluate(WIDER_THAN_THE_SCREEN)
+        if culprits:
+            too_wide[name] = culprits
     assert too_wide == {}
-    assert page.errors == []
+    assert page.errors == [] and creator.errors == []
 
     anonymous = browser.new_context(viewport=PHONE, base_url=live_server.url).new_page()
     anonymous.goto("/login/")
