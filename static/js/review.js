@@ -42,8 +42,7 @@
       // Decided on an out-of-date view: nothing was saved. Show the decision as it is now
       // (the note stays typed) so the person can look and decide again.
       showDecisionState(data);
-      showError(data.error, true);
-      say("Not saved: the decision changed meanwhile", "error");
+      showError(data.error, true);  // beside the buttons; a toast could cover them on a phone
       return;
     }
     if (!resp.ok || !data.ok) {

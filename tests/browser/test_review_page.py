@@ -89,6 +89,17 @@ WIDER_THAN_THE_SCREEN = """() => {
 }"""
 
 
+def _not_covered(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Nothing (a toast, a message) lies over the middle of the element."""
+    on_top = page.evaluate(
+        """(sel) => { const el = document.querySelector(sel); const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return el === hit || el.contains(hit); }""",
+        selector,
+    )
+    assert on_top, f"{selector} is covered"
+
+
 def _no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], (page.url, widths)
@@ -126,8 +137,10 @@ def test_the_decision_is_in_view_without_scrolling_on_the_demo_draft_page(
     page.keyboard.press("k")
     expect(page.locator("#proposed-decision")).to_contain_text("Keep (awaiting sign-off)")
     expect(page.locator("#current-decision")).to_have_text("Undecided")
-    for selector in (".decide-keep", ".decide-reject", "#current-decision"):
+    expect(page.locator("#toast")).to_be_visible()
+    for selector in (".decide-keep", ".decide-regenerate", ".decide-reject", "#current-decision"):
         _in_view(page, selector)
+        _not_covered(page, selector)
     shot(page, f"review-draft-proposed-{size}")
     assert page.errors == []
 
@@ -147,7 +160,9 @@ def test_an_art_director_on_a_phone_sees_the_sign_off_and_the_buttons_without_sc
     expect(page.locator("#current-decision")).to_have_text("Keep")
     expect(page.locator(".msg-success")).to_contain_text("Signed off")
     _in_view(page, ".msg-success")
-    _in_view(page, ".decide-keep")
+    for selector in (".decide-keep", ".decide-regenerate", ".decide-reject", "#current-decision"):
+        _in_view(page, selector)
+        _not_covered(page, selector)
     shot(page, "review-draft-signed-off-phone")
     assert page.errors == []
 
@@ -207,6 +222,9 @@ def test_two_tabs_and_two_people_get_the_conflict_answer_not_an_overwrite(demo, 
     expect(reviewer.locator("#review-error")).to_contain_text("Ada Art-Director decided Keep")
     expect(reviewer.locator("#current-decision")).to_have_text("Keep")
     _in_view(reviewer, "#review-error")
+    for selector in (".decide-keep", ".decide-regenerate", ".decide-reject"):
+        _in_view(reviewer, selector)
+        _not_covered(reviewer, selector)
     shot(reviewer, "review-conflict-two-people-phone")
     draft.refresh_from_db()
     assert (draft.decision, draft.proposed_decision) == ("keep", "")
