@@ -296,15 +296,23 @@ def test_no_main_page_scrolls_sideways_on_a_phone(demo, open_as, browser, live_s
 
 def test_the_changed_pages_at_desk_size(demo, open_as):
     draft = Draft.objects.filter(campaign=demo).order_by("pk").first()
+    review_submit(draft=draft, reviewer=User.objects.get(username="rhea"), decision="keep")
     page = open_as("ada", DESK)
     for name, url in {
         "campaigns": "/",
         "batch": f"/batches/{draft.batch_id}/",
+        "notifications": "/notifications/",
+        "assign": f"/drafts/{draft.pk}/assign/",
         "not-found": "/drafts/999999/",
     }.items():
         page.goto(url)
         _no_sideways_scroll(page)
         shot(page, f"desk-{name}")
+    creator = open_as("cora", DESK)
+    response = creator.goto(f"/campaigns/{demo.pk}/review-settings/")
+    assert response.status == 403
+    expect(creator.locator("#error-page")).to_contain_text("Go to your campaigns")
+    shot(creator, "desk-not-allowed")
     # A flash message floats over the page: the viewer does not move when it appears.
     page.goto(f"/drafts/{draft.pk}/")
     before = page.locator("#stage").bounding_box()
