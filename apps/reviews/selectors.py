@@ -67,7 +67,11 @@ def decision_changes(draft: Draft) -> str:
         if draft.proposed_at:
             proposed += f" (at {timezone.localtime(draft.proposed_at):%H:%M})"
         parts.append(proposed)
-    return "; ".join(parts) + "."
+    said = "; ".join(parts) + "."
+    if draft.revision > 1:
+        # An edit brings a new file back to review: the page may have shown the earlier one.
+        said += f" The file is revision {draft.revision}."
+    return said
 
 
 def latest_review_by(draft: Draft, user: AnyUser) -> Review | None:

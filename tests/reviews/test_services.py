@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from apps.campaigns.models import AuditEvent
 from apps.core.conflicts import StaleView
+from apps.drafts.models import Draft
 from apps.reviews.models import Region, Review, ReviewSettings, SignOff
 from apps.reviews.selectors import (
     decision_version,
@@ -321,3 +322,13 @@ def test_a_sign_off_on_the_current_view_counts(cast, batch):
     review_sign_off(draft=draft, by=cast.art_director, expected_version=decision_version(draft))
     draft.refresh_from_db()
     assert (draft.decision, draft.signed_off_by) == ("keep", cast.art_director)
+
+
+def test_a_decision_on_a_page_showing_an_earlier_file_is_refused_and_says_which_file_is_current(
+    cast, batch
+):
+    draft = make_draft(batch)
+    seen = decision_version(draft)
+    Draft.objects.filter(pk=draft.pk).update(revision=2)  # an edit came back meanwhile
+    with pytest.raises(StaleView, match="revision 2"):
+        _keep(draft, cast.art_director, expected_version=seen)
