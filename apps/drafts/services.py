@@ -40,6 +40,7 @@ from apps.drafts.models import (
 )
 from apps.drafts.storage_keys import original_key, reference_key, rendition_key
 from workers.genmeta import GenerationInfo, read_embedded
+from workers.imaging.containers import image_end
 from workers.intake import (
     ImageFacts,
     IntakeError,
@@ -48,7 +49,6 @@ from workers.intake import (
     sanitize_display_name,
 )
 from workers.renditions import DEFAULT_SPECS, render_renditions
-from workers.trailing import image_end
 
 logger = logging.getLogger(__name__)
 
