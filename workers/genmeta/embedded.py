@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from workers.genmeta.a1111 import looks_like_a1111, parse_a1111
 from workers.genmeta.comfyui import parse_comfyui
-from workers.genmeta.exif import from_exif, plain_description, xmp_description
+from workers.genmeta.exif import exif_user_comment, from_exif, plain_description, xmp_description
 from workers.genmeta.info import GenerationInfo, with_source
+from workers.genmeta.sdparsers import read_with_sd_parsers
 from workers.genmeta.sidecar import info_from_mapping
 from workers.genmeta.values import as_int, cap, json_safe_dict, load_json
 from workers.imaging import containers
@@ -27,7 +28,12 @@ class _Embedded:
 
 
 def read_embedded(data: bytes) -> GenerationInfo:
-    """Generation info stored inside a PNG, JPEG or WebP file; empty when there is none."""
+    """Generation info stored inside a PNG, JPEG or WebP file; empty when there is none.
+
+    Our readers and sd-parsers both read what the container walk found; where both have a
+    value ours wins (its results are what drafts recorded so far), and sd-parsers fills the
+    gaps. Either failing leaves the other's findings, with a note; nothing here raises.
+    """
     try:
         if containers.is_png(data):
             embedded = _png_chunks(data)
@@ -37,9 +43,43 @@ def read_embedded(data: bytes) -> GenerationInfo:
             embedded = _webp_chunks(data)
         else:
             return GenerationInfo()
-        return _info_from_embedded(embedded)
-    except Exception:  # metadata is optional; hostile files yield nothing
+    except Exception:  # metadata is optional; a container we cannot walk yields nothing
         return GenerationInfo()
+    try:
+        ours = _info_from_embedded(embedded)
+    except Exception as exc:  # a bug or a crafted file must not cost sd-parsers' findings
+        ours = GenerationInfo(notes=[f"Draftroom's metadata reader failed ({type(exc).__name__})"])
+    try:
+        theirs = _read_with_sd_parsers(embedded)
+    except Exception as exc:  # the same the other way round
+        theirs = GenerationInfo(notes=[f"sd-parsers failed ({type(exc).__name__})"])
+    return combine(ours, theirs)
+
+
+def combine(ours: GenerationInfo, theirs: GenerationInfo) -> GenerationInfo:
+    """Ours where it has a value, sd-parsers' elsewhere, and sd-parsers' passes."""
+    merged = ours.merged_with(theirs)
+    # Parameters are each reader's own vocabulary ("CFG scale" vs "cfg_scale"): one set only.
+    merged.parameters = ours.parameters or theirs.parameters
+    filled_gap = bool(theirs.passes) or any(
+        (not getattr(ours, name)) and getattr(theirs, name)
+        for name in ("prompt", "negative_prompt", "generator", "model", "parameters")
+    )
+    if ours.seed is None and theirs.seed is not None:
+        filled_gap = True
+    if not filled_gap:
+        merged.sources = list(ours.sources)
+    return merged
+
+
+def _read_with_sd_parsers(embedded: _Embedded) -> GenerationInfo:
+    if embedded.texts:
+        return read_with_sd_parsers(embedded.texts, {key: f"png:{key}" for key in embedded.texts})
+    comment = exif_user_comment(embedded.exif) if embedded.exif else ""
+    if comment.startswith("{"):
+        # Fooocus' JSON record in the UserComment of its JPEG and WebP files.
+        return read_with_sd_parsers({"parameters": comment}, {"parameters": "exif:UserComment"})
+    return GenerationInfo()
 
 
 def _info_from_embedded(embedded: _Embedded) -> GenerationInfo:

@@ -12,7 +12,8 @@ from PIL import Image
 from workers.genmeta.a1111 import looks_like_a1111, parse_a1111
 from workers.genmeta.comfyui import parse_comfyui
 from workers.genmeta.info import GenerationInfo, with_source
-from workers.genmeta.values import cap, clean_text
+from workers.genmeta.sidecar import info_from_mapping
+from workers.genmeta.values import cap, clean_text, load_json
 from workers.imaging.containers import decode_text
 
 MAX_XMP_BYTES = 2 * 1024 * 1024
@@ -33,7 +34,12 @@ _PLACEHOLDER_DESCRIPTIONS = frozenset(
 )
 
 
-def from_exif(raw: bytes) -> list[GenerationInfo]:
+def exif_user_comment(raw: bytes) -> str:
+    """The EXIF UserComment as text, whatever charset header it carries; "" when absent."""
+    return _decode_user_comment(_load_exif(raw)[1])
+
+
+def _load_exif(raw: bytes) -> tuple[Image.Exif, Any]:
     # Pillow warns about every oddity in a damaged EXIF block; for uploads that is expected
     # noise, and what can be read is still used.
     with warnings.catch_warnings():
@@ -44,11 +50,20 @@ def from_exif(raw: bytes) -> list[GenerationInfo]:
             user_comment = exif.get_ifd(_TAG_EXIF_IFD).get(_TAG_USER_COMMENT)
         except Exception:  # a broken sub-IFD still leaves the main IFD readable
             user_comment = None
+    return exif, user_comment
+
+
+def from_exif(raw: bytes) -> list[GenerationInfo]:
+    exif, user_comment = _load_exif(raw)
     findings: list[GenerationInfo] = []
 
     comment = _decode_user_comment(user_comment)
     if comment:
-        if looks_like_a1111(comment):
+        mapping = load_json(comment) if comment.startswith("{") else None
+        if isinstance(mapping, dict):
+            # Fooocus writes its JSON record into the UserComment of its JPEG and WebP files.
+            findings.append(with_source(info_from_mapping(mapping), "exif:UserComment"))
+        elif looks_like_a1111(comment):
             findings.append(with_source(parse_a1111(comment), "exif:UserComment"))
         else:
             findings.append(plain_description(comment, "exif:UserComment"))
