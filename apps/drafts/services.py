@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -155,6 +156,8 @@ def draft_intake(
     info = read_embedded(data)
     if sidecar is not None:
         info = sidecar.merged_with(info)
+    # A metadata reader that failed never refuses a file; the uploader hears about it.
+    notes.extend(info.notes)
     key = original_key(campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension)
     try:
         storage_put(key, data, keep_existing=True)
@@ -199,6 +202,7 @@ def _create_draft(
         seed=info.seed if info.seed is None or abs(info.seed) < 2**63 else None,
         parameters=info.parameters,
         metadata_sources=info.sources,
+        generation_passes=[dataclasses.asdict(generation_pass) for generation_pass in info.passes],
         uploaded_by=uploaded_by,
     )
     job = PreviewJob.objects.create(draft=draft, queued_at=timezone.now(), message="Queued")

@@ -66,10 +66,13 @@ _INPUT_LIMITS = {
     # Its "name HASH" split backtracks on long runs of words.
     "Source": 500,
 }
-# sd-parsers walks back from every sampler through the whole graph, copying the path as it
-# goes; a few hundred nodes keep that to milliseconds whatever the shape.
-_MAX_GRAPH_NODES = 500
-_MAX_GRAPH_LINKS = 2_000
+# sd-parsers walks back from every sampler through the whole graph, copying the path at every
+# step: samplers x nodes^2 in the worst shape. Real workflows (a few hundred nodes, a few
+# samplers) stay far below this budget; a crafted one at the budget costs about a second.
+_MAX_GRAPH_WORK = 2_000_000
+_MAX_GRAPH_LINKS = 5_000
+_SAMPLER_INPUTS = frozenset({"sampler_name", "steps", "cfg"})
+_SAMPLER_CLASS_TYPES = frozenset({"WanVideoSampler"})
 _MAX_PASSES = 20
 _MAX_PROMPTS_PER_PASS = 20
 
@@ -114,9 +117,19 @@ def read_with_sd_parsers(texts: Mapping[str, str], sources: Mapping[str, str]) -
 
 def _graph_within_limits(graph: dict[str, Any], ui: dict[str, Any]) -> bool:
     links = ui.get("links")
-    return len(graph) <= _MAX_GRAPH_NODES and not (
-        isinstance(links, list) and len(links) > _MAX_GRAPH_LINKS
+    if isinstance(links, list) and len(links) > _MAX_GRAPH_LINKS:
+        return False
+    # Counted the way sd-parsers recognises a sampler.
+    samplers = sum(
+        1
+        for node in graph.values()
+        if isinstance(node, dict)
+        and (
+            node.get("class_type") in _SAMPLER_CLASS_TYPES
+            or (isinstance(node.get("inputs"), dict) and node["inputs"].keys() >= _SAMPLER_INPUTS)
+        )
     )
+    return samplers * len(graph) ** 2 <= _MAX_GRAPH_WORK
 
 
 def _generation_info(found: PromptInfo) -> GenerationInfo:
