@@ -68,7 +68,7 @@ _INPUT_LIMITS = {
 }
 # sd-parsers walks back from every sampler through the whole graph, copying the path at every
 # step: samplers x nodes^2 in the worst shape. Real workflows (a few hundred nodes, a few
-# samplers) stay far below this budget; a crafted one at the budget costs about a second.
+# samplers) stay far below this budget; test_sdparsers.py times crafted graphs at the budget.
 _MAX_GRAPH_WORK = 2_000_000
 _MAX_GRAPH_LINKS = 5_000
 _SAMPLER_INPUTS = frozenset({"sampler_name", "steps", "cfg"})
@@ -86,6 +86,8 @@ def read_with_sd_parsers(texts: Mapping[str, str], sources: Mapping[str, str]) -
     for parser_class, keys in _ROUTES:
         if not all(isinstance(texts.get(key), str) and texts[key] for key in keys):
             continue
+        if parser_class is FooocusParser and not texts["parameters"].lstrip().startswith("{"):
+            continue  # Automatic1111 text under the same key, which ours reads
         where = ", ".join(sources.get(key, key) for key in keys)
         if any(len(texts[key]) > _INPUT_LIMITS[key] for key in keys):
             notes.append(f"sd-parsers not tried on {where}: larger than its limit")

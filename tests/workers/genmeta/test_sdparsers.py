@@ -150,3 +150,10 @@ def test_a_graph_over_the_node_limit_is_left_to_our_reader_with_a_note(
     assert info.notes == [
         "sd-parsers not tried on png:prompt, png:workflow: graph larger than its limit"
     ]
+
+
+def test_a_huge_automatic1111_text_is_ours_alone_and_raises_no_note() -> None:
+    text = "a can, " * 50_000 + "\nSteps: 30, Sampler: Euler, CFG scale: 7, Seed: 5"
+    info = read_embedded(png_bytes(size=(8, 8), text={"parameters": text}))
+    assert info.seed == 5
+    assert info.notes == []
