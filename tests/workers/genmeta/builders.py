@@ -6,9 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
-from workers.genmeta import (
-    GenerationInfo,
-)
+from workers.genmeta import GenerationInfo
 
 A1111_SETTINGS = (
     "Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234567, Size: 1024x1024, "

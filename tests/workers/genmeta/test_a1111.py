@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from tests.workers.genmeta.builders import (
-    A1111_TEXT,
-    assert_storable,
-)
-from workers.genmeta import (
-    parse_a1111,
-)
+from tests.workers.genmeta.builders import A1111_TEXT, assert_storable
+from workers.genmeta import parse_a1111
 
 
 def test_a1111_parameters_are_parsed_including_quoted_values_with_commas() -> None:

@@ -10,15 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.workers.genmeta.builders import (
-    COMFY_PROMPT,
-    COMFY_WORKFLOW,
-    assert_storable,
-)
-from workers.genmeta import (
-    parse_a1111,
-    parse_comfyui,
-)
+from tests.workers.genmeta.builders import COMFY_PROMPT, COMFY_WORKFLOW, assert_storable
+from workers.genmeta import parse_a1111, parse_comfyui
 
 
 def test_comfyui_api_graph_follows_sampler_links_to_prompts_model_and_settings() -> None:

@@ -22,15 +22,8 @@ from tests.images import (
     user_comment_bytes,
     webp_bytes,
 )
-from tests.workers.genmeta.builders import (
-    A1111_TEXT,
-    COMFY_PROMPT,
-    COMFY_WORKFLOW,
-    assert_storable,
-)
-from workers.genmeta import (
-    read_embedded,
-)
+from tests.workers.genmeta.builders import A1111_TEXT, COMFY_PROMPT, COMFY_WORKFLOW, assert_storable
+from workers.genmeta import read_embedded
 
 
 def test_png_parameters_chunk_is_read_as_a1111() -> None:

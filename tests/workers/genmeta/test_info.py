@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from workers.genmeta import (
-    GenerationInfo,
-)
+from workers.genmeta import GenerationInfo
 
 
 def test_fresh_generation_info_is_empty_and_sources_alone_do_not_count() -> None:

@@ -8,17 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.images import (
-    png_bytes,
-)
-from tests.workers.genmeta.builders import (
-    A1111_TEXT,
-)
-from workers.genmeta import (
-    SIDECAR_MAX_BYTES,
-    GenerationInfo,
-    read_sidecar,
-)
+from tests.images import png_bytes
+from tests.workers.genmeta.builders import A1111_TEXT
+from workers.genmeta import SIDECAR_MAX_BYTES, GenerationInfo, read_sidecar
 
 
 def test_json_sidecar_fills_known_fields_and_keeps_unknown_keys_as_parameters(
