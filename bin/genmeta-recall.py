@@ -8,7 +8,7 @@ often a reader returns the value listed in expected.json:
 - "sd-parsers": sd-parsers' own ParserManager on the file, default eagerness;
 - "new genmeta": workers.genmeta.read_embedded, ours and sd-parsers combined.
 
-Usage: PYTHONPATH=. .venv/bin/python bin/genmeta-recall.py [--old-ref REF] [--per-file]
+Usage: PYTHONPATH=. .venv/bin/python bin/genmeta-recall.py [--old-ref REF] [--per-file] [--timing]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old-ref", default=DEFAULT_OLD_REF)
     parser.add_argument("--per-file", action="store_true")
+    parser.add_argument("--timing", action="store_true", help="also time old vs new per file")
     args = parser.parse_args()
 
     expected: dict[str, Fields] = json.loads((SAMPLES / "expected.json").read_text())
@@ -64,7 +66,23 @@ def main() -> int:
         main_total = sum(totals[f] for f in FIELDS[:4])
         cells = " ".join(f"{hits[f]:>7}/{totals[f]:<2} {hits[f] / totals[f]:>4.0%}" for f in FIELDS)
         print(f"{name:<12} {cells} {main_hits:>6}/{main_total} {main_hits / main_total:>4.0%}")
+    if args.timing:
+        for name in ("old genmeta", "new genmeta"):
+            per_file = _milliseconds_per_file(readers[name], list(expected))
+            print(f"{name}: {per_file:.2f} ms per file")
     return 0
+
+
+def _milliseconds_per_file(read: Callable[[Path], Fields], names: list[str]) -> float:
+    files = [SAMPLES / name for name in names]
+    for file in files:  # warm up imports and caches
+        read(file)
+    rounds = 50
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for file in files:
+            read(file)
+    return (time.perf_counter() - started) / (rounds * len(files)) * 1000
 
 
 def _same(field: str, got: Any, want: Any) -> bool:
