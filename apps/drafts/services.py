@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +41,7 @@ from apps.drafts.models import (
 )
 from apps.drafts.storage_keys import original_key, reference_key, rendition_key
 from workers.genmeta import GenerationInfo, read_embedded
+from workers.imaging.containers import image_end
 from workers.intake import (
     ImageFacts,
     IntakeError,
@@ -48,7 +50,6 @@ from workers.intake import (
     sanitize_display_name,
 )
 from workers.renditions import DEFAULT_SPECS, render_renditions
-from workers.trailing import image_end
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,8 @@ def draft_intake(
     info = read_embedded(data)
     if sidecar is not None:
         info = sidecar.merged_with(info)
+    # A metadata reader that failed never refuses a file; the uploader hears about it.
+    notes.extend(info.notes)
     key = original_key(campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension)
     try:
         storage_put(key, data, keep_existing=True)
@@ -199,6 +202,7 @@ def _create_draft(
         seed=info.seed if info.seed is None or abs(info.seed) < 2**63 else None,
         parameters=info.parameters,
         metadata_sources=info.sources,
+        generation_passes=[dataclasses.asdict(generation_pass) for generation_pass in info.passes],
         uploaded_by=uploaded_by,
     )
     job = PreviewJob.objects.create(draft=draft, queued_at=timezone.now(), message="Queued")

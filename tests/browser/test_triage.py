@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -152,3 +153,32 @@ def test_an_outsider_cannot_open_the_campaign_in_the_browser(cast, batch, page):
     expect(page.locator("body")).not_to_contain_text("Fjell summer")
     response = page.goto(f"/drafts/{draft.pk}/")
     assert response.status == 404
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_a_reviewer_unfolds_every_pass_of_a_multi_pass_draft_without_losing_the_decision(
+    cast, batch, page, width, height
+):
+    sample = Path(__file__).resolve().parents[1] / "workers" / "genmeta_samples"
+    draft = make_draft(batch, data=(sample / "noisy_latents_3_subjects_cropped.png").read_bytes())
+    _run_preview_jobs()
+    page.set_viewport_size({"width": width, "height": height})
+    log_in(page, "reviewer", PASSWORD)
+    page.goto(f"/drafts/{draft.pk}/")
+    passes = page.locator("details.passes")
+    # Folded by default: six passes of prompts must not push the decision down the page.
+    expect(passes).not_to_have_attribute("open", "")
+    if width >= 1024:
+        expect(page.locator('button[value="keep"]')).to_be_in_viewport()
+    expect(passes.locator("summary")).to_have_text("6 passes, every prompt")
+    passes.locator("summary").click()
+    expect(passes.locator("li")).to_have_count(6)
+    expect(passes.locator("li").nth(5)).to_contain_text("Pass 6 · sample_dpmpp_sde, node 73")
+    passes.scroll_into_view_if_needed()
+    shot(page, f"draft-passes-{width}")
+    # The prompts wrap inside their column. (At 390 px the draft page as a whole is wider than
+    # the screen with or without passes; that is the page layout's, not this block's.)
+    assert passes.evaluate("el => el.scrollWidth <= el.clientWidth")
+    if width >= 1024:
+        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    assert page.errors == []
