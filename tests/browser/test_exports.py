@@ -15,7 +15,7 @@ from apps.core.models import JobStatus
 from apps.exports.models import CropOverride, ExportJob, FocalArea, Pack
 from apps.exports.services import export_run, pack_run, preset_defaults_ensure
 from tests.browser.conftest import log_in, shot
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
