@@ -17,8 +17,11 @@ from apps.checks.services import draft_checks_run
 from apps.core.models import JobStatus
 from apps.drafts.models import PreviewJob
 from apps.drafts.services import draft_preview_run
+from apps.exports.services import preset_defaults_ensure
+from apps.upscales.models import UpscaleJob
 from tests.browser.conftest import log_in, shot
 from tests.checks.builders import scene_png
+from tests.exports.builders import kept_draft
 from tests.factories import PASSWORD, make_draft
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -160,4 +163,58 @@ def test_the_grid_waiting_for_previews_and_checks_asks_once_per_tick(cast, batch
     page.clock.run_for(120_000)
     _settle(page)
     assert len(seen) == 3
+    assert page.errors == []
+
+
+SIZES = {"1440": (1440, 900), "390": (390, 844)}
+
+
+def _shoot_both_sizes(page, name: str, *, at: str | None = None) -> None:
+    """Screenshots at a desktop and a phone size, scrolled to ``at`` if given."""
+    for label, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        if at:
+            page.locator(at).scroll_into_view_if_needed()
+        shot(page, f"poll-{name}-{label}")
+
+
+def test_the_pages_that_poll_while_work_runs_at_desktop_and_phone_sizes(cast, batch, page):
+    preset_defaults_ensure()
+    draft = kept_draft(batch, cast.art_director, size=(1600, 1200), name="can-on-rock.jpg")
+    make_draft(batch, name="new.png", data=scene_png((512, 512), seed=63))  # preview pending
+    log_in(page, "art_director", PASSWORD)
+
+    page.goto(f"/batches/{batch.pk}/")
+    expect(page.locator(".tile .placeholder")).to_have_text("Making preview…")
+    _shoot_both_sizes(page, "batch-grid")
+
+    # The draft page with checks, an upscale and an export running.
+    page.goto(f"/drafts/{draft.pk}/")
+    panel = page.locator("#upscales")
+    panel.get_by_label("Model").select_option("classical")
+    panel.locator('input[name="target"][value="2"]').check()
+    panel.get_by_role("button", name="Queue upscale").click()
+    page.wait_for_url(f"**/drafts/{draft.pk}/**")
+    page.click("#panel-export")
+    page.wait_for_url(f"**/drafts/{draft.pk}/**")
+    expect(page.locator("#upscales .upscale-job[data-active='1']")).to_have_count(1)
+    expect(page.locator("#export-job[data-active='1']")).to_have_count(1)
+    _shoot_both_sizes(page, "draft-page")
+    _shoot_both_sizes(page, "draft-page-upscales", at="#upscales .upscale-jobs")
+    _shoot_both_sizes(page, "draft-page-exports", at="#export-job")
+
+    job = UpscaleJob.objects.get(draft=draft)
+    page.goto(f"/upscales/{job.pk}/")
+    expect(page.locator(".upscale-job[data-active='1']")).to_have_count(1)
+    _shoot_both_sizes(page, "upscale-page")
+
+    page.goto(f"/drafts/{draft.pk}/channels/")
+    expect(page.locator("#export-job[data-active='1']")).to_have_count(1)
+    _shoot_both_sizes(page, "sheet")
+
+    page.goto(f"/campaigns/{cast.campaign.pk}/packs/")
+    page.click("#campaign-pack")
+    expect(page.locator(".packs-table[data-active='1']")).to_have_count(1)
+    _shoot_both_sizes(page, "packs")
+
     assert page.errors == []
