@@ -7,13 +7,13 @@
 //     url: "/fragment/url",        // where the fresh fragment comes from
 //     swap: "inner",               // "inner": the target's content; "outer": the target itself,
 //                                  //   replaced by the fragment's root element
-//     busy: '[data-active="1"]',   // poll while this selector matches in the target (or a function)
+//     busy: '[data-active="1"]',   // poll while this matches in the target (or a function)
 //     settled: function (target) {},  // once, when this watcher's work goes from busy to settled
 //   });
 //
 // One policy for every page: a request every 1.5 s while busy. After a failed request (no
-// answer, or not a 2xx) wait twice as long as last time, up to 30 s, and go back to 1.5 s
-// after the next success: a struggling server is not hammered by every open tab. Nothing is
+// answer, not a 2xx, or redirected) wait twice as long as last time, up to 30 s, and go back to
+// 1.5 s after the next success: a struggling server is not hammered by every open tab. Nothing is
 // fetched while the tab is hidden; when it shows again (or comes back from the back/forward
 // cache) the fragment is fetched at once, so what the person sees is never older than the
 // moment they look.
@@ -48,6 +48,11 @@
 
   Poller.prototype.delay = function () {
     return Math.min(MAX_INTERVAL, INTERVAL * Math.pow(2, this.failures));
+  };
+
+  Poller.prototype.busy = function () {
+    var target = this.target;
+    return this.watchers.some(function (watcher) { return isBusy(watcher, target); });
   };
 
   // Which watchers are busy now; fires `settled` for those that just stopped being busy.
@@ -94,10 +99,16 @@
     var self = this;
     this.timer = null;
     if (this.stopped || this.inFlight || hidden()) return;
-    if (!this.target.isConnected) { this.stop(); return; }
+    // Nothing left to wait for (or nothing to show it in): no request at all.
+    if (!this.target.isConnected || !this.busy()) { this.stop(); return; }
     this.inFlight = true;
     fetch(this.url, { credentials: "same-origin", cache: "no-store" })
-      .then(function (resp) { return resp.ok ? resp.text() : Promise.reject(new Error("HTTP " + resp.status)); })
+      // A redirected answer is a failure too: an expired session answers with the login page,
+      // which must not be swapped into a panel.
+      .then(function (resp) {
+        if (!resp.ok || resp.redirected) throw new Error("HTTP " + resp.status);
+        return resp.text();
+      })
       // Two callbacks, not .catch(): a fault in a page's `settled` is not a failed request.
       .then(function (html) { self.answered(html); }, function () { self.failed(); });
   };
@@ -123,7 +134,7 @@
   function watch(options) {
     var target = options.target;
     if (!target || !options.url) return null;
-    var watcher = { busy: options.busy || '[data-active="1"]', settled: options.settled, wasBusy: false };
+    var watcher = { busy: options.busy || '[data-active="1"]', settled: options.settled };
     var poller = null;
     for (var i = 0; i < pollers.length; i++) {
       if (pollers[i].target === target && !pollers[i].stopped) poller = pollers[i];
@@ -133,7 +144,7 @@
       pollers.push(poller);
     } else if (poller.url !== options.url) {
       // One element, two sources: the later answer would undo the earlier one.
-      throw new Error("draftroomPoll: " + options.url + " and " + poller.url + " both swap one element");
+      throw new Error("draftroomPoll: " + options.url + " and " + poller.url + " swap one element");
     }
     watcher.wasBusy = isBusy(watcher, target);
     poller.watchers.push(watcher);
@@ -141,9 +152,14 @@
     return poller;
   }
 
+  // Fetch every running poller's fragment now (shown again, or back from the back/forward cache).
   function resume() {
     pollers = pollers.filter(function (p) { return !p.stopped; });
-    pollers.forEach(function (p) { if (p.timer === null) p.tick(); });
+    pollers.forEach(function (p) {
+      window.clearTimeout(p.timer);
+      p.timer = null;
+      p.tick();
+    });
   }
 
   document.addEventListener("visibilitychange", function () {
