@@ -114,6 +114,27 @@ def test_the_poller_backs_off_on_a_500_and_stops_once_the_fragment_is_settled(ch
     assert page.errors == []
 
 
+def test_a_login_page_from_an_expired_session_is_never_swapped_into_a_panel(checking, page):
+    log_in(page, "producer", PASSWORD)
+    _paused_clock(page)
+    panel_url = f"/drafts/{checking.pk}/checks/"
+    seen = _requests_to(page, panel_url)
+    page.route(
+        f"**{panel_url}",
+        lambda route: route.fulfill(status=302, headers={"Location": "/login/"}),
+    )
+    page.goto(f"/drafts/{checking.pk}/")
+    page.clock.run_for(INTERVAL)
+    _settle(page)
+    assert len(seen) == 1
+    expect(page.locator("#checks-panel")).to_contain_text("Checking…")
+    expect(page.locator("#checks-panel input[name=password]")).to_have_count(0)
+    # A redirect counts as a failure: the next try waits twice the interval.
+    page.clock.run_for(2 * INTERVAL - 100)
+    _settle(page)
+    assert len(seen) == 1
+
+
 def test_the_poller_waits_while_the_tab_is_hidden_and_refreshes_when_it_shows(checking, page):
     log_in(page, "producer", PASSWORD)
     _paused_clock(page)
