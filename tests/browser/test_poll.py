@@ -14,13 +14,12 @@ from playwright.sync_api import expect
 
 from apps.checks.models import CheckJob
 from apps.checks.services import draft_checks_run
-from apps.core.models import JobStatus
-from apps.drafts.models import PreviewJob
-from apps.drafts.services import draft_preview_run
 from apps.exports.services import preset_defaults_ensure
 from apps.upscales.models import UpscaleJob
 from tests.browser.conftest import log_in, shot
 from tests.checks.builders import scene_png
+from tests.core.builders import run_queued
+from tests.drafts.builders import run_previews
 from tests.exports.builders import kept_draft
 from tests.factories import PASSWORD, make_draft
 
@@ -28,12 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 INTERVAL = 1500  # poll.js's interval while busy; it doubles after each failed request
-
-
-def _run_queued(model, run) -> None:
-    # No worker here: run what it would, as functions.
-    for job_id in model.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
-        run(job_id=job_id)
 
 
 def _paused_clock(page) -> None:
@@ -69,7 +62,7 @@ def _set_visibility(page, state: str) -> None:
 def checking(cast, batch):
     """A draft whose preview is made and whose checks are still queued."""
     draft = make_draft(batch, name="late.png", data=scene_png((600, 600), seed=61))
-    _run_queued(PreviewJob, draft_preview_run)
+    run_previews()
     return draft
 
 
@@ -103,7 +96,7 @@ def test_the_poller_backs_off_on_a_500_and_stops_once_the_fragment_is_settled(ch
     assert len(seen) == 2
 
     failing["on"] = False
-    _run_queued(CheckJob, draft_checks_run)
+    run_queued(CheckJob, draft_checks_run)
     page.clock.run_for(100)
     expect(page.locator("#checks-panel [data-check=softness]")).to_have_count(1)
     assert len(seen) == 3
@@ -148,7 +141,7 @@ def test_the_poller_waits_while_the_tab_is_hidden_and_refreshes_when_it_shows(ch
     page.clock.run_for(60_000)
     _settle(page)
     assert len(seen) == 1
-    _run_queued(CheckJob, draft_checks_run)
+    run_queued(CheckJob, draft_checks_run)
 
     # Shown again: the panel is fetched at once, not a tick later.
     _set_visibility(page, "visible")
@@ -170,13 +163,13 @@ def test_the_grid_waiting_for_previews_and_checks_asks_once_per_tick(cast, batch
     _settle(page)
     assert len(seen) == 1  # grid.js and checks-grid.js share the poller
 
-    _run_queued(PreviewJob, draft_preview_run)
+    run_previews()
     page.clock.run_for(INTERVAL)
     expect(page.locator(".tile img")).to_have_count(1)
     expect(page.locator(".tile .check-badge")).to_have_text("checking…")
     assert len(seen) == 2
 
-    _run_queued(CheckJob, draft_checks_run)
+    run_queued(CheckJob, draft_checks_run)
     page.clock.run_for(INTERVAL)
     expect(page.locator(".tile .check-badge")).not_to_have_text("checking…")
     assert len(seen) == 3
