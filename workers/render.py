@@ -1,9 +1,9 @@
 """Channel versions of one master: every preset from one decode.
 
-Framework-free. libvips (pyvips with its PyPI binary) rather than Pillow: on one core it
-resamples several times faster than Pillow, and it handles 16-bit, CMYK, ICC profiles and
-EXIF orientation natively; ``bin/bench-exports`` prints the measured ratio against the naive
-Pillow way.
+Framework-free. libvips (pyvips with its PyPI binary) rather than Pillow: it resamples faster
+than Pillow on one core, and it handles 16-bit, CMYK, ICC profiles and EXIF orientation
+natively. ``bin/bench-exports`` prints the ratio against the naive Pillow way; the figures
+live in docs/performance.md.
 
 The pipeline, for N presets:
 

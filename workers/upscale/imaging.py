@@ -238,9 +238,8 @@ def classical_upscale(
 ) -> np.ndarray:
     """Lanczos to ``size`` then mild unsharp masking: the labelled fallback when no neural
     weights are installed. Same shape convention and dtype as ``colour``. 8-bit grey and RGB
-    are sharpened by Pillow's UnsharpMask (C: a 16 MP master, Lanczos included, takes 1.8 s
-    here against 3.8 s with the numpy path, and lands within 2 levels of it); 16-bit keeps
-    its depth through numpy."""
+    are sharpened by Pillow's UnsharpMask (in C: faster than the numpy path, and within 2
+    levels of it; figures in docs/performance.md); 16-bit keeps its depth through numpy."""
     resized = resize_pixels(colour, size)
     if resized.dtype == np.uint8 and (resized.ndim == 2 or resized.shape[2] == 3):
         image = Image.fromarray(np.ascontiguousarray(resized), "L" if resized.ndim == 2 else "RGB")
