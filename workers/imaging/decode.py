@@ -171,19 +171,20 @@ def _decode_opened(
     # Read after load(): PNG keeps eXIf and text chunks that follow the image data until then.
     orientation = exif_orientation(image)
     reduction = max(1, round(stored_size[0] / image.width))
-    facts: dict[str, Any] = {
-        "format": fmt,
-        "stored_size": stored_size,
-        "orientation": orientation,
-        "icc": icc_of(image),
-        "bit_depth": bit_depth(image, data),
-        "has_alpha": has_alpha(image),
-        "reduction": reduction,
-    }
     shown: Image.Image = image
     if upright and orientation != 1:
         shown = apply_orientation(image, orientation)
-    return Decoded(image=shown, upright=upright, **facts)
+    return Decoded(
+        image=shown,
+        format=fmt,
+        stored_size=stored_size,
+        orientation=orientation,
+        upright=upright,
+        icc=icc_of(image),
+        bit_depth=bit_depth(image, data),
+        has_alpha=has_alpha(image),
+        reduction=reduction,
+    )
 
 
 def format_of(image: Image.Image) -> str:
