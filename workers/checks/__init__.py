@@ -37,7 +37,6 @@ from workers.checks.outcomes import FAIL, PASS, WARN, Outcome, Status, worst
 from workers.checks.placement import (
     CROP_PASS,
     CROP_REBUILD,
-    PLACEMENTS,
     UPSCALE_FAIL,
     UPSCALE_PASS,
     Placement,
@@ -66,7 +65,6 @@ __all__ = [
     "NOISE_FAIL",
     "NOISE_WARN",
     "PASS",
-    "PLACEMENTS",
     "SOFTNESS_FAIL",
     "SOFTNESS_SIDE",
     "SOFTNESS_WARN",

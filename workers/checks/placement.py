@@ -14,7 +14,9 @@ from workers.checks.outcomes import PASS, WARN, Outcome, grade
 
 @dataclass(frozen=True)
 class Placement:
-    key: str
+    """One size the draft is delivered at (a channel preset), given by the caller."""
+
+    key: str  # unique among the draft's placements; outcome keys are "resolution.<key>"
     label: str
     width: int
     height: int
@@ -24,20 +26,6 @@ class Placement:
         divisor = math.gcd(self.width, self.height)
         return f"{self.width // divisor}:{self.height // divisor}"
 
-
-# The pixel sizes each channel is delivered at. Keys are the campaign's channel values.
-PLACEMENTS: dict[str, Placement] = {
-    p.key: p
-    for p in (
-        Placement("square", "Square post", 1080, 1080),
-        Placement("social", "Social 4:5", 1080, 1350),
-        Placement("vertical", "Vertical story", 1080, 1920),
-        Placement("widescreen", "Widescreen", 1920, 1080),
-        Placement("hero", "Hero banner", 2400, 800),
-        Placement("product_card", "Product card", 2048, 2048),
-        Placement("presentation", "Presentation slide", 1920, 1080),
-    )
-}
 
 # The ×2 upscaler restores detail well; ×4 is the largest model we run and already invents
 # texture; past ×4 no upscale gives a usable master, so the draft cannot serve the placement.
@@ -98,7 +86,9 @@ def check_crop(width: int, height: int, placement: Placement) -> Outcome:
     status = PASS if cut <= CROP_PASS else WARN
     where = "left and right" if ratio > target else "top and bottom"
     kept = 1.0 - cut
-    name = f"{placement.label} ({placement.aspect_label})"
+    aspect = placement.aspect_label
+    # Preset names often carry their ratio already ("Square 1:1"): not said twice.
+    name = placement.label if aspect in placement.label else f"{placement.label} ({aspect})"
     if cut < 0.005:
         explanation = f"{name} fits this draft's shape: nothing is cut away."
     elif cut > CROP_REBUILD:
@@ -124,9 +114,8 @@ def check_crop(width: int, height: int, placement: Placement) -> Outcome:
     )
 
 
-def placement_checks(width: int, height: int, channels: Sequence[str]) -> list[Outcome]:
-    """Resolution and crop fit for each known channel, in the campaign's order."""
-    placements = [PLACEMENTS[c] for c in dict.fromkeys(channels) if c in PLACEMENTS]
+def placement_checks(width: int, height: int, placements: Sequence[Placement]) -> list[Outcome]:
+    """Resolution and crop fit for each placement, in the order given."""
     return [check_resolution(width, height, p) for p in placements] + [
         check_crop(width, height, p) for p in placements
     ]
