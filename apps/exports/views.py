@@ -13,11 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.http import request_user, wants_json
+from apps.core.http import request_user, safe_next, serve_private, wants_json
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
-from apps.drafts.views import _serve
 from apps.exports.links import pack_id_from_token, pack_link_token
 from apps.exports.masters import master_for
 from apps.exports.models import PackKind
@@ -156,9 +155,7 @@ def crop_reset(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
 def export_draft(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_draft_for_user(request_user(request), pk, need=Can.EXPORT)
     draft = scoped.obj
-    back = request.POST.get("next") or reverse("exports:sheet", args=[draft.pk])
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("exports:sheet", args=[draft.pk])
+    back = safe_next(request, reverse("exports:sheet", args=[draft.pk]))
     try:
         job = export_queue(draft=draft, by=request_user(request))
     except ValidationError as exc:
@@ -208,12 +205,14 @@ def export_campaign(request: HttpRequest, pk: int) -> HttpResponse:
 def version_file(request: HttpRequest, pk: int) -> FileResponse:
     scoped = get_version_for_user(request_user(request), pk)
     version = scoped.obj
-    response = _serve(version.file_key, version.content_type, etag=version.sha256)
+    filename = None
     if request.GET.get("download"):
         ext = version.file_key.rsplit(".", 1)[-1]
         name = f"draft-{version.draft_id}-{version.preset.slug}-{version.width}x{version.height}"
-        response["Content-Disposition"] = f'attachment; filename="{name}.{ext}"'
-    return response
+        filename = f"{name}.{ext}"
+    return serve_private(
+        version.file_key, version.content_type, etag=version.sha256, filename=filename
+    )
 
 
 # --- packs -----------------------------------------------------------------------------------
@@ -278,10 +277,10 @@ def _pack_response(pack_id: int, request: HttpRequest, fingerprint: str | None) 
     if fingerprint is not None and fingerprint != pack.sha256[:16]:
         raise Http404("This link is for an older build of the pack")
     content_type = "application/pdf" if pack.kind == PackKind.DECK else "application/zip"
-    response = _serve(pack.output_key, content_type)
-    response["Content-Disposition"] = f'attachment; filename="{pack.filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # no-store: a pack is rebuilt under the same key, and a signed link must not outlive it.
+    return serve_private(
+        pack.output_key, content_type, filename=pack.filename, cache_control="private, no-store"
+    )
 
 
 @require_GET

@@ -9,10 +9,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.http import request_user, wants_json
+from apps.core.http import request_user, serve_private, wants_json
 from apps.drafts.models import Draft
 from apps.drafts.selectors import get_draft_for_user
-from apps.reviews.files import serve_stored
 from apps.reviews.forms import (
     ProductReferenceForm,
     ReviewForm,
@@ -183,7 +182,7 @@ def product_reference(request: HttpRequest, pk: int) -> FileResponse:
     settings = review_settings_for(membership.campaign)
     if not settings.product_reference_key:
         raise Http404("This campaign has no product reference image")
-    return serve_stored(
+    return serve_private(
         settings.product_reference_key,
         settings.product_reference_content_type or "application/octet-stream",
         etag=settings.product_reference_sha256,

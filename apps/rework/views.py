@@ -13,13 +13,11 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
-from apps.core.http import request_user, wants_json
+from apps.core.http import request_user, safe_next, serve_private, wants_json
 from apps.drafts.selectors import get_draft_for_user
-from apps.reviews.files import serve_stored
 from apps.reviews.selectors import draft_regions
 from apps.rework.forms import (
     AssignmentForm,
@@ -237,7 +235,7 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
 def revision_image(request: HttpRequest, pk: int) -> FileResponse:
     revision = get_revision_for_user(request_user(request), pk)
     content_type = mimetypes.guess_type(revision.file_key)[0] or "application/octet-stream"
-    return serve_stored(revision.file_key, content_type, etag=revision.sha256)
+    return serve_private(revision.file_key, content_type, etag=revision.sha256)
 
 
 def notifications(request: HttpRequest) -> HttpResponse:
@@ -264,10 +262,4 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     notifications_mark_read(user=user, ids=form.cleaned_data["id"] or None)
     if wants_json(request):
         return JsonResponse({"ok": True})
-    target = request.POST.get("next", "")
-    # Only a path on this site: ``redirect()`` would also treat "rework:inbox" as a view name
-    # and answer any other word without a slash or dot with NoReverseMatch, a 500.
-    local = target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    )
-    return HttpResponseRedirect(target if local else reverse("rework:notifications"))
+    return HttpResponseRedirect(safe_next(request, reverse("rework:notifications")))

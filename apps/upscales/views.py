@@ -7,10 +7,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
-from apps.core.http import request_user, wants_json
+from apps.core.http import request_user, serve_private, wants_json
 from apps.core.models import JobStatus
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
-from apps.drafts.views import _serve
 from apps.upscales.forms import UpscaleForm
 from apps.upscales.models import UpscaleJob
 from apps.upscales.selectors import get_upscale_for_user
@@ -133,7 +132,7 @@ def _output(request: HttpRequest, pk: int, need: Can) -> tuple[FileResponse, Ups
     job = scoped.obj
     if job.status != JobStatus.DONE or not job.output_key:
         raise Http404("This upscale has no file yet")
-    return _serve(job.output_key, "image/png", etag=job.output_key.rsplit("/", 1)[-1]), job
+    return serve_private(job.output_key, "image/png", etag=job.output_key.rsplit("/", 1)[-1]), job
 
 
 @require_GET

@@ -1,0 +1,56 @@
+"""serve_private and safe_next: the one private-file response and the one safe redirect."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import Http404
+from django.test import RequestFactory
+
+from apps.core.http import safe_next, serve_private
+
+
+def test_a_private_file_carries_the_security_headers():
+    default_storage.save("campaigns/1/x.png", ContentFile(b"\x89PNG data"))
+    response = serve_private("campaigns/1/x.png", "image/png", etag="abc")
+    assert response.getvalue() == b"\x89PNG data"
+    assert response["Content-Type"] == "image/png"
+    assert response["Cache-Control"] == "private, max-age=3600"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response["ETag"] == '"abc"'
+    assert not response.get("Content-Disposition", "").startswith("attachment")
+
+
+def test_a_filename_makes_it_a_download_and_caching_can_be_tightened():
+    default_storage.save("packs/p.zip", ContentFile(b"PK"))
+    response = serve_private(
+        "packs/p.zip", "application/zip", filename="pack.zip", cache_control="private, no-store"
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="pack.zip"'
+    assert response["Cache-Control"] == "private, no-store"
+    assert "ETag" not in response
+
+
+def test_a_file_missing_from_storage_is_a_404():
+    with pytest.raises(Http404):
+        serve_private("campaigns/1/gone.png", "image/png")
+
+
+@pytest.mark.parametrize(
+    ("posted", "expected"),
+    [
+        ("/drafts/3/", "/drafts/3/"),
+        ("/drafts/3/?tab=exports#x", "/drafts/3/?tab=exports#x"),
+        ("", "/fallback/"),
+        ("rework:inbox", "/fallback/"),
+        ("https://evil.example/", "/fallback/"),
+        ("//evil.example/", "/fallback/"),
+        ("/\\evil.example/", "/fallback/"),
+        ("http://testserver/drafts/3/", "/fallback/"),
+    ],
+)
+def test_safe_next_keeps_only_paths_on_this_site(posted, expected):
+    request = RequestFactory().post("/x/", {"next": posted} if posted else {})
+    assert safe_next(request, "/fallback/") == expected
