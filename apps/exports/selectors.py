@@ -25,6 +25,7 @@ from apps.exports.models import (
     Pack,
 )
 from apps.reviews.selectors import draft_reviews
+from apps.rework.selectors import lineage_path
 from workers.focal import Box, fit_box_to_aspect, scale_box, upscale_needed
 from workers.render import UPSCALE_TOLERANCE, plan_crops, too_small_message
 
@@ -289,21 +290,6 @@ def draft_regions(draft: Draft) -> list[dict[str, Any]]:
     return rows
 
 
-def draft_lineage(draft: Draft) -> list[Draft]:
-    """The draft's ancestors, oldest first, then the draft itself."""
-    chain = [draft]
-    seen = {draft.pk}
-    current = draft
-    while current.parent_id and current.parent_id not in seen:
-        parent = Draft.objects.filter(pk=current.parent_id).first()
-        if parent is None:
-            break
-        chain.append(parent)
-        seen.add(parent.pk)
-        current = parent
-    return list(reversed(chain))
-
-
 def _person(user: Any) -> str | None:
     return user.get_username() if user is not None else None
 
@@ -314,7 +300,7 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
     master = master_for(draft)
     campaign = draft.campaign
     focal = focal_for(draft)
-    lineage = draft_lineage(draft)
+    lineage = lineage_path(draft)
     versions = versions if versions is not None else current_versions(draft, master)
     return {
         "campaign": {

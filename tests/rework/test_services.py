@@ -15,6 +15,8 @@ from apps.rework.selectors import (
     default_compare_pair,
     draft_lineage,
     inbox_for,
+    lineage_path,
+    lineage_root,
     unread_notification_count,
 )
 from apps.rework.services import (
@@ -383,6 +385,25 @@ def test_the_lineage_is_one_tree_of_regenerations_and_edits_from_any_member(cast
     tree = draft_lineage(sibling)
     assert [r.number for r in tree.children[0].revisions] == [1, 2]
     assert tree.children[1].draft == sibling
+
+
+def test_the_lineage_path_runs_from_the_root_down_to_the_draft(cast, batch):
+    root = make_draft(batch, name="root.png")
+    child = make_draft(batch, name="child.png", parent=root)
+    make_draft(batch, name="sibling.png", parent=root)
+    grandchild = make_draft(batch, name="grand.png", parent=child)
+    assert lineage_path(grandchild) == [root, child, grandchild]
+    assert lineage_path(root) == [root]
+    assert lineage_root(grandchild) == root
+
+
+def test_the_lineage_path_stops_at_a_parent_in_another_campaign(cast, batch):
+    elsewhere = make_draft(BatchFactory(campaign=cast.other_campaign), name="theirs.png")
+    draft = make_draft(batch, name="ours.png")
+    # Intake never links across campaigns; a row edited by hand must not leak the other one.
+    Draft.objects.filter(pk=draft.pk).update(parent=elsewhere)
+    draft.refresh_from_db()
+    assert lineage_path(draft) == [draft]
 
 
 def test_compare_offers_every_version_and_the_product_reference(cast, batch):
