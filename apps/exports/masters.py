@@ -1,8 +1,8 @@
 """Which file the channel versions are rendered from.
 
-Exports stay decoupled from the upscaling app: everything here asks ``master_for(draft)``,
-which today returns the draft's original. The upscaled master plugs in at the one place
-marked below, without any other change to exports, packs or records.
+Everything in exports, packs and records asks ``master_for(draft)``: the draft's newest
+finished upscale when there is one, else its original. Exports read upscales; upscales never
+import exports (they announce a finished upscale through ``apps.upscales.hooks``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.drafts.models import Draft
+from apps.upscales.selectors import done_upscales_by_draft
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,6 @@ def master_for(draft: Draft) -> Master:
     The newest finished upscale wins. Output keys include the master's SHA-256, so exports of
     the original stay valid and new ones render from the upscale.
     """
-    from apps.upscales.selectors import done_upscales_by_draft
-
     upscale = done_upscales_by_draft([draft.pk]).get(draft.pk)
     if upscale is None or not upscale.output_key or not upscale.output_sha256:
         return original_master(draft)

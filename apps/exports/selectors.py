@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps as django_apps
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -24,7 +23,7 @@ from apps.exports.models import (
     FocalArea,
     Pack,
 )
-from apps.reviews.selectors import draft_reviews
+from apps.reviews.selectors import draft_regions, draft_reviews, region_as_json
 from apps.rework.selectors import lineage_path
 from workers.focal import Box, fit_box_to_aspect, scale_box, upscale_needed
 from workers.render import UPSCALE_TOLERANCE, plan_crops, too_small_message
@@ -235,61 +234,6 @@ def kept_drafts(*, campaign: Campaign | None = None, batch: Batch | None = None)
 # --- the record ------------------------------------------------------------------------------
 
 
-def draft_regions(draft: Draft) -> list[dict[str, Any]]:
-    """Marked regions from apps.reviews, when that app has them. Read defensively: that app
-    grows beside this one, so its own export selector is preferred and the model's fields are
-    otherwise taken as they come."""
-    from apps.reviews import selectors as review_selectors
-
-    exporter = getattr(review_selectors, "draft_regions_export", None)
-    if exporter is not None:
-        return list(exporter(draft).get("regions", []))
-    try:
-        model = django_apps.get_model("reviews", "Region")
-    except LookupError:
-        return []
-    field_names = {f.name for f in model._meta.get_fields() if getattr(f, "concrete", False)}
-    qs = model._default_manager.all()
-    if "draft" in field_names:
-        qs = qs.filter(draft=draft)
-    elif "review" in field_names:
-        qs = qs.filter(review__draft=draft)
-    else:
-        return []
-    wanted = [
-        n
-        for n in (
-            "id",
-            "review",
-            "revision",
-            "category",
-            "kind",
-            "label",
-            "note",
-            "x",
-            "y",
-            "w",
-            "h",
-            "width",
-            "height",
-            "image_width",
-            "image_height",
-            "status",
-            "created_at",
-        )
-        if n in field_names
-    ]
-    rows = []
-    for row in qs.order_by("pk").values(*wanted):
-        item = dict(row)
-        if "review" in item:
-            item["review_id"] = item.pop("review")
-        if "created_at" in item and item["created_at"] is not None:
-            item["created_at"] = item["created_at"].isoformat()
-        rows.append(item)
-    return rows
-
-
 def _person(user: Any) -> str | None:
     return user.get_username() if user is not None else None
 
@@ -372,7 +316,7 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             }
             for review in draft_reviews(draft)
         ],
-        "regions": draft_regions(draft),
+        "regions": [region_as_json(r) for r in draft_regions(draft)],
         "master": master.as_json(),
         "focal": (
             {"box": focal.box.as_list(), "source": focal.source, "confidence": focal.confidence}
