@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from apps.core.errors import Refusal
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -57,3 +61,22 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
         target, {request.get_host()}, request.is_secure()
     )
     return target if local else fallback
+
+
+def refuse(
+    request: HttpRequest,
+    refusal: Refusal,
+    *,
+    back: str,
+    prefix: str = "",
+    status: int = 400,
+    json_key: str = "error",
+) -> HttpResponse:
+    """How every view answers a ``Refusal``: JSON ``{"ok": false, <json_key>: text}`` for
+    scripts, else the text as an error message and a redirect to ``back``. ``prefix`` says
+    what did not happen ("Not queued: "); ``json_key`` keeps each endpoint's JSON shape."""
+    text = f"{prefix}{refusal.message}"
+    if wants_json(request):
+        return JsonResponse({"ok": False, json_key: text}, status=status)
+    messages.error(request, text)
+    return redirect(back)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404
 from django.test import RequestFactory
 
-from apps.core.http import safe_next, serve_private
+from apps.core.errors import Refusal
+from apps.core.http import refuse, safe_next, serve_private
 
 
 def test_a_private_file_carries_the_security_headers():
@@ -54,3 +58,36 @@ def test_a_file_missing_from_storage_is_a_404():
 def test_safe_next_keeps_only_paths_on_this_site(posted, expected):
     request = RequestFactory().post("/x/", {"next": posted} if posted else {})
     assert safe_next(request, "/fallback/") == expected
+
+
+def _request(accept: str = "text/html"):  # type: ignore[no-untyped-def]
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    request = RequestFactory().post("/x/", HTTP_ACCEPT=accept)
+    request.session = {}  # type: ignore[attr-defined]
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    return request
+
+
+def test_a_refusal_becomes_an_error_message_and_a_redirect():
+    request = _request()
+    response = refuse(request, Refusal("Only kept drafts can be upscaled."), back="/drafts/3/")
+    assert response.status_code == 302 and response["Location"] == "/drafts/3/"
+    assert [str(m) for m in get_messages(request)] == ["Only kept drafts can be upscaled."]
+
+
+def test_a_refusal_answers_json_with_its_prefix_status_and_key():
+    request = _request("application/json")
+    response = refuse(
+        request,
+        Refusal("Only kept drafts can be upscaled."),
+        back="/drafts/3/",
+        prefix="Not queued: ",
+        status=422,
+        json_key="message",
+    )
+    assert response.status_code == 422
+    assert json.loads(response.content) == {
+        "ok": False,
+        "message": "Not queued: Only kept drafts can be upscaled.",
+    }
