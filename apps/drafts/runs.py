@@ -17,8 +17,8 @@ from apps.core.jobs import (
     job_release,
 )
 from apps.core.storage import STORAGE_ERRORS, storage_put
+from apps.core.storage_keys import rendition_key
 from apps.drafts.models import PreviewJob, Rendition
-from apps.drafts.storage_keys import rendition_key
 from workers.renditions import DEFAULT_SPECS, render_renditions
 
 logger = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from apps.core.jobs import (
 )
 from apps.core.models import JobStatus
 from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE, storage_put
+from apps.core.storage_keys import original_key, reference_key
 from apps.drafts.hooks import draft_added, draft_revised
 from apps.drafts.models import (
     Batch,
@@ -30,7 +31,6 @@ from apps.drafts.models import (
     PreviewJob,
     Rendition,
 )
-from apps.drafts.storage_keys import original_key, reference_key
 from workers.genmeta import GenerationInfo, read_embedded
 from workers.intake import (
     ImageFacts,

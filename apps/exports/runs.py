@@ -26,6 +26,7 @@ from apps.core.jobs import (
 )
 from apps.core.models import JobStatus
 from apps.core.storage import storage_put
+from apps.core.storage_keys import pack_key
 from apps.drafts.models import Draft
 from apps.drafts.selectors import draft_rendition
 from apps.exports.masters import Master, master_for
@@ -39,7 +40,6 @@ from apps.exports.selectors import (
 from apps.exports.services.focal import focal_ensure
 from apps.exports.services.packs import pack_members
 from apps.exports.services.versions import export_versions_store
-from apps.exports.storage_keys import pack_key
 from workers.focal import Box
 from workers.packs import Slide, write_deck, write_pack
 from workers.render import PresetSpec, RenderError, render_channel_versions

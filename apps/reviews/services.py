@@ -18,6 +18,7 @@ from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record
 from apps.core.storage import storage_put
+from apps.core.storage_keys import product_reference_key
 from apps.drafts.models import Decision, Draft
 from apps.drafts.services import intake_limits
 from apps.reviews.guide import suggest_decision
@@ -294,10 +295,6 @@ def review_settings_update(*, campaign: Campaign, by: User, sign_off: str) -> Re
             target=settings,
         )
     return settings
-
-
-def product_reference_key(*, campaign_id: int, sha256: str, extension: str) -> str:
-    return f"campaigns/{campaign_id}/product-reference/{sha256}{extension}"
 
 
 def product_reference_set(

@@ -20,6 +20,7 @@ from apps.core.jobs import (
     job_finish,
 )
 from apps.core.storage import storage_put
+from apps.core.storage_keys import upscale_key
 from apps.drafts.models import Decision, Draft
 from apps.upscales.models import UpscaleJob
 from workers.upscale.engine_types import UpscaleCancelled
@@ -37,14 +38,6 @@ def model_spec(name: str) -> ModelSpec:
         if pinned_name.strip() == name and len(digest.strip()) == 64:
             return dataclasses.replace(spec, sha256=digest.strip().lower())
     return spec
-
-
-def upscale_key(*, draft: Draft, choice: ModelChoice, scale: float) -> str:
-    weights = choice.weights_sha256[:16] if choice.neural else "none"
-    return (
-        f"campaigns/{draft.campaign_id}/upscales/{draft.sha256[:2]}/"
-        f"{draft.sha256}-{choice.name}-x{scale:g}-{weights}.png"
-    )
 
 
 def upscale_run(*, job_id: int) -> Claim:
@@ -71,7 +64,14 @@ def upscale_run(*, job_id: int) -> Claim:
                 precision=settings.UPSCALE_PRECISION,
                 compile_mode=settings.UPSCALE_COMPILE,
             )
-        key = upscale_key(draft=draft, choice=choice, scale=job.scale)
+        key = upscale_key(
+            campaign_id=draft.campaign_id,
+            sha256=draft.sha256,
+            model_name=choice.name,
+            scale=job.scale,
+            neural=choice.neural,
+            weights_sha256=choice.weights_sha256,
+        )
         if default_storage.exists(key):
             _finish(job, choice, key, reused=True)
             return claim

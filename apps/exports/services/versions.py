@@ -14,11 +14,11 @@ from apps.campaigns.services import audit_record
 from apps.core.jobs import job_dispatch
 from apps.core.models import ACTIVE_STATUSES
 from apps.core.storage import storage_put
+from apps.core.storage_keys import version_key
 from apps.drafts.models import Decision, Draft
 from apps.exports.masters import Master
 from apps.exports.models import ChannelPreset, ChannelVersion, ExportJob
 from apps.exports.selectors import presets_for_campaign
-from apps.exports.storage_keys import version_key
 from workers.render import ExportResult
 
 
