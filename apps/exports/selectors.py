@@ -21,6 +21,7 @@ from apps.exports.models import (
     CropOverride,
     ExportJob,
     FocalArea,
+    FocalSource,
     Pack,
 )
 from apps.reviews.selectors import draft_regions, draft_reviews, region_as_json
@@ -87,6 +88,30 @@ def focal_for(draft: Draft) -> FocalArea | None:
     return FocalArea.objects.filter(draft=draft).first()
 
 
+def focal_default_box(draft: Draft) -> Box:
+    """The proposal when saliency has not run yet or cannot read the picture: the middle."""
+    return Box(draft.width // 3, draft.height // 3, draft.width // 3, draft.height // 3)
+
+
+def focal_shown(draft: Draft) -> FocalArea:
+    """The focal rectangle pages show: the stored one, or, before the preview job has proposed
+    one from saliency, the default proposal, unsaved (``pk`` is None). Pages only read: the
+    proposal is written by the preview job (``focal_ensure``), never by a GET."""
+    focal = focal_for(draft)
+    if focal is not None:
+        return focal
+    box = focal_default_box(draft)
+    return FocalArea(
+        draft=draft,
+        x=box.x,
+        y=box.y,
+        width=box.width,
+        height=box.height,
+        source=FocalSource.AUTO,
+        confidence=0.0,
+    )
+
+
 def crop_overrides(draft: Draft) -> dict[int, CropOverride]:
     return {o.preset_id: o for o in CropOverride.objects.filter(draft=draft)}
 
@@ -96,9 +121,9 @@ def planned_crops(
 ) -> tuple[Box | None, dict[str, tuple[Box, tuple[str, ...]]], set[str]]:
     """The focal rectangle and every preset's crop with its warnings, in the master's pixels,
     and the slugs a person cropped by hand. Stored boxes are in the original's pixels."""
-    focal = focal_for(draft)
+    focal = focal_shown(draft)
     master_size, size = (master.width, master.height), (draft.width, draft.height)
-    focal_box = scale_box(focal.box, size, master_size) if focal else None
+    focal_box = scale_box(focal.box, size, master_size)
     by_id = crop_overrides(draft)
     overrides: dict[str, Box] = {}
     for preset in presets:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.http import request_user, safe_next, serve_private, wants_json
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
@@ -25,7 +25,7 @@ from apps.exports.selectors import (
     campaign_packs,
     channel_sheet,
     current_versions,
-    focal_for,
+    focal_shown,
     get_pack_for_user,
     get_preset,
     get_version_for_user,
@@ -39,7 +39,6 @@ from apps.exports.services import (
     crop_override_set,
     export_queue,
     export_queue_kept,
-    focal_ensure,
     focal_set,
     pack_queue,
     record_next_batch,
@@ -51,15 +50,7 @@ def _fractions(request: HttpRequest) -> tuple[float, float, float, float]:
     try:
         return tuple(float(request.POST[k]) for k in ("x", "y", "w", "h"))  # type: ignore[return-value]
     except (KeyError, ValueError):
-        raise ValidationError("Send the box as x, y, w and h (fractions of the picture).") from None
-
-
-def _error(request: HttpRequest, exc: ValidationError, back: str) -> HttpResponse:
-    text = " ".join(exc.messages)
-    if wants_json(request):
-        return JsonResponse({"error": text}, status=400)
-    messages.error(request, text)
-    return redirect(back)
+        raise Refusal("Send the box as x, y, w and h (fractions of the picture).") from None
 
 
 # --- channel sheet, focal rectangle, crop editor --------------------------------------------
@@ -68,7 +59,6 @@ def _error(request: HttpRequest, exc: ValidationError, back: str) -> HttpRespons
 def sheet_page(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_draft_for_user(request_user(request), pk)
     draft = scoped.obj
-    focal_ensure(draft=draft)  # proposed from saliency the first time anyone looks
     presets = presets_for_campaign(draft.campaign)
     sheet = channel_sheet(draft, presets)
     return render(
@@ -78,7 +68,7 @@ def sheet_page(request: HttpRequest, pk: int) -> HttpResponse:
             "draft": draft,
             "campaign": draft.campaign,
             "sheet": sheet,
-            "focal_area": focal_for(draft),
+            "focal_area": focal_shown(draft),
             "job": latest_export_job(draft),
             "can_export": scoped.can(Can.EXPORT),
             "is_kept": draft.decision == Decision.KEEP,
@@ -95,9 +85,9 @@ def focal_save(request: HttpRequest, pk: int) -> HttpResponse:
         box = box_from_fractions(_fractions(request), (draft.width, draft.height))
         focal = focal_set(draft=draft, box=box, by=request_user(request))
     except ValueError as exc:
-        return _error(request, ValidationError(str(exc)), back)
-    except ValidationError as exc:
-        return _error(request, exc, back)
+        return refuse(request, Refusal(str(exc)), back=back)
+    except Refusal as exc:
+        return refuse(request, exc, back=back)
     if wants_json(request):
         return JsonResponse({"box": focal.box.as_list(), "source": focal.source})
     messages.success(request, "Subject saved: every crop keeps it in frame.")
@@ -115,12 +105,11 @@ def crop_editor(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
             box = box_from_fractions(_fractions(request), (master.width, master.height))
             crop_override_set(draft=draft, preset=preset, box=box, by=request_user(request))
         except ValueError as exc:
-            return _error(request, ValidationError(str(exc)), request.path)
-        except ValidationError as exc:
-            return _error(request, exc, request.path)
+            return refuse(request, Refusal(str(exc)), back=request.path)
+        except Refusal as exc:
+            return refuse(request, exc, back=request.path)
         messages.success(request, f"{preset.name} crop saved.")
         return redirect(back)
-    focal_ensure(draft=draft)
     focal_box, planned, overridden = planned_crops(draft, master, [preset])
     crop, warnings = planned[preset.slug]
     return render(
@@ -158,8 +147,8 @@ def export_draft(request: HttpRequest, pk: int) -> HttpResponse:
     back = safe_next(request, reverse("exports:sheet", args=[draft.pk]))
     try:
         job = export_queue(draft=draft, by=request_user(request))
-    except ValidationError as exc:
-        return _error(request, exc, back)
+    except Refusal as exc:
+        return refuse(request, exc, back=back)
     if wants_json(request):
         return JsonResponse({"job_id": job.pk, "status": job.status})
     messages.success(request, "Export queued: the channel versions appear here when ready.")
@@ -244,8 +233,8 @@ def pack_create(request: HttpRequest, pk: int) -> HttpResponse:
     kind = request.POST.get("kind", PackKind.ZIP)
     try:
         pack = pack_queue(campaign=membership.campaign, by=request_user(request), kind=kind)
-    except ValidationError as exc:
-        return _error(request, exc, back)
+    except Refusal as exc:
+        return refuse(request, exc, back=back)
     if wants_json(request):
         return JsonResponse({"pack_id": pack.pk})
     messages.success(request, f"{pack.get_kind_display()} queued.")
@@ -259,8 +248,8 @@ def pack_create_draft(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("exports:packs", args=[draft.campaign_id])
     try:
         pack = pack_queue(campaign=draft.campaign, draft=draft, by=request_user(request))
-    except ValidationError as exc:
-        return _error(request, exc, reverse("exports:sheet", args=[draft.pk]))
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("exports:sheet", args=[draft.pk]))
     if wants_json(request):
         return JsonResponse({"pack_id": pack.pk})
     messages.success(request, "Channel pack queued.")

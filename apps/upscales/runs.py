@@ -22,6 +22,7 @@ from apps.core.jobs import (
 from apps.core.storage import storage_put
 from apps.core.storage_keys import upscale_key
 from apps.drafts.models import Decision, Draft
+from apps.upscales.hooks import UpscaleFinished, upscale_finished
 from apps.upscales.models import UpscaleJob
 from workers.upscale.engine_types import UpscaleCancelled
 from workers.upscale.pipeline import ModelChoice, choose_model, upscale_to_png
@@ -137,10 +138,8 @@ def upscale_run(*, job_id: int) -> Claim:
             size=(encoded.result.width, encoded.result.height),
             sha256=hashlib.sha256(encoded.png).hexdigest(),
         )
-        if job.spec.get("then_export"):
-            # "Upscale and export": render the channel versions from the image this worker
-            # already holds instead of storing, fetching and decoding it again.
-            _export_from_memory(job, encoded.result.to_pil())
+        then_export = bool(job.spec.get("then_export"))
+        _announce(job, then_export, encoded.result.to_pil() if then_export else None)
     except UpscaleCancelled:
         logger.info("upscale job %s cancelled", job_id)
         return Claim(False)
@@ -154,15 +153,15 @@ def upscale_run(*, job_id: int) -> Claim:
     return claim
 
 
-def _export_from_memory(job: UpscaleJob, image: Any) -> None:
-    from apps.exports.runs import export_render_in_memory
-
-    draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
+def _announce(job: UpscaleJob, then_export: bool, image: Any) -> None:
+    """Tell the listeners (exports' "upscale and export") while the picture is in memory."""
     try:
-        export_render_in_memory(draft=draft, image=image, by=job.requested_by)
+        upscale_finished(
+            UpscaleFinished(job=job, by=job.requested_by, then_export=then_export, image=image)
+        )
     except Exception:
         # The upscale itself succeeded; the export job row carries its own failure.
-        logger.exception("upscale job %s: channel versions from memory failed", job.pk)
+        logger.exception("upscale job %s: a listener of the finished upscale failed", job.pk)
 
 
 def _storage_sha256(key: str) -> str:
