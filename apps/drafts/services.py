@@ -15,9 +15,7 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
-from apps.core.jobs import (
-    job_dispatch,
-)
+from apps.core.jobs import job_create, job_dispatch
 from apps.core.models import JobStatus
 from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE, storage_put
 from apps.core.storage_keys import original_key, reference_key
@@ -192,8 +190,7 @@ def _create_draft(
         metadata_sources=info.sources,
         uploaded_by=uploaded_by,
     )
-    job = PreviewJob.objects.create(draft=draft, queued_at=timezone.now(), message="Queued")
-    job_dispatch(job)
+    job_create(PreviewJob, draft=draft)
     draft_added(draft)
     audit_record(
         campaign=batch.campaign,

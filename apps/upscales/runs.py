@@ -10,15 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from apps.core.jobs import (
-    DATABASE_GONE,
-    Claim,
-    PhaseTimer,
-    ProgressReporter,
-    job_claim,
-    job_fail,
-    job_finish,
-)
+from apps.core.jobs import Claim, JobRun, job_running
 from apps.core.storage import storage_put
 from apps.core.storage_keys import upscale_key
 from apps.drafts.models import Decision, Draft
@@ -44,16 +36,15 @@ def model_spec(name: str) -> ModelSpec:
 def upscale_run(*, job_id: int) -> Claim:
     """Run one upscale job. Idempotent: an existing output under the deterministic key is
     reused; the file is written under a temporary key and published whole."""
-    job, claim = job_claim(UpscaleJob, job_id)
-    if job is None or not claim.claimed:
-        return claim
-    draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
-    report = ProgressReporter(job)
-    timer = PhaseTimer(job)
-    try:
+    with job_running(
+        UpscaleJob, job_id, failure="Could not upscale: {exc}", cancelled=UpscaleCancelled
+    ) as run:
+        if not run.claimed:
+            return run.result
+        job, report, timer = run.job, run.report, run.timer
+        draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
         if draft.decision != Decision.KEEP:
-            job_fail(job, "The draft is no longer kept, so it was not upscaled.")
-            return Claim(False)
+            return run.fail("The draft is no longer kept, so it was not upscaled.")
         with timer.phase("load_model"):
             model: str | ModelSpec = job.model_name
             if job.model_name != CLASSICAL:
@@ -74,8 +65,8 @@ def upscale_run(*, job_id: int) -> Claim:
             weights_sha256=choice.weights_sha256,
         )
         if default_storage.exists(key):
-            _finish(job, choice, key, reused=True)
-            return claim
+            _finish(run, choice, key, reused=True)
+            return run.result
         with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
             data = fh.read()
         report(0.02, "Decoding", force=True)
@@ -132,7 +123,7 @@ def upscale_run(*, job_id: int) -> Claim:
             storage_put(key, encoded.png)
         job.notes = encoded.result.notes
         _finish(
-            job,
+            run,
             choice,
             key,
             size=(encoded.result.width, encoded.result.height),
@@ -140,17 +131,7 @@ def upscale_run(*, job_id: int) -> Claim:
         )
         then_export = bool(job.spec.get("then_export"))
         _announce(job, then_export, encoded.result.to_pil() if then_export else None)
-    except UpscaleCancelled:
-        logger.info("upscale job %s cancelled", job_id)
-        return Claim(False)
-    except DATABASE_GONE:
-        raise  # job_task_run gives the row back and retries
-    except Exception as exc:
-        logger.exception("upscale job %s failed", job_id)
-        job_fail(job, f"Could not upscale: {exc}")
-        return Claim(False)
-    logger.info("upscale job %s done timings=%s", job_id, job.timings)
-    return claim
+    return run.result
 
 
 def _announce(job: UpscaleJob, then_export: bool, image: Any) -> None:
@@ -173,7 +154,7 @@ def _storage_sha256(key: str) -> str:
 
 
 def _finish(
-    job: UpscaleJob,
+    run: JobRun[UpscaleJob],
     choice: ModelChoice,
     key: str,
     *,
@@ -181,6 +162,7 @@ def _finish(
     reused: bool = False,
     sha256: str = "",
 ) -> None:
+    job = run.job
     if size is None:
         from workers.upscale.imaging import png_size
 
@@ -201,4 +183,4 @@ def _finish(
         notes=list(dict.fromkeys(notes)),
     )
     message = f"Done: {size[0]}×{size[1]} by {choice.label}"
-    job_finish(job, output_key=key, message=message[:300])
+    run.finish(output_key=key, message=message[:300])
