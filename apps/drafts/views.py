@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.http import request_user, serve_private
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user, serve_private
 from apps.core.panels import render_batch_panels, render_draft_panels, render_tile_badges
 from apps.drafts.forms import BatchForm, ReferenceForm
 from apps.drafts.models import Decision
@@ -37,7 +38,6 @@ from apps.drafts.services import (
 from apps.reviews.forms import ReviewForm
 from apps.reviews.guide import suggest_decision
 from apps.reviews.selectors import draft_reviews, latest_review_by
-from workers.intake import IntakeError
 
 # Multipart headers and the CSRF field around one file.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -298,8 +298,13 @@ def reference_add(request: HttpRequest, pk: int) -> HttpResponse:
                     draft=scoped.obj, url=form.cleaned_data["url"], by=request_user(request)
                 )
             messages.success(request, "Reference added.")
-        except IntakeError as exc:
-            messages.error(request, f"Reference not added: {exc.message}")
+        except Refusal as exc:
+            return refuse(
+                request,
+                exc,
+                back=reverse("drafts:detail", args=[scoped.obj.pk]),
+                prefix="Reference not added: ",
+            )
     else:
         for error in form.non_field_errors() + [e for errs in form.errors.values() for e in errs]:
             messages.error(request, f"Reference not added: {error}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import mimetypes
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
-from apps.core.http import request_user, safe_next, serve_private, wants_json
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.drafts.selectors import get_draft_for_user
 from apps.reviews.selectors import draft_regions
 from apps.rework.forms import (
@@ -63,8 +64,8 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                     due_date=form.cleaned_data["due_date"],
                     regions=form.cleaned_data["regions"],
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except Refusal as exc:
+                form.add_error(None, exc.message)
             else:
                 messages.success(
                     request,
@@ -147,8 +148,8 @@ def assignment_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 size=upload.size,
                 note=form.cleaned_data["note"],
             )
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
+        except Refusal as exc:
+            error = exc.message
     else:
         error = " ".join(str(e) for errs in form.errors.values() for e in errs)
     if wants_json(request):
@@ -169,10 +170,9 @@ def assignment_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_assignment_for_user(request_user(request), pk, need=Can.ASSIGN_REWORK)
     try:
         assignment_cancel(assignment=scoped.obj, by=request_user(request))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Assignment cancelled.")
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("rework:assignment", args=[scoped.obj.pk]))
+    messages.success(request, "Assignment cancelled.")
     return redirect("rework:assignment", pk=scoped.obj.pk)
 
 
@@ -199,8 +199,8 @@ def reference(request: HttpRequest, pk: int) -> HttpResponse:
                 batch=form.cleaned_data["batch"],
             )
             messages.success(request, "Kept as a reference for the next batch.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("drafts:detail", args=[draft.pk]))
     return redirect("drafts:detail", pk=draft.pk)
 
 
