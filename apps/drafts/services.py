@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Literal
@@ -15,19 +18,11 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
-from apps.core.jobs import (
-    DATABASE_GONE,
-    Claim,
-    PhaseTimer,
-    ProgressReporter,
-    job_claim,
-    job_dispatch,
-    job_fail,
-    job_finish,
-    job_release,
-)
+from apps.core.errors import Refusal
+from apps.core.jobs import job_create, job_dispatch
 from apps.core.models import JobStatus
 from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE, storage_put
+from apps.core.storage_keys import original_key, reference_key
 from apps.drafts.hooks import draft_added, draft_revised
 from apps.drafts.models import (
     Batch,
@@ -38,8 +33,8 @@ from apps.drafts.models import (
     PreviewJob,
     Rendition,
 )
-from apps.drafts.storage_keys import original_key, reference_key, rendition_key
 from workers.genmeta import GenerationInfo, read_embedded
+from workers.imaging.containers import image_end
 from workers.intake import (
     ImageFacts,
     IntakeError,
@@ -47,8 +42,6 @@ from workers.intake import (
     inspect_image,
     sanitize_display_name,
 )
-from workers.renditions import DEFAULT_SPECS, render_renditions
-from workers.trailing import image_end
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +65,16 @@ class IntakeResult:
             "code": self.code,
             "draft_id": self.draft.pk if self.draft else None,
         }
+
+
+@contextmanager
+def intake_refusals() -> Iterator[None]:
+    """The service boundary of the intake engine: its framework-free ``IntakeError`` becomes
+    the domain's ``Refusal``, with the same message and code."""
+    try:
+        yield
+    except IntakeError as exc:
+        raise Refusal(exc.message, code=exc.code) from None
 
 
 def intake_limits() -> IntakeLimits:
@@ -155,6 +158,8 @@ def draft_intake(
     info = read_embedded(data)
     if sidecar is not None:
         info = sidecar.merged_with(info)
+    # A metadata reader that failed never refuses a file; the uploader hears about it.
+    notes.extend(info.notes)
     key = original_key(campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension)
     try:
         storage_put(key, data, keep_existing=True)
@@ -199,10 +204,10 @@ def _create_draft(
         seed=info.seed if info.seed is None or abs(info.seed) < 2**63 else None,
         parameters=info.parameters,
         metadata_sources=info.sources,
+        generation_passes=[dataclasses.asdict(generation_pass) for generation_pass in info.passes],
         uploaded_by=uploaded_by,
     )
-    job = PreviewJob.objects.create(draft=draft, queued_at=timezone.now(), message="Queued")
-    job_dispatch(job)
+    job_create(PreviewJob, draft=draft)
     draft_added(draft)
     audit_record(
         campaign=batch.campaign,
@@ -270,8 +275,10 @@ def reference_add_url(*, draft: Draft, url: str, by: User | None) -> DraftRefere
 
 
 def reference_add_file(*, draft: Draft, name: str, data: bytes, by: User | None) -> DraftReference:
-    """Reference files go through the same validation as drafts (they are shown as images)."""
-    facts = inspect_image(data, intake_limits())
+    """Reference files go through the same validation as drafts (they are shown as images).
+    A bad file raises Refusal with the intake's message."""
+    with intake_refusals():
+        facts = inspect_image(data, intake_limits())
     key = reference_key(
         campaign_id=draft.campaign_id, sha256=facts.sha256, extension=facts.extension
     )
@@ -286,63 +293,6 @@ def reference_add_file(*, draft: Draft, name: str, data: bytes, by: User | None)
         target=draft,
     )
     return ref
-
-
-def draft_preview_run(*, job_id: int) -> Claim:
-    """Make the draft's renditions. Idempotent: keys depend on the draft's content only."""
-    job, claim = job_claim(PreviewJob, job_id)
-    if job is None or not claim.claimed:
-        return claim
-    draft = job.draft
-    report = ProgressReporter(job)
-    timer = PhaseTimer(job)
-    try:
-        with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
-            data = fh.read()
-        report(0.2, "Decoding", force=True)
-        with timer.phase("render"):
-            renditions = render_renditions(data, DEFAULT_SPECS)
-        report(0.7, "Storing previews", force=True)
-        with timer.phase("store"):
-            for index, rendition in enumerate(renditions):
-                ext = "." + rendition.format.lower()
-                key = rendition_key(
-                    campaign_id=draft.campaign_id,
-                    draft_id=draft.pk,
-                    name=rendition.name,
-                    sha256=draft.sha256,
-                    ext=ext,
-                )
-                storage_put(key, rendition.data)
-                Rendition.objects.update_or_create(
-                    draft=draft,
-                    name=rendition.name,
-                    defaults={
-                        "file_key": key,
-                        "width": rendition.width,
-                        "height": rendition.height,
-                        "content_type": rendition.content_type,
-                    },
-                )
-                report(0.7 + 0.3 * (index + 1) / len(renditions), "Storing previews")
-    except FileNotFoundError:
-        job_fail(job, "Could not make previews: the original file is missing from storage.")
-        return Claim(False)
-    except STORAGE_ERRORS as exc:
-        # Retryable: put the row back in the queue; the task retries it after a pause and the
-        # attempt cap still applies.
-        logger.warning("preview job %s: storage unavailable (%s), will retry", job_id, exc)
-        job_release(job, f"Storage unavailable, retrying: {exc}")
-        return Claim(False, retry_in=30.0)
-    except DATABASE_GONE:
-        raise  # job_task_run gives the row back and retries
-    except Exception as exc:
-        logger.exception("preview job %s failed", job_id)
-        job_fail(job, f"Could not make previews: {exc}")
-        return Claim(False)
-    job_finish(job, output_key=draft.file_key, message="Previews ready")
-    logger.info("preview job %s done timings=%s", job_id, job.timings)
-    return claim
 
 
 def _read_upload(upload: IO[bytes] | bytes, size: int | None, limits: IntakeLimits) -> bytes:
@@ -367,15 +317,17 @@ def draft_revision_add(
     note: str = "",
 ) -> DraftRevision:
     """An edit: the retouched file becomes the draft's current file and the draft goes back
-    into review (undecided). Earlier files stay as revisions. A bad file raises IntakeError
+    into review (undecided). Earlier files stay as revisions. A bad file raises Refusal
     with a message for the person and changes nothing."""
     display = sanitize_display_name(name)
     limits = intake_limits()
-    data = _read_upload(upload, size, limits)
-    facts = inspect_image(data, limits)
+    with intake_refusals():
+        data = _read_upload(upload, size, limits)
+        facts = inspect_image(data, limits)
     if facts.sha256 == draft.sha256:
-        raise IntakeError(
-            "unchanged", "This is the same file as the current version: upload the retouched one."
+        raise Refusal(
+            "This is the same file as the current version: upload the retouched one.",
+            code="unchanged",
         )
     other = (
         Draft.objects.filter(campaign_id=draft.campaign_id, sha256=facts.sha256)
@@ -383,8 +335,8 @@ def draft_revision_add(
         .first()
     )
     if other is not None:
-        raise IntakeError(
-            "duplicate", f"This file is already in the campaign as “{other.original_name}”."
+        raise Refusal(
+            f"This file is already in the campaign as “{other.original_name}”.", code="duplicate"
         )
     key = original_key(
         campaign_id=draft.campaign_id, sha256=facts.sha256, extension=facts.extension
@@ -397,7 +349,7 @@ def draft_revision_add(
             draft_revised(draft)
     except IntegrityError:
         # Another upload of the same file won the race for the campaign's unique sha256.
-        raise IntakeError("duplicate", "This file was just added to the campaign.") from None
+        raise Refusal("This file was just added to the campaign.", code="duplicate") from None
     # Old previews belong to the old file; their keys are never reused, so delete after commit.
     transaction.on_commit(lambda: _delete_files(stale_keys))
     draft.refresh_from_db()

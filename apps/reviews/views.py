@@ -1,20 +1,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.conflicts import StaleView
-from apps.core.http import request_user, wants_json
+from apps.core.errors import Refusal, StaleView
+from apps.core.http import refuse, request_user, serve_private, wants_json
 from apps.drafts.models import Draft
 from apps.drafts.selectors import get_draft_for_user
-from apps.reviews.files import serve_stored
 from apps.reviews.forms import (
     ProductReferenceForm,
     ReviewForm,
@@ -37,7 +36,6 @@ from apps.reviews.services import (
     review_submit,
 )
 from apps.reviews.templatetags.reviews_tags import decision_now_context
-from workers.intake import IntakeError
 
 
 def _decided_by(draft: Draft) -> str:
@@ -72,13 +70,13 @@ def _stale(
             {
                 "ok": False,
                 "conflict": True,
-                "error": exc.messages[0],
+                "error": exc.message,
                 "changes": exc.changes,
                 **_decision_parts(request, draft, membership),
             },
             status=409,
         )
-    messages.warning(request, exc.messages[0], extra_tags="conflict")
+    messages.warning(request, exc.message, extra_tags="conflict")
     return redirect("drafts:detail", pk=draft.pk)
 
 
@@ -101,8 +99,8 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except StaleView as exc:
             return _stale(request, draft, scoped.membership, exc)
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
+        except Refusal as exc:
+            error = exc.message
     else:
         error = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
     if wants_json(request):
@@ -139,8 +137,8 @@ def review_suggest(request: HttpRequest, pk: int) -> JsonResponse:
     get_draft_for_user(request_user(request), pk, need=Can.REVIEW)
     try:
         checklist = clean_checklist(checklist_from_post(request.POST))
-    except ValidationError as exc:
-        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    except Refusal as exc:
+        return JsonResponse({"error": exc.message}, status=400)
     return JsonResponse(suggest_decision(checklist).as_json())
 
 
@@ -155,11 +153,8 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except StaleView as exc:
         return _stale(request, scoped.obj, scoped.membership, exc)
-    except ValidationError as exc:
-        if wants_json(request):
-            return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=400)
-        messages.error(request, " ".join(exc.messages))
-        return redirect("drafts:detail", pk=scoped.obj.pk)
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("drafts:detail", args=[scoped.obj.pk]))
     draft = scoped.obj
     if wants_json(request):
         return JsonResponse(
@@ -197,7 +192,8 @@ def settings_page(request: HttpRequest, pk: int) -> HttpResponse:
                     product_reference_set(
                         campaign=campaign, by=user, name=upload.name or "", upload=upload
                     )
-                except IntakeError as exc:
+                except Refusal as exc:
+                    # Not ``refuse``: the page is shown again with the forms, not redirected.
                     messages.error(request, f"Not saved: {exc.message}")
                 else:
                     messages.success(request, "Product reference image saved.")
@@ -232,7 +228,7 @@ def product_reference(request: HttpRequest, pk: int) -> FileResponse:
     settings = review_settings_for(membership.campaign)
     if not settings.product_reference_key:
         raise Http404("This campaign has no product reference image")
-    return serve_stored(
+    return serve_private(
         settings.product_reference_key,
         settings.product_reference_content_type or "application/octet-stream",
         etag=settings.product_reference_sha256,

@@ -9,10 +9,7 @@ from datetime import date, timedelta
 from typing import IO, Any
 
 from celery import current_app
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +18,7 @@ from apps.campaigns.models import Campaign, Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record
-from apps.core.conflicts import StaleView
+from apps.core.errors import Refusal, StaleView
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.services import draft_intake, draft_revision_add
 from apps.reviews.hooks import DecisionEvent, DecisionEventKind
@@ -35,7 +32,6 @@ from apps.rework.models import (
     NotificationKind,
 )
 from apps.rework.selectors import rework_changes, rework_version
-from workers.intake import IntakeError
 
 logger = logging.getLogger(__name__)
 
@@ -71,35 +67,6 @@ def notification_send(
         pk = notification.pk
         transaction.on_commit(lambda: current_app.send_task(EMAIL_TASK, args=[pk]))
     return notification
-
-
-def notification_email_send(*, notification_id: int) -> bool:
-    """Send one notification's e-mail. At most once: the row moves queued → sent before the
-    backend is called, so a redelivered message is a no-op; a failure is recorded on the row."""
-    claimed = Notification.objects.filter(pk=notification_id, email_state=EmailState.QUEUED).update(
-        email_state=EmailState.SENT
-    )
-    if not claimed:
-        return False
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    base = settings.DRAFTROOM_BASE_URL.rstrip("/")
-    lines = [notification.body] if notification.body else []
-    if notification.url:
-        lines.append(f"Open it in Draftroom: {base}{notification.url}")
-    try:
-        send_mail(
-            subject=f"[Draftroom] {notification.title}",
-            message="\n\n".join(lines) or notification.title,
-            from_email=None,
-            recipient_list=[notification.recipient.email],
-        )
-    except Exception as exc:  # any backend error: keep it on the row for the person to see
-        logger.warning("notification %s e-mail failed: %s", notification_id, exc)
-        Notification.objects.filter(pk=notification_id).update(
-            email_state=EmailState.FAILED, email_error=str(exc)[:500]
-        )
-        return False
-    return True
 
 
 def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
@@ -163,21 +130,19 @@ def _clean_assignment(
     *, draft: Draft, assignee: User, kind: str, instructions: str, due_date: date
 ) -> str:
     if kind not in AssignmentKind.values:
-        raise ValidationError("Choose regenerate or edit.")
+        raise Refusal("Choose regenerate or edit.")
     membership = membership_for(assignee, draft.campaign_id)
     if membership is None or not role_can(membership.role, Can.UPLOAD):
-        raise ValidationError("Assign rework to someone in this campaign who uploads drafts.")
+        raise Refusal("Assign rework to someone in this campaign who uploads drafts.")
     instructions = instructions.strip()
     if not instructions:
-        raise ValidationError("Say what should change: the instructions are required.")
+        raise Refusal("Say what should change: the instructions are required.")
     if len(instructions) > INSTRUCTIONS_MAX:
-        raise ValidationError("The instructions are too long.")
+        raise Refusal("The instructions are too long.")
     if due_date < timezone.localdate():
-        raise ValidationError("The due date is in the past.")
+        raise Refusal("The due date is in the past.")
     if due_date > timezone.localdate() + timedelta(days=DUE_WITHIN_DAYS):
-        raise ValidationError(
-            f"The due date {due_date:%d %b %Y} is more than a year away: check the year."
-        )
+        raise Refusal(f"The due date {due_date:%d %b %Y} is more than a year away: check the year.")
     return instructions
 
 
@@ -205,7 +170,7 @@ def assignment_create(
             raise StaleView(rework_changes(current))
     chosen = list(regions)
     if any(region.draft_id != draft.pk for region in chosen):
-        raise ValidationError("Only this draft's marked regions can travel with its rework.")
+        raise Refusal("Only this draft's marked regions can travel with its rework.")
     assignment = Assignment.objects.create(
         campaign_id=draft.campaign_id,
         draft=draft,
@@ -245,7 +210,7 @@ def assignment_cancel(*, assignment: Assignment, by: User) -> Assignment:
         status=AssignmentStatus.CANCELLED, completed_at=timezone.now(), completed_by=by
     )
     if not updated:
-        raise ValidationError("This assignment is no longer open.")
+        raise Refusal("This assignment is no longer open.")
     assignment.refresh_from_db()
     audit_record(
         campaign=assignment.campaign,
@@ -287,11 +252,11 @@ def assignment_submit(
     """The new version: for a regeneration a new draft whose parent is the assignment's draft
     (through the normal intake); for an edit a new revision of the same draft. Either way it
     goes back into review, undecided. Returns the draft to review next. A bad file raises
-    ValidationError with the intake's message and leaves the assignment open."""
+    Refusal with the intake's message and leaves the assignment open."""
     if not assignment_can_submit(assignment, by):
-        raise ValidationError("Only the person it is assigned to can upload the new version.")
+        raise Refusal("Only the person it is assigned to can upload the new version.")
     if not assignment.is_open:
-        raise ValidationError("This assignment is no longer open.")
+        raise Refusal("This assignment is no longer open.")
     note = note.strip()[:4000]
     parent = assignment.draft
     if assignment.kind == AssignmentKind.REGENERATE:
@@ -299,16 +264,14 @@ def assignment_submit(
             batch=parent.batch, uploaded_by=by, name=name, upload=upload, size=size, parent=parent
         )
         if result.status != "added" or result.draft is None:
-            raise ValidationError(result.message)
+            raise Refusal(result.message)
         target = result.draft
         fields: dict[str, Any] = {"result_draft": target}
     else:
-        try:
-            revision = draft_revision_add(
-                draft=parent, uploaded_by=by, name=name, upload=upload, size=size, note=note
-            )
-        except IntakeError as exc:
-            raise ValidationError(exc.message) from None
+        # A bad file raises Refusal with the intake's message.
+        revision = draft_revision_add(
+            draft=parent, uploaded_by=by, name=name, upload=upload, size=size, note=note
+        )
         target = parent
         fields = {"result_revision": revision, "result_draft": parent}
     with transaction.atomic():
@@ -361,9 +324,9 @@ def draft_reference_mark(
     """Keep the draft as a reference. With no batch it is attached to the campaign's next
     batch, the first one created from now on that receives a draft."""
     if not draft_can_be_reference(draft):
-        raise ValidationError("Only rejected or regenerated drafts can be used as references.")
+        raise Refusal("Only rejected or regenerated drafts can be used as references.")
     if batch is not None and (batch.campaign_id != draft.campaign_id or batch.pk == draft.batch_id):
-        raise ValidationError("Attach the reference to another batch of this campaign.")
+        raise Refusal("Attach the reference to another batch of this campaign.")
     now = timezone.now()
     Draft.objects.filter(pk=draft.pk).update(
         is_reference=True,

@@ -17,10 +17,11 @@ from django.core.files.storage import default_storage
 from apps.campaigns.models import Membership
 from apps.core.models import JobStatus
 from apps.exports.models import ChannelVersion, Pack, PackKind
-from apps.exports.services import export_queue, export_run, pack_queue, pack_run
+from apps.exports.runs import export_run, pack_run
+from apps.exports.services import export_queue, pack_queue
 from apps.reviews.models import RegionCategory
 from apps.reviews.services import review_submit
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.factories import BatchFactory, make_draft
 from tests.images import HOSTILE_FILENAME, encode_jpeg, pattern_image
 from workers.packs import MANIFEST_NAME, PackError, PackMember, safe_member_name, write_pack
@@ -165,9 +166,9 @@ def test_an_export_asked_for_by_someone_who_left_is_not_rendered(cast, batch):
 
 
 def test_no_pack_without_kept_drafts(cast, batch):
-    from django.core.exceptions import ValidationError
+    from apps.core.errors import Refusal
 
-    with pytest.raises(ValidationError, match="No kept drafts"):
+    with pytest.raises(Refusal, match="No kept drafts"):
         pack_queue(campaign=cast.campaign, by=None)
 
 

@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core import signing
@@ -18,8 +19,9 @@ from apps.campaigns.models import Membership
 from apps.core.models import JobStatus
 from apps.exports.links import pack_link_token
 from apps.exports.models import ChannelVersion, CropOverride, ExportJob, FocalArea, Pack
-from apps.exports.services import export_queue, export_run, pack_queue, pack_run
-from tests.exports.helpers import kept_draft
+from apps.exports.runs import export_run, pack_run
+from apps.exports.services import export_queue, pack_queue
+from tests.exports.builders import kept_draft
 from tests.factories import make_draft
 
 
@@ -40,13 +42,31 @@ def test_the_channel_sheet_shows_every_preset_with_its_crop_and_warnings(cast, b
     cast.campaign.target_channels = []
     cast.campaign.save()
     draft = kept_draft(batch, cast.art_director, size=(1200, 800))
+    # The preview job proposed the subject from saliency; the page only reads it.
+    assert FocalArea.objects.filter(draft=draft, source="auto").exists()
     page = cast.client("reviewer").get(reverse("exports:sheet", args=[draft.pk]))
     assert page.status_code == 200
     html = page.content.decode()
     assert html.count('class="sheet-card') == 10
     assert "Upscale the master ×4 to export this channel" in html  # the product card
     assert "Edit crop" not in html  # reviewers look, producers and art directors act
-    assert FocalArea.objects.filter(draft=draft, source="auto").exists()
+    assert "Proposed automatically from saliency (confidence" in html
+
+
+def test_before_the_preview_job_the_sheet_and_crop_editor_show_the_middle_and_write_nothing(
+    cast, batch
+):
+    draft = make_draft(batch, name="fresh.png")  # its preview job has not run
+    FocalArea.objects.filter(draft=draft).delete()
+    client = cast.client("producer")
+    sheet = client.get(reverse("exports:sheet", args=[draft.pk]))
+    assert sheet.status_code == 200
+    assert "Not proposed yet" in sheet.content.decode()
+    third = (draft.width // 3, draft.height // 3, draft.width // 3, draft.height // 3)
+    assert 'data-box="{},{},{},{}"'.format(*third) in sheet.content.decode()
+    crop = client.get(reverse("exports:crop", args=[draft.pk, "square"]))
+    assert crop.status_code == 200
+    assert not FocalArea.objects.filter(draft=draft).exists()
 
 
 def test_the_sheet_page_runs_a_bounded_number_of_queries(
@@ -227,3 +247,18 @@ def test_export_posts_need_a_csrf_token(cast, kept):
     client = Client(enforce_csrf_checks=True)
     client.force_login(cast.producer)
     assert client.post(reverse("exports:export-draft", args=[kept.pk])).status_code == 403
+
+
+def test_the_record_keeps_every_pass_of_a_multi_pass_graph_labelled(cast, batch):
+    sample = Path(__file__).resolve().parent.parent / "workers" / "genmeta_samples"
+    draft = make_draft(batch, data=(sample / "unclip_2pass_cropped.png").read_bytes())
+    client = cast.client("reviewer")
+    html = client.get(reverse("exports:record", args=[draft.pk])).content.decode()
+    assert "Pass 2 · dpmpp_sde, node 41" in html
+    record = json.loads(client.get(reverse("exports:record-json", args=[draft.pk])).content)
+    passes = record["generation"]["passes"]
+    assert [p["label"] for p in passes] == [
+        "Pass 1 · uni_pc_bh2, node 3",
+        "Pass 2 · dpmpp_sde, node 41",
+    ]
+    assert passes[1]["prompts"] == ["beautiful scenery landscape outdoors mountains"]
