@@ -12,14 +12,14 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
-from apps.core.models import JobStatus
+from apps.checks.runs import draft_checks_run
 from apps.demo.services import DEMO_PEOPLE, demo_load
-from apps.drafts.models import Draft, PreviewJob
-from apps.drafts.services import draft_preview_run
+from apps.drafts.models import Draft
 from apps.reviews.services import review_submit
 from apps.rework.services import assignment_create
 from tests.browser.conftest import shot
+from tests.core.builders import run_queued
+from tests.drafts.builders import run_previews
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,10 +33,8 @@ def demo():  # type: ignore[no-untyped-def]
     """The demo campaign with its previews made and its checks run, as after `bin/run`."""
     campaign = demo_load(drafts=3)
     # The in-memory broker has no worker here; run what a worker would, as functions.
-    for job_id in PreviewJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
-        draft_preview_run(job_id=job_id)
-    for job_id in CheckJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
-        draft_checks_run(job_id=job_id)
+    run_previews()
+    run_queued(CheckJob, draft_checks_run)
     return campaign
 
 
