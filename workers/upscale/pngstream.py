@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from workers.imaging.containers import PNG_SIGNATURE
+
 try:
     from isal import isal_zlib as _isal_zlib
 except ImportError:  # no isal wheel for this platform: zlib writes the same format, slower
@@ -34,7 +36,6 @@ except ImportError:  # no isal wheel for this platform: zlib writes the same for
 
 DEFLATE_BACKENDS = ("isal", "zlib")
 DEFAULT_DEFLATE = "isal" if _isal_zlib is not None else "zlib"
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey+A, RGB, RGBA)
 
 
@@ -235,7 +236,7 @@ class PngStreamWriter:
         header = struct.pack(
             ">IIBBBBB", self.width, self.height, self.bit_depth, colour_type, 0, 0, 0
         )
-        out = [_SIGNATURE, _chunk(b"IHDR", header)]
+        out = [PNG_SIGNATURE, _chunk(b"IHDR", header)]
         if self._icc:
             out.append(_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(self._icc)))
         adler = 1
