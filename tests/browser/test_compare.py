@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
 from apps.upscales.models import UpscaleJob
-from apps.upscales.services import upscale_request, upscale_run
+from apps.upscales.runs import upscale_run
+from apps.upscales.services import upscale_request
 from tests.browser.conftest import log_in, shot
 from tests.drafts.builders import run_previews
 from tests.factories import PASSWORD, make_draft
@@ -73,10 +74,11 @@ def _landmark_in_pixels(screenshot: Image.Image, region: dict[str, float]) -> Po
     bottom = min(screenshot.height, int(region["y"] + region["height"]))
     crop = screenshot.crop((left, top, right, bottom)).convert("RGB")
     xs, ys = [], []
-    for i, (r, g, b) in enumerate(crop.getdata()):
-        if r > 190 and g < 90 and b > 190:
-            xs.append(i % crop.width)
-            ys.append(i // crop.width)
+    raw = crop.tobytes()
+    for i in range(0, len(raw), 3):
+        if raw[i] > 190 and raw[i + 1] < 90 and raw[i + 2] > 190:
+            xs.append(i // 3 % crop.width)
+            ys.append(i // 3 // crop.width)
     assert xs, "the landmark is not on screen"
     return left + (min(xs) + max(xs) + 1) / 2, top + (min(ys) + max(ys) + 1) / 2
 
