@@ -301,3 +301,58 @@ def test_the_upscale_result_opens_at_fit_with_the_divider_centred(page, cast, ba
     expect(level).to_have_text("100 %")
     shot(page, f"upscale-wipe-{size}-100")
     assert page.errors == []
+
+
+def test_on_a_phone_a_finger_pans_and_a_pinch_zooms_both_sides_together(
+    page: Page, cast: Any, regeneration: tuple[Draft, Draft]
+) -> None:
+    _parent, child = regeneration
+    page.set_viewport_size(PHONE)
+    log_in(page, "reviewer", PASSWORD)
+    page.goto(f"/drafts/{child.pk}/compare/?mode=side&zoom=100")
+    level = page.locator('[data-cmp="level"]')
+    expect(level).to_have_text("100 %")
+    # Real touches, as the phone's browser sends them (Chromium turns them into pointer events).
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 2})
+
+    def touch(kind: str, *points: Point) -> None:
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {
+                "type": kind,
+                "touchPoints": [{"x": x, "y": y, "id": n} for n, (x, y) in enumerate(points)],
+            },
+        )
+
+    before = _boxes(page)
+    pane = before["b"]["pane"]
+    x, y = pane["x"] + pane["width"] / 2, pane["y"] + pane["height"] / 2
+    touch("touchStart", (x, y))
+    for step in range(1, 6):
+        touch("touchMove", (x - 10 * step, y - 6 * step))
+    touch("touchEnd")
+    after = _boxes(page)
+    for side in ("a", "b"):
+        assert after[side]["img"]["x"] == pytest.approx(before[side]["img"]["x"] - 50, abs=1)
+        assert after[side]["img"]["y"] == pytest.approx(before[side]["img"]["y"] - 30, abs=1)
+    _assert_landmarks_line_up(page, "side")
+
+    # Two fingers moving apart zoom in around the point between them, in both panes.
+    def under_fingers(boxes: dict[str, Any]) -> Point:
+        img = boxes["b"]["img"]
+        return (x - img["x"]) / img["width"], (y - img["y"]) / img["height"]
+
+    held = under_fingers(after)
+    touch("touchStart", (x - 20, y), (x + 20, y))
+    for step in range(1, 6):
+        touch("touchMove", (x - 20 - 4 * step, y), (x + 20 + 4 * step, y))
+    touch("touchEnd")
+    expect(level).to_have_text("200 %")
+    pinched = _boxes(page)
+    assert under_fingers(pinched) == pytest.approx(held, abs=0.002)
+    for key in ("x", "y"):
+        assert pinched["a"]["img"][key] - pinched["a"]["pane"][key] == pytest.approx(
+            pinched["b"]["img"][key] - pinched["b"]["pane"][key], abs=1
+        )
+    assert page.errors == []
