@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # test card is magenta, so its centre can be found in a screenshot.
 LANDMARK = (0.6, 0.45)
 LANDMARK_SIZE = 0.04
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 Point = tuple[float, float]
 
 
@@ -304,7 +304,7 @@ def test_the_upscale_result_opens_at_fit_with_the_divider_centred(page, cast, ba
 
 
 def test_on_a_phone_a_finger_pans_and_a_pinch_zooms_both_sides_together(
-    page: Page, cast: Any, regeneration: tuple[Draft, Draft]
+    page: Any, cast: Any, regeneration: tuple[Draft, Draft]
 ) -> None:
     _parent, child = regeneration
     page.set_viewport_size(PHONE)
