@@ -275,7 +275,7 @@ def test_the_upscale_result_opens_at_fit_with_the_divider_centred(page, cast, ba
         stage["x"] + stage["width"] / 2, abs=1
     )
     _assert_landmarks_line_up(page, "wipe")
-    assert page.get_by_role("link", name="Compare at 100 %").count() == 0  # no link to itself
+    assert page.get_by_role("link", name="Compare").count() == 0  # no link to itself
     shot(page, f"upscale-wipe-{size}-fit")
 
     # 100 % is the result's real pixels; drag pans; the divider follows a drag on its grip.
@@ -293,11 +293,14 @@ def test_the_upscale_result_opens_at_fit_with_the_divider_centred(page, cast, ba
     assert float(clip.split()[-1].rstrip("px)")) == pytest.approx(stage["width"] * 0.25, abs=2)
     _nothing_wider_than_the_screen(page)
 
-    # From the draft page, "Compare at 100 %" opens it at 100 %.
+    # From the draft page, "Compare" opens it at fit and "Compare at 100 %" at 100 %.
     page.goto(f"/drafts/{draft.pk}/")
     card = page.locator(f"#upscale-job-{job.pk}")
     card.scroll_into_view_if_needed()
-    card.get_by_role("link", name="Compare at 100 %").click()
+    card.get_by_role("link", name="Compare", exact=True).click()
+    expect(level).to_have_text("fit")
+    page.go_back()
+    card.get_by_role("link", name="Compare at 100 %", exact=True).click()
     expect(level).to_have_text("100 %")
     shot(page, f"upscale-wipe-{size}-100")
     assert page.errors == []

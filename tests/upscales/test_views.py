@@ -106,13 +106,15 @@ def test_result_page_opens_the_compare_component_at_fit_with_the_source_under_a_
     assert "40×30</span>" in component and "80×60</span>" in component
     assert "style=" not in component  # CSP: no inline styles; the script places the images
     # The result page is the comparison: its job card does not link to itself.
-    assert "Compare at 100 %" not in html
+    assert "Compare at 100 %" not in html and ">Compare</a>" not in html
 
 
-def test_compare_at_100_percent_opens_the_result_page_at_100_percent(cast, done_job):
+def test_the_panel_links_the_result_page_at_fit_and_at_100_percent(cast, done_job):
     panel = cast.client("producer").get(reverse("upscales:status", args=[done_job.pk])).text
     link = reverse("upscales:detail", args=[done_job.pk]) + "?zoom=100"
     assert f'href="{link}">Compare at 100 %' in panel
+    fit = reverse("upscales:detail", args=[done_job.pk])
+    assert f'href="{fit}">Compare</a>' in panel
     html = cast.client("producer").get(link).text
     assert 'data-zoom="100"' in html
 
