@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,7 @@ from apps.drafts.models import (
 )
 from apps.drafts.storage_keys import original_key, reference_key
 from workers.genmeta import GenerationInfo, read_embedded
+from workers.imaging.containers import image_end
 from workers.intake import (
     ImageFacts,
     IntakeError,
@@ -37,7 +39,6 @@ from workers.intake import (
     inspect_image,
     sanitize_display_name,
 )
-from workers.trailing import image_end
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,8 @@ def draft_intake(
     info = read_embedded(data)
     if sidecar is not None:
         info = sidecar.merged_with(info)
+    # A metadata reader that failed never refuses a file; the uploader hears about it.
+    notes.extend(info.notes)
     key = original_key(campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension)
     try:
         storage_put(key, data, keep_existing=True)
@@ -188,6 +191,7 @@ def _create_draft(
         seed=info.seed if info.seed is None or abs(info.seed) < 2**63 else None,
         parameters=info.parameters,
         metadata_sources=info.sources,
+        generation_passes=[dataclasses.asdict(generation_pass) for generation_pass in info.passes],
         uploaded_by=uploaded_by,
     )
     job_create(PreviewJob, draft=draft)

@@ -341,6 +341,8 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             "seed": draft.seed,
             "parameters": draft.parameters,
             "metadata_sources": draft.metadata_sources,
+            # Every sampler of a multi-pass graph with its label, prompts, model and seed.
+            "passes": draft.generation_passes,
         },
         "references": [
             {"id": ref.pk, "url": ref.url or None, "name": ref.name, "is_file": bool(ref.file_key)}

@@ -1,7 +1,9 @@
 import json
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from sd_parsers.parsers import NovelAIParser
 
 from apps.campaigns.models import AuditEvent
 from apps.core.models import JobStatus
@@ -146,3 +148,48 @@ def test_a_storage_failure_is_a_clear_retryable_error_for_that_file_only(batch, 
     assert (failed.status, failed.code) == ("error", "storage")
     assert "try this file again" in failed.message
     assert list(batch.drafts.all()) == [good.draft]  # nothing half-recorded
+
+
+GENMETA_SAMPLES = Path(__file__).resolve().parent.parent / "workers" / "genmeta_samples"
+
+
+def test_a_multi_pass_comfyui_file_records_every_pass_with_its_label_and_prompts(batch):
+    data = (GENMETA_SAMPLES / "unclip_2pass_cropped.png").read_bytes()
+    draft = draft_intake(batch=batch, uploaded_by=None, name="two.png", upload=data).draft
+    draft.refresh_from_db()
+    assert draft.generator == "ComfyUI"
+    assert [step["label"] for step in draft.generation_passes] == [
+        "Pass 1 · uni_pc_bh2, node 3",
+        "Pass 2 · dpmpp_sde, node 41",
+    ]
+    assert draft.generation_passes[1]["prompts"] == [
+        "beautiful scenery landscape outdoors mountains"
+    ]
+    assert draft.generation_passes[1]["seed"] == 119080905858220
+
+
+def test_an_invokeai_file_records_what_sd_parsers_read(batch):
+    data = (GENMETA_SAMPLES / "invokeai_imeta1.png").read_bytes()
+    result = draft_intake(batch=batch, uploaded_by=None, name="invoke.png", upload=data)
+    draft = result.draft
+    assert (draft.generator, draft.model_name) == ("InvokeAI", "juggernautXL")
+    assert draft.seed == 3293022630
+    assert draft.metadata_sources == ["png:invokeai_metadata (sd-parsers)"]
+    assert "png:invokeai_metadata (sd-parsers)" in result.message
+    assert draft.generation_passes == []
+
+
+def test_a_metadata_parser_that_fails_never_fails_the_upload_and_the_uploader_is_told(
+    batch, monkeypatch
+):
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("a bug in a parser")
+
+    monkeypatch.setattr(NovelAIParser, "parse", boom)
+    data = (GENMETA_SAMPLES / "novelai1_cropped.png").read_bytes()
+    result = draft_intake(batch=batch, uploaded_by=None, name="nai.png", upload=data)
+    assert result.status == "added"
+    assert result.draft.prompt == "masterpiece, best quality,  cat, space, icon"
+    assert "sd-parsers failed on png:Comment, png:Description, png:Source (RuntimeError)" in (
+        result.message
+    )

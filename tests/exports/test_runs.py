@@ -12,7 +12,7 @@ from apps.exports.runs import export_run
 from apps.exports.selectors import presets_for_campaign
 from apps.exports.services import crop_override_set, export_queue, focal_set
 from apps.exports.tasks import export_task
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.images import jpeg_bytes
 from workers.focal import Box
 

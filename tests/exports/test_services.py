@@ -33,7 +33,7 @@ from apps.exports.services import (
     packs_expire,
     record_next_batch,
 )
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.factories import make_draft
 from workers.focal import Box
 from workers.render import DEFAULT_PRESETS
