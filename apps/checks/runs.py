@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 
 from apps.checks.models import CheckJob
+from apps.checks.selectors import campaign_placements
 from apps.checks.services import check_results_store
 from apps.core.jobs import Claim, job_running
 from apps.drafts.models import Draft
@@ -34,8 +35,14 @@ def draft_checks_run(*, job_id: int) -> Claim:
         job, report, timer = run.job, run.report, run.timer
         draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
         channels = [str(c) for c in draft.campaign.target_channels or []]
+        # The sizes are read once, at the start: the spec records what the results were judged on.
+        placements = campaign_placements(draft.campaign)
         CheckJob.objects.filter(pk=job.pk).update(
-            spec={"channels": channels, "decode_side": DECODE_SIDE}
+            spec={
+                "channels": channels,
+                "placements": [[p.key, p.width, p.height] for p in placements],
+                "decode_side": DECODE_SIDE,
+            }
         )
         with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
             data = fh.read()
@@ -49,7 +56,7 @@ def draft_checks_run(*, job_id: int) -> Claim:
             outcomes = [
                 *pixel_checks(measured),
                 # Resolution is judged on the real pixel size, never the reduced decode.
-                *placement_checks(draft.width, draft.height, channels),
+                *placement_checks(draft.width, draft.height, placements),
                 *format_checks(
                     fmt=draft.format,
                     mode=draft.mode,

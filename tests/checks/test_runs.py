@@ -33,6 +33,8 @@ def test_the_task_called_as_a_function_stores_every_check_and_finishes_its_job(b
         "resolution.hero",
         "crop.square",
         "crop.hero",
+        "resolution.hero_wide",
+        "crop.hero_wide",
         "colour.mode",
         "colour.alpha",
         "colour.icc",
@@ -44,9 +46,9 @@ def test_the_task_called_as_a_function_stores_every_check_and_finishes_its_job(b
         assert row.explanation and row.value_label and row.status in ("pass", "warn", "fail")
     summary = CheckSummary.objects.get(draft=draft)
     assert len(summary.phash) == 16 and summary.sharpness > 100
-    assert summary.max_upscale == 2.0  # the hero banner: 2400 px wide from 1200
+    assert summary.max_upscale == 2.1  # the 21:9 hero banner: 2520 px wide from 1200
     assert summary.worst == "warn"  # a 1.2:1 picture loses 60 % to the 3:1 hero crop
-    assert ["warn", "Hero banner crop"] in summary.problems
+    assert ["warn", "Hero banner 3:1 crop"] in summary.problems
 
 
 def test_a_512_px_draft_fails_the_hero_banner_with_the_upscale_it_would_need(batch):
@@ -56,7 +58,7 @@ def test_a_512_px_draft_fails_the_hero_banner_with_the_upscale_it_would_need(bat
     assert hero.status == "fail" and hero.threshold == 4.0
     assert "2400 px wide: ×4.7 from this draft" in hero.explanation
     summary = CheckSummary.objects.get(draft=draft)
-    assert ["fail", "Hero banner resolution"] in summary.problems
+    assert ["fail", "Hero banner 3:1 resolution"] in summary.problems
 
 
 def test_a_blurred_draft_fails_sharpness_and_a_heavy_jpeg_fails_compression(batch):

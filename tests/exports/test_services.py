@@ -36,7 +36,7 @@ from apps.exports.services import (
 from tests.exports.builders import kept_draft
 from tests.factories import make_draft
 from workers.focal import Box
-from workers.render import DEFAULT_PRESETS
+from workers.presets import DEFAULT_PRESETS
 
 
 def test_the_default_presets_are_the_engines_defaults_with_names_and_safe_areas(db):

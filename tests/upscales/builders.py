@@ -1,6 +1,5 @@
-"""Builders for the upscale tests: kept drafts, and tiny real checkpoints (real basicsr
-architectures, random weights, saved in the official release layout: ``{"params_ema": state}``
-or ``{"params": state}``).
+"""Tiny real checkpoints for the upscaler tests: real basicsr architectures, random weights,
+saved in the official release layout (``{"params_ema": state}`` or ``{"params": state}``).
 
 Speed does not depend on weight values, and correctness checks compare the engine against the
 same network run directly, so random weights are enough. ``small`` keeps the architecture but
@@ -12,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from apps.drafts.models import Batch, Decision, Draft
+from tests.factories import make_draft
 
 
 def requires_upscaler() -> None:
@@ -111,12 +112,8 @@ def identity_compact(monkeypatch, tmp_path, *, residual: float = 0.0):
     return pinned
 
 
-def kept_draft(batch: Any, **kw: Any) -> Any:
+def kept_draft(batch: Batch, **kw) -> Draft:
     """A real draft (through intake), marked kept so it may be upscaled."""
-    # Imported here: the engine tests under tests/workers use the checkpoints without Django.
-    from apps.drafts.models import Decision, Draft
-    from tests.factories import make_draft
-
     draft = make_draft(batch, **kw)
     Draft.objects.filter(pk=draft.pk).update(decision=Decision.KEEP)
     draft.refresh_from_db()

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from apps.core.models import JobStatus
+from apps.exports.models import ChannelPreset
 from apps.upscales.models import UpscaleJob
 from apps.upscales.runs import upscale_run
 from apps.upscales.selectors import largest_channel_fit
@@ -118,3 +119,15 @@ def test_batch_request_queues_every_kept_draft_once(cast, batch):
     assert (first.queued, first.existing) == (3, 0)
     assert (second.queued, second.existing) == (0, 3)
     assert UpscaleJob.objects.filter(draft__in=kept).count() == 3
+
+
+def test_a_preset_targeted_by_its_slug_is_fitted_and_named_by_that_slug(cast, batch):
+    ChannelPreset.objects.create(
+        slug="out_of_home_poster_portrait", name="Poster", width=3000, height=4000
+    )
+    cast.campaign.target_channels = ["out_of_home_poster_portrait"]
+    cast.campaign.save()
+    draft = kept_draft(batch, data=encode_png(pattern_image((600, 800))))
+    job, _ = upscale_request(draft=draft, by=None, model="classical", fit_largest_channel=True)
+    assert (job.scale, job.fit_channel) == (5.0, "out_of_home_poster_portrait")
+    assert len(job.fit_channel) <= UpscaleJob._meta.get_field("fit_channel").max_length
