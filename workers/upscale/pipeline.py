@@ -408,7 +408,10 @@ def _run(
         reason = loaded.runtime["compile_failed"]
         notes.append(f"torch.compile failed here, so the network ran without it: {reason}")
     run_stats: dict[str, Any] = dict(stats.__dict__)
+    # Pixels the network ran on per image pixel, per pass (the alpha pass has the same tiles).
+    run_stats["processed_ratio"] = round(stats.processed_ratio, 3)
     if alpha_stats is not None:
+        run_stats["alpha_processed_pixels"] = alpha_stats.processed_pixels
         run_stats["alpha_tiles"] = alpha_stats.tiles
         run_stats["alpha_forward_passes"] = alpha_stats.forward_passes
         run_stats["oom_recoveries"] += alpha_stats.oom_recoveries
