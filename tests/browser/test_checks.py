@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from apps.core.models import JobStatus
 from apps.drafts.models import PreviewJob
-from apps.drafts.services import draft_preview_run
+from apps.drafts.runs import draft_preview_run
 from tests.browser.conftest import log_in, shot
 from tests.checks.builders import scene_png
 from tests.factories import PASSWORD, make_draft

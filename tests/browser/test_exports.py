@@ -13,7 +13,8 @@ from playwright.sync_api import expect
 
 from apps.core.models import JobStatus
 from apps.exports.models import CropOverride, ExportJob, FocalArea, Pack
-from apps.exports.services import export_run, pack_run, preset_defaults_ensure
+from apps.exports.runs import export_run, pack_run
+from apps.exports.services import preset_defaults_ensure
 from tests.browser.conftest import log_in, shot
 from tests.exports.helpers import kept_draft
 from tests.factories import PASSWORD

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft, PreviewJob
-from apps.drafts.services import draft_preview_run
+from apps.drafts.runs import draft_preview_run
 from apps.reviews.models import Region
 from apps.reviews.services import review_submit
 from apps.rework.models import Assignment

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft, PreviewJob
-from apps.drafts.services import draft_preview_run
+from apps.drafts.runs import draft_preview_run
 from tests.browser.conftest import log_in, shot
 from tests.factories import PASSWORD, make_draft
 from tests.images import HOSTILE_CASES, jpeg_bytes, png_bytes

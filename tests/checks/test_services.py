@@ -9,7 +9,8 @@ from PIL import Image
 
 from apps.campaigns.models import AuditEvent
 from apps.checks.models import CheckJob, CheckResult, CheckSummary
-from apps.checks.services import check_rerun, draft_checks_run
+from apps.checks.runs import draft_checks_run
+from apps.checks.services import check_rerun
 from apps.checks.tasks import draft_checks_task
 from apps.core.models import JobStatus
 from tests.checks.builders import scene, scene_png
@@ -177,7 +178,7 @@ def test_a_job_cancelled_while_measuring_stores_nothing(batch, mocker):
         CheckJob.objects.filter(pk=draft.check_job.pk).update(status=JobStatus.CANCELLED)
         return real(decoded)
 
-    mocker.patch("apps.checks.services.measure", side_effect=cancel_then_measure)
+    mocker.patch("apps.checks.runs.measure", side_effect=cancel_then_measure)
     job = _run(draft)
     assert job.status == JobStatus.CANCELLED
     assert not CheckResult.objects.filter(draft=draft).exists()

@@ -8,7 +8,7 @@ from django.urls import reverse
 from PIL import Image
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft
 from tests.checks.builders import scene, scene_png

@@ -6,7 +6,8 @@ from django.core.files.storage import default_storage
 from apps.campaigns.models import AuditEvent
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft, PreviewJob, Rendition
-from apps.drafts.services import draft_intake, draft_preview_run
+from apps.drafts.runs import draft_preview_run
+from apps.drafts.services import draft_intake
 from tests.factories import make_draft
 from tests.images import EXPECTED, HOSTILE_CASES, jpeg_bytes, png_bytes
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.core.models import JobStatus
 from apps.drafts.models import PreviewJob
-from apps.drafts.services import draft_preview_run
+from apps.drafts.runs import draft_preview_run
 from apps.exports.links import pack_link_token
 from apps.exports.models import ChannelPreset, ChannelVersion, Pack
 from apps.exports.services import preset_defaults_ensure

@@ -15,7 +15,6 @@ from apps.campaigns.models import AuditEvent, Channel
 from apps.core.models import JobStatus
 from apps.drafts.models import Batch, Draft
 from apps.drafts.services import reference_add_url
-from apps.exports import services
 from apps.exports.defaults import default_preset_rows
 from apps.exports.masters import master_for
 from apps.exports.models import (
@@ -26,11 +25,11 @@ from apps.exports.models import (
     FocalSource,
     Pack,
 )
+from apps.exports.runs import export_run, pack_run
 from apps.exports.selectors import channel_sheet, presets_for_campaign
 from apps.exports.services import (
     crop_override_set,
     export_queue,
-    export_run,
     focal_ensure,
     focal_set,
     pack_queue,
@@ -124,7 +123,7 @@ def test_an_export_renders_every_preset_and_repeating_it_reuses_the_files(cast, 
         assert default_storage.exists(version.file_key)
         assert version.master_sha256 == draft.sha256
 
-    render = mocker.patch("apps.exports.services.render_channel_versions")
+    render = mocker.patch("apps.exports.runs.render_channel_versions")
     again = export_queue(draft=draft, by=cast.producer)
     export_run(job_id=again.pk)
     again.refresh_from_db()
@@ -204,7 +203,7 @@ def test_the_upscaled_master_plugs_in_through_master_for(cast, batch, mocker):
         upscale_weights_sha256="c" * 64,
         upscale_factor=4,
     )
-    for where in ("services", "selectors"):
+    for where in ("runs", "selectors"):
         mocker.patch(f"apps.exports.{where}.master_for", return_value=upscaled)
     focal_set(draft=draft, box=Box(100, 100, 200, 200), by=None)
     job = export_queue(draft=draft, by=None)
@@ -221,7 +220,7 @@ def test_old_packs_expire_with_their_files_after_commit(
 ):
     draft = kept_draft(batch, cast.art_director)
     pack = pack_queue(campaign=cast.campaign, draft=draft, by=None)
-    services.pack_run(job_id=pack.pk)
+    pack_run(job_id=pack.pk)
     pack.refresh_from_db()
     fresh = pack_queue(campaign=cast.campaign, draft=draft, by=None)
     assert default_storage.exists(pack.output_key)

@@ -10,6 +10,7 @@ from apps.campaigns.models import AuditEvent, Membership
 from apps.drafts.models import Draft
 from apps.reviews.services import review_sign_off, review_submit
 from apps.rework.models import Assignment, Notification
+from apps.rework.runs import notification_email_send
 from apps.rework.selectors import (
     compare_choices,
     default_compare_pair,
@@ -24,7 +25,6 @@ from apps.rework.services import (
     assignment_submit,
     draft_reference_mark,
     draft_reference_unmark,
-    notification_email_send,
     notifications_mark_read,
 )
 from tests.factories import BatchFactory, make_draft
@@ -132,7 +132,7 @@ def test_the_regenerated_draft_is_a_new_draft_linked_to_its_parent_back_in_revie
 
 def test_an_edit_is_a_new_revision_of_the_same_draft_back_in_review(cast, batch):
     from apps.drafts.models import Rendition
-    from apps.drafts.services import draft_preview_run
+    from apps.drafts.runs import draft_preview_run
 
     draft = make_draft(batch, name="can.png")
     draft_preview_run(job_id=draft.preview_job.pk)

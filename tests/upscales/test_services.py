@@ -19,6 +19,7 @@ from apps.campaigns.models import Membership
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
 from apps.upscales.models import UpscaleJob
+from apps.upscales.runs import upscale_run
 from apps.upscales.selectors import largest_channel_fit
 from apps.upscales.services import (
     UpscaleRequestError,
@@ -26,7 +27,6 @@ from apps.upscales.services import (
     upscale_request,
     upscale_request_batch,
     upscale_retry,
-    upscale_run,
 )
 from tests.factories import make_draft
 from tests.images import encode_png, pattern_image
@@ -127,7 +127,7 @@ def test_a_repeated_job_reuses_the_published_file(cast, batch, mocker):
     upscale_run(job_id=job.pk)
     job.refresh_from_db()
     UpscaleJob.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, attempts=0)
-    engine = mocker.patch("apps.upscales.services.upscale_to_png")
+    engine = mocker.patch("apps.upscales.runs.upscale_to_png")
     upscale_run(job_id=job.pk)
     job.refresh_from_db()
     engine.assert_not_called()
@@ -137,7 +137,7 @@ def test_a_repeated_job_reuses_the_published_file(cast, batch, mocker):
 def test_a_failed_run_leaves_no_file_and_a_clear_error(cast, batch, mocker):
     draft = _kept(batch)
     job, _ = upscale_request(draft=draft, by=None, model="classical", scale=2)
-    mocker.patch("apps.upscales.services.upscale_to_png", side_effect=RuntimeError("GPU fell off"))
+    mocker.patch("apps.upscales.runs.upscale_to_png", side_effect=RuntimeError("GPU fell off"))
     upscale_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "GPU fell off" in job.error
@@ -157,7 +157,7 @@ def test_a_job_whose_requester_left_the_campaign_is_refused_by_the_worker(cast, 
     draft = _kept(batch)
     job, _ = upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2)
     cast.membership("art_director").delete()
-    engine = mocker.patch("apps.upscales.services.upscale_to_png")
+    engine = mocker.patch("apps.upscales.runs.upscale_to_png")
     upscale_run(job_id=job.pk)
     job.refresh_from_db()
     engine.assert_not_called()
@@ -207,7 +207,7 @@ def test_cancel_stops_a_running_job_at_its_next_progress_report(cast, batch, moc
 
         raise UpscaleCancelled()
 
-    mocker.patch("apps.upscales.services.upscale_to_png", side_effect=engine)
+    mocker.patch("apps.upscales.runs.upscale_to_png", side_effect=engine)
     mocker.patch("apps.core.jobs.time.monotonic", side_effect=[1000.0 + i * 5 for i in range(50)])
     upscale_run(job_id=job.pk)
     job.refresh_from_db()

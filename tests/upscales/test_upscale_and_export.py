@@ -10,9 +10,11 @@ from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
 from apps.exports.masters import master_for
 from apps.exports.models import ChannelVersion, ExportJob
-from apps.exports.services import export_queue, export_run
+from apps.exports.runs import export_run
+from apps.exports.services import export_queue
 from apps.upscales.models import UpscaleJob
-from apps.upscales.services import upscale_request, upscale_run
+from apps.upscales.runs import upscale_run
+from apps.upscales.services import upscale_request
 from tests.factories import make_draft
 from tests.images import encode_png, pattern_image
 

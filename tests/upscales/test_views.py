@@ -8,7 +8,8 @@ from django.urls import reverse
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
 from apps.upscales.models import UpscaleJob
-from apps.upscales.services import upscale_request, upscale_run
+from apps.upscales.runs import upscale_run
+from apps.upscales.services import upscale_request
 from tests.factories import make_draft
 from tests.images import encode_png, pattern_image
 
