@@ -11,6 +11,7 @@ from PIL import ImageFilter
 
 from tests.images import pattern_image
 from tests.upscales.checkpoints import requires_upscaler, small_spec, write_checkpoint
+from workers.upscale.pipeline import UpscaleConfig
 
 
 @pytest.fixture(autouse=True)
@@ -183,9 +184,10 @@ def test_the_pipeline_reports_pixels_processed_per_image_pixel(monkeypatch, tmp_
 
     spec = install(monkeypatch, small_spec("general-x4v3"), tmp_path)
     result = upscale_image(
-        pattern_image((40, 30), "RGBA"), model=spec.name, models_dir=tmp_path,
-        tile_options=TileOptions(tile=64),
-    )  # fmt: skip
+        pattern_image((40, 30), "RGBA"),
+        model=spec.name,
+        config=UpscaleConfig(models_dir=tmp_path, tile_options=TileOptions(tile=64)),
+    )
     assert result.stats["processed_pixels"] == 60 * 50
     assert result.stats["alpha_processed_pixels"] == 60 * 50
     assert result.stats["image_pixels"] == 1200

@@ -38,7 +38,7 @@ from PIL import Image
 from workers.upscale.engine import infer_alpha, infer_tiled, prepare
 from workers.upscale.engine_types import InferStats, TileOptions
 from workers.upscale.imaging import classical_upscale
-from workers.upscale.pipeline import encode_pool, encode_threads, upscale_to_png
+from workers.upscale.pipeline import UpscaleConfig, encode_pool, encode_threads, upscale_to_png
 from workers.upscale.pngstream import DEFAULT_DEFLATE, DEFLATE_BACKENDS, encode_png
 from workers.upscale.registry import MODELS, ModelSpec, file_sha256
 from workers.upscale.weights import COMPILE_MODES, LoadedModel, load_model, pick_device
@@ -204,6 +204,10 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         options = TileOptions(tile=args.tile or None, batch=args.batch or None)
         ref_tile = args.ref_tile or (512 if device.type == "cuda" else 128)
 
+        config = UpscaleConfig(
+            models_dir=folder, device=args.device, precision=args.precision,
+            tile_options=options, png_level=args.png_level, png_deflate=args.deflate,
+        )  # fmt: skip
         ref_processed: list[int] = []
 
         def reference(image: np.ndarray, counted: list[int] | None = None) -> None:
@@ -213,9 +217,14 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                 planes.append(np.repeat(image[:, :, 3:], 3, axis=2))
             for plane in planes:
                 reference_upscale(
-                    reference_net, plane, scale=spec.scale, device=device, half=half,
-                    tile=ref_tile, processed=counted,
-                )  # fmt: skip
+                    reference_net,
+                    plane,
+                    scale=spec.scale,
+                    device=device,
+                    half=half,
+                    tile=ref_tile,
+                    processed=counted,
+                )
 
         def engine(image: np.ndarray) -> tuple[Any, InferStats]:
             if image.shape[2] == 4:
@@ -242,9 +251,12 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             # The engine's own compiled path (UPSCALE_COMPILE): one tile shape, compiled once
             # by engine.prepare, then the same images.
             compiled = load_model(
-                pinned, folder, device=args.device, precision=args.precision,
+                pinned,
+                folder,
+                device=args.device,
+                precision=args.precision,
                 compile_mode=args.compile_mode,
-            )  # fmt: skip
+            )
             started = _sync(device)
             prepare(compiled, options)
             compile_s = _sync(device) - started
@@ -263,39 +275,19 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         started = time.perf_counter()
         sizes = []
         for data in [] if args.skip_e2e else encoded:
-            result = upscale_to_png(
-                data,
-                model=pinned,
-                models_dir=folder,
-                device=args.device,
-                precision=args.precision,
-                tile_options=options,
-                png_level=args.png_level,
-                png_deflate=args.deflate,
-            )
+            result = upscale_to_png(data, model=pinned, config=config)
             sizes.append(len(result.png))
         e2e_s = 0.0 if args.skip_e2e else time.perf_counter() - started
         if args.compile and not args.skip_e2e:
             started = time.perf_counter()
             for data in encoded:
-                upscale_to_png(
-                    data, model=pinned, models_dir=folder, device=args.device,
-                    precision=args.precision, compile_mode=args.compile_mode,
-                    tile_options=options, png_level=args.png_level, png_deflate=args.deflate,
-                )  # fmt: skip
+                compiled_config = dataclasses.replace(config, compile_mode=args.compile_mode)
+                upscale_to_png(data, model=pinned, config=compiled_config)
             compiled_e2e_s = time.perf_counter() - started
 
         worker: dict[str, float] = {}
         if args.worker_jobs:
-            upscale = {
-                "model": pinned,
-                "models_dir": folder,
-                "device": args.device,
-                "precision": args.precision,
-                "tile_options": options,
-                "png_level": args.png_level,
-                "png_deflate": args.deflate,
-            }
+            upscale = {"model": pinned, "config": config}
             worker = worker_rates(encoded, args.worker_jobs, upscale=upscale)
 
         encode: dict[str, float] = {}
@@ -350,11 +342,11 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     )
     if not args.skip_e2e:
         print(
-        f"end to end (decode+upscale+PNG {args.deflate} L{args.png_level}): "
-        f"{rates['e2e_mp_s']:.4g} input MP/s, "
-        f"{rates['e2e_jobs_s']:.4g} jobs/s, {rates['e2e_over_engine']:.2f} of the engine rate, "
-        f"mean PNG {sum(sizes) / len(sizes) / 1e6:.2f} MB"
-        )  # fmt: skip
+            f"end to end (decode+upscale+PNG {args.deflate} L{args.png_level}): "
+            f"{rates['e2e_mp_s']:.4g} input MP/s, "
+            f"{rates['e2e_jobs_s']:.4g} jobs/s, {rates['e2e_over_engine']:.2f} of the engine rate, "
+            f"mean PNG {sum(sizes) / len(sizes) / 1e6:.2f} MB"
+        )
     if args.compile:
         e2e = (
             f"; end to end {rates['compiled_e2e_mp_s']:.4g} input MP/s "
