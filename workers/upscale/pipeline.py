@@ -228,8 +228,12 @@ def choose_model(
         reason = f"{spec.label} weights are not installed; the classical upscaler ran instead"
         return dataclasses.replace(classical, notes=(reason,), default_scale=spec.scale)
     from workers.upscale.archs import basicsr_available
+    from workers.upscale.custom import is_custom, spandrel_available
 
-    if not basicsr_available():
+    if is_custom(spec) and not spandrel_available():
+        reason = "spandrel is not installed here; the classical upscaler ran instead"
+        return dataclasses.replace(classical, notes=(reason,), default_scale=spec.scale)
+    if not is_custom(spec) and not basicsr_available():
         reason = "torch/basicsr are not installed here; the classical upscaler ran instead"
         return dataclasses.replace(classical, notes=(reason,), default_scale=spec.scale)
     from workers.upscale.weights import load_model
