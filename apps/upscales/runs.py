@@ -22,6 +22,7 @@ from apps.core.jobs import (
 from apps.core.storage import storage_put
 from apps.drafts.models import Decision, Draft
 from apps.upscales.models import UpscaleJob
+from workers.upscale.custom import get_custom
 from workers.upscale.engine_types import TileOptions, UpscaleCancelled
 from workers.upscale.pipeline import (
     ModelChoice,
@@ -30,13 +31,18 @@ from workers.upscale.pipeline import (
     choose_model,
     upscale_to_png,
 )
-from workers.upscale.registry import CLASSICAL, ModelSpec, get_model
+from workers.upscale.registry import CLASSICAL, MODELS, ModelSpec, get_model
 
 logger = logging.getLogger(__name__)
 
 
 def model_spec(name: str) -> ModelSpec:
-    """The registry entry, re-pinned when UPSCALE_PINS names another checkpoint for it."""
+    """The registry entry, re-pinned when UPSCALE_PINS names another checkpoint for it; or a
+    custom model imported under ``name`` (pinned to the hash recorded at import)."""
+    if name not in MODELS:
+        custom = get_custom(settings.UPSCALE_MODELS_DIR, name)
+        if custom is not None:
+            return custom.spec()
     spec = get_model(name)
     for pin in settings.UPSCALE_PINS:
         pinned_name, _, digest = pin.partition("=")

@@ -22,7 +22,7 @@ from apps.core.jobs import (
 from apps.core.models import ACTIVE_STATUSES, JobStatus
 from apps.drafts.models import Batch, Decision, Draft
 from apps.upscales.models import UpscaleJob
-from apps.upscales.selectors import kept_drafts, largest_channel_fit
+from apps.upscales.selectors import kept_drafts, largest_channel_fit, model_names
 from workers.upscale.pipeline import MAX_SCALE
 from workers.upscale.registry import CLASSICAL, MODELS, UnknownModel
 
@@ -34,7 +34,7 @@ class UpscaleRequestError(ValueError):
 
 
 def _check_model(name: str) -> None:
-    if name != CLASSICAL and name not in MODELS:
+    if name != CLASSICAL and name not in MODELS and name not in model_names():
         raise UpscaleRequestError(f"Unknown model “{name}”.")
 
 
