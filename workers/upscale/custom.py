@@ -67,8 +67,7 @@ class CustomModel:
 
     @property
     def label(self) -> str:
-        kind = SUPPORTED.get(self.architecture, self.architecture)
-        return f"{self.name} (custom {kind} ×{self.scale})"
+        return f"{self.name} (custom {self.architecture} ×{self.scale})"
 
     def spec(self) -> ModelSpec:
         """What the engine needs: ``arch`` names spandrel, ``sha256`` pins the file."""
