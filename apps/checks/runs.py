@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.core.files.storage import default_storage
 
 from apps.checks.models import CheckJob
+from apps.checks.selectors import campaign_placements
 from apps.checks.services import check_results_store
-from apps.core.jobs import (
-    DATABASE_GONE,
-    Claim,
-    PhaseTimer,
-    ProgressReporter,
-    job_claim,
-    job_fail,
-    job_finish,
-)
+from apps.core.jobs import Claim, job_running
 from apps.drafts.models import Draft
 from workers.checks import (
     DECODE_SIDE,
@@ -28,24 +19,31 @@ from workers.checks import (
     placement_checks,
 )
 
-logger = logging.getLogger(__name__)
-
 
 def draft_checks_run(*, job_id: int) -> Claim:
     """Decode the original once, measure, store every result and the draft's hash, then
     regroup the campaign's near-duplicates. A second delivery of a finished job is a no-op; a
     re-run replaces the draft's rows."""
-    job, claim = job_claim(CheckJob, job_id)
-    if job is None or not claim.claimed:
-        return claim
-    draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
-    channels = [str(c) for c in draft.campaign.target_channels or []]
-    CheckJob.objects.filter(pk=job.pk).update(
-        spec={"channels": channels, "decode_side": DECODE_SIDE}
-    )
-    report = ProgressReporter(job)
-    timer = PhaseTimer(job)
-    try:
+    with job_running(
+        CheckJob,
+        job_id,
+        failure="Could not run the checks: {exc}",
+        expected={CheckError: "Could not check this file: {exc}"},
+    ) as run:
+        if not run.claimed:
+            return run.result
+        job, report, timer = run.job, run.report, run.timer
+        draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
+        channels = [str(c) for c in draft.campaign.target_channels or []]
+        # The sizes are read once, at the start: the spec records what the results were judged on.
+        placements = campaign_placements(draft.campaign)
+        CheckJob.objects.filter(pk=job.pk).update(
+            spec={
+                "channels": channels,
+                "placements": [[p.key, p.width, p.height] for p in placements],
+                "decode_side": DECODE_SIDE,
+            }
+        )
         with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
             data = fh.read()
         report(0.2, "Decoding", force=True)
@@ -58,7 +56,7 @@ def draft_checks_run(*, job_id: int) -> Claim:
             outcomes = [
                 *pixel_checks(measured),
                 # Resolution is judged on the real pixel size, never the reduced decode.
-                *placement_checks(draft.width, draft.height, channels),
+                *placement_checks(draft.width, draft.height, placements),
                 *format_checks(
                     fmt=draft.format,
                     mode=draft.mode,
@@ -72,16 +70,6 @@ def draft_checks_run(*, job_id: int) -> Claim:
             return Claim(False)  # cancelled meanwhile: store nothing
         with timer.phase("store"):
             check_results_store(draft=draft, outcomes=outcomes, measured=measured)
-    except CheckError as exc:
-        job_fail(job, f"Could not check this file: {exc}")
-        return Claim(False)
-    except DATABASE_GONE:
-        raise  # job_task_run gives the row back and retries
-    except Exception as exc:
-        logger.exception("check job %s failed", job_id)
-        job_fail(job, f"Could not run the checks: {exc}")
-        return Claim(False)
-    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("fail", "warn")}
-    job_finish(job, message=f"Checked: {counts['fail']} fail, {counts['warn']} warn")
-    logger.info("check job %s done timings=%s", job_id, job.timings)
-    return claim
+        counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("fail", "warn")}
+        run.finish(message=f"Checked: {counts['fail']} fail, {counts['warn']} warn")
+    return run.result

@@ -60,6 +60,9 @@ class Draft(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
     metadata_sources = models.JSONField(default=list, blank=True)
+    # Every sampler of a multi-pass graph (hires fix, refiner, regional prompts), each with its
+    # label, prompts, model and seed; empty for single-pass files. See workers.genmeta.
+    generation_passes = models.JSONField(default=list, blank=True)
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.core.files.storage import default_storage
 
-from apps.core.jobs import (
-    DATABASE_GONE,
-    Claim,
-    PhaseTimer,
-    ProgressReporter,
-    job_claim,
-    job_fail,
-    job_finish,
-    job_release,
-)
+from apps.core.jobs import Claim, job_running
 from apps.core.storage import STORAGE_ERRORS, storage_put
 from apps.drafts.models import PreviewJob, Rendition
 from apps.drafts.storage_keys import rendition_key
 from workers.renditions import DEFAULT_SPECS, render_renditions
 
-logger = logging.getLogger(__name__)
-
 
 def draft_preview_run(*, job_id: int) -> Claim:
     """Make the draft's renditions. Idempotent: keys depend on the draft's content only."""
-    job, claim = job_claim(PreviewJob, job_id)
-    if job is None or not claim.claimed:
-        return claim
-    draft = job.draft
-    report = ProgressReporter(job)
-    timer = PhaseTimer(job)
-    try:
+    with job_running(
+        PreviewJob,
+        job_id,
+        failure="Could not make previews: {exc}",
+        expected={
+            FileNotFoundError: "Could not make previews: the original file is missing from storage."
+        },
+        # Storage down is retryable: the row goes back in the queue and the task tries again.
+        retry={STORAGE_ERRORS: "Storage unavailable, retrying: {exc}"},
+    ) as run:
+        if not run.claimed:
+            return run.result
+        job, report, timer = run.job, run.report, run.timer
+        draft = job.draft
         with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
             data = fh.read()
         report(0.2, "Decoding", force=True)
@@ -61,21 +55,5 @@ def draft_preview_run(*, job_id: int) -> Claim:
                     },
                 )
                 report(0.7 + 0.3 * (index + 1) / len(renditions), "Storing previews")
-    except FileNotFoundError:
-        job_fail(job, "Could not make previews: the original file is missing from storage.")
-        return Claim(False)
-    except STORAGE_ERRORS as exc:
-        # Retryable: put the row back in the queue; the task retries it after a pause and the
-        # attempt cap still applies.
-        logger.warning("preview job %s: storage unavailable (%s), will retry", job_id, exc)
-        job_release(job, f"Storage unavailable, retrying: {exc}")
-        return Claim(False, retry_in=30.0)
-    except DATABASE_GONE:
-        raise  # job_task_run gives the row back and retries
-    except Exception as exc:
-        logger.exception("preview job %s failed", job_id)
-        job_fail(job, f"Could not make previews: {exc}")
-        return Claim(False)
-    job_finish(job, output_key=draft.file_key, message="Previews ready")
-    logger.info("preview job %s done timings=%s", job_id, job.timings)
-    return claim
+        run.finish(output_key=draft.file_key, message="Previews ready")
+    return run.result

@@ -66,7 +66,7 @@ def batch_drafts(
         batch.drafts.select_related("preview_job")
         # A tile shows none of the generation text; 60 rows of prompts and parameter JSON were
         # read and decoded for nothing.
-        .defer("prompt", "negative_prompt", "parameters", "metadata_sources")
+        .defer("prompt", "negative_prompt", "parameters", "metadata_sources", "generation_passes")
         .prefetch_related(
             Prefetch(
                 "renditions", queryset=Rendition.objects.filter(name="thumb"), to_attr="thumbs"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,9 +16,7 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
-from apps.core.jobs import (
-    job_dispatch,
-)
+from apps.core.jobs import job_create, job_dispatch
 from apps.core.models import JobStatus
 from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE, storage_put
 from apps.drafts.hooks import draft_added, draft_revised
@@ -32,6 +31,7 @@ from apps.drafts.models import (
 )
 from apps.drafts.storage_keys import original_key, reference_key
 from workers.genmeta import GenerationInfo, read_embedded
+from workers.imaging.containers import image_end
 from workers.intake import (
     ImageFacts,
     IntakeError,
@@ -39,7 +39,6 @@ from workers.intake import (
     inspect_image,
     sanitize_display_name,
 )
-from workers.trailing import image_end
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +145,8 @@ def draft_intake(
     info = read_embedded(data)
     if sidecar is not None:
         info = sidecar.merged_with(info)
+    # A metadata reader that failed never refuses a file; the uploader hears about it.
+    notes.extend(info.notes)
     key = original_key(campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension)
     try:
         storage_put(key, data, keep_existing=True)
@@ -190,10 +191,10 @@ def _create_draft(
         seed=info.seed if info.seed is None or abs(info.seed) < 2**63 else None,
         parameters=info.parameters,
         metadata_sources=info.sources,
+        generation_passes=[dataclasses.asdict(generation_pass) for generation_pass in info.passes],
         uploaded_by=uploaded_by,
     )
-    job = PreviewJob.objects.create(draft=draft, queued_at=timezone.now(), message="Queued")
-    job_dispatch(job)
+    job_create(PreviewJob, draft=draft)
     draft_added(draft)
     audit_record(
         campaign=batch.campaign,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import tempfile
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import IO, Any
 
@@ -15,15 +15,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from apps.campaigns.models import Campaign
-from apps.core.jobs import (
-    DATABASE_GONE,
-    Claim,
-    PhaseTimer,
-    ProgressReporter,
-    job_claim,
-    job_fail,
-    job_finish,
-)
+from apps.core.jobs import Claim, JobRun, job_running
 from apps.core.models import JobStatus
 from apps.core.storage import storage_put
 from apps.drafts.models import Draft
@@ -44,17 +36,16 @@ from workers.focal import Box
 from workers.packs import Slide, write_deck, write_pack
 from workers.render import PresetSpec, RenderError, render_channel_versions
 
-logger = logging.getLogger(__name__)
-
 
 def export_run(*, job_id: int) -> Claim:
     """Render and store a draft's channel versions. Idempotent: a version already stored for
     the same master, preset spec and crop is reused, not rendered again."""
-    job, claim = job_claim(ExportJob, job_id)
-    if job is None or not claim.claimed:
-        return claim
-    draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
-    return _export_render(job, draft, claim, source=None)
+    with _export_running(job_id) as run:
+        if not run.claimed:
+            return run.result
+        draft = Draft.objects.select_related("campaign").get(pk=run.job.draft_id)
+        _export_render(run, draft, source=None)
+    return run.result
 
 
 def export_render_in_memory(*, draft: Draft, image: Any, by: User | None) -> ExportJob:
@@ -74,57 +65,57 @@ def export_render_in_memory(*, draft: Draft, image: Any, by: User | None) -> Exp
         lease_expires_at=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
         message="Rendering from the upscaled image",
     )
-    _export_render(job, draft, Claim(True), source=image)
+    with _export_running(job.pk, held=job) as run:
+        _export_render(run, draft, source=image)
     job.refresh_from_db()
     return job
 
 
-def _export_render(job: ExportJob, draft: Draft, claim: Claim, *, source: Any) -> Claim:
-    job_id = job.pk
-    report = ProgressReporter(job)
-    timer = PhaseTimer(job)
-    try:
-        presets = _job_presets(job)
-        master = master_for(draft)
-        with timer.phase("focal"):
-            focal_ensure(draft=draft)
-        focal_box, planned, _ = planned_crops(draft, master, presets)
-        crops = {slug: box for slug, (box, _) in planned.items()}
-        notes = {slug: notes for slug, (_, notes) in planned.items()}
-        specs = {p.slug: p.spec() for p in presets}
-        outcome = _reuse_existing(draft, master, presets, specs, crops)
-        todo = [p for p in presets if p.slug not in outcome]
-        report(0.1, f"{len(outcome)} reused, rendering {len(todo)}", force=True)
-        if todo:
-            if source is not None:
-                data = source  # the upscaled image the GPU worker holds in memory
-            else:
-                with timer.phase("read"), default_storage.open(master.file_key, "rb") as fh:
-                    data = fh.read()
-            report(0.25, f"Rendering {len(todo)} channel versions", force=True)
-            with timer.phase("render"):
-                results = render_channel_versions(
-                    data, [specs[p.slug] for p in todo], crops, focal=focal_box, warnings=notes
-                )
-            report(0.75, "Storing", force=True)
-            with timer.phase("store"):
-                outcome.update(
-                    export_versions_store(draft=draft, master=master, presets=todo, results=results)
-                )
-    except RenderError as exc:
-        job_fail(job, str(exc))
-        return Claim(False)
-    except DATABASE_GONE:
-        raise  # job_task_run gives the row back and retries
-    except Exception as exc:
-        logger.exception("export job %s failed", job_id)
-        job_fail(job, f"Could not export: {exc}")
-        return Claim(False)
+def _export_running(
+    job_id: int, *, held: ExportJob | None = None
+) -> AbstractContextManager[JobRun[ExportJob]]:
+    """An export job's run, from the queue or from the GPU worker's memory alike."""
+    return job_running(
+        ExportJob,
+        job_id,
+        failure="Could not export: {exc}",
+        expected={RenderError: "{exc}"},
+        held=held,
+    )
+
+
+def _export_render(run: JobRun[ExportJob], draft: Draft, *, source: Any) -> None:
+    job, report, timer = run.job, run.report, run.timer
+    presets = _job_presets(job)
+    master = master_for(draft)
+    with timer.phase("focal"):
+        focal_ensure(draft=draft)
+    focal_box, planned, _ = planned_crops(draft, master, presets)
+    crops = {slug: box for slug, (box, _) in planned.items()}
+    notes = {slug: notes for slug, (_, notes) in planned.items()}
+    specs = {p.slug: p.spec() for p in presets}
+    outcome = _reuse_existing(draft, master, presets, specs, crops)
+    todo = [p for p in presets if p.slug not in outcome]
+    report(0.1, f"{len(outcome)} reused, rendering {len(todo)}", force=True)
+    if todo:
+        if source is not None:
+            data = source  # the upscaled image the GPU worker holds in memory
+        else:
+            with timer.phase("read"), default_storage.open(master.file_key, "rb") as fh:
+                data = fh.read()
+        report(0.25, f"Rendering {len(todo)} channel versions", force=True)
+        with timer.phase("render"):
+            results = render_channel_versions(
+                data, [specs[p.slug] for p in todo], crops, focal=focal_box, warnings=notes
+            )
+        report(0.75, "Storing", force=True)
+        with timer.phase("store"):
+            outcome.update(
+                export_versions_store(draft=draft, master=master, presets=todo, results=results)
+            )
     ExportJob.objects.filter(pk=job.pk).update(report=outcome)
     job.report = outcome
-    job_finish(job, output_key=master.sha256, message=_summary(outcome))
-    logger.info("export job %s done timings=%s", job_id, job.timings)
-    return claim
+    run.finish(output_key=master.sha256, message=_summary(outcome))
 
 
 def _job_presets(job: ExportJob) -> list[ChannelPreset]:
@@ -178,20 +169,18 @@ def _summary(outcome: dict[str, dict[str, Any]]) -> str:
 def pack_run(*, job_id: int) -> Claim:
     """Build the pack into a temporary file, then hand that file to storage: neither the
     archive nor any member is ever held whole in memory."""
-    pack, claim = job_claim(Pack, job_id)
-    if pack is None or not claim.claimed:
-        return claim
-    report = ProgressReporter(pack)
-    timer = PhaseTimer(pack)
-    ids = pack_draft_ids(pack) or []
-    drafts = list(
-        Draft.objects.filter(pk__in=ids, campaign_id=pack.campaign_id)
-        .select_related("campaign", "batch", "uploaded_by", "decided_by")
-        .order_by("batch_id", "id")
-    )
-    ext = ".pdf" if pack.kind == PackKind.DECK else ".zip"
-    key = pack_key(campaign_id=pack.campaign_id, pack_id=pack.pk, ext=ext)
-    try:
+    with job_running(Pack, job_id, failure="Could not build the pack: {exc}") as run:
+        if not run.claimed:
+            return run.result
+        pack, report, timer = run.job, run.report, run.timer
+        ids = pack_draft_ids(pack) or []
+        drafts = list(
+            Draft.objects.filter(pk__in=ids, campaign_id=pack.campaign_id)
+            .select_related("campaign", "batch", "uploaded_by", "decided_by")
+            .order_by("batch_id", "id")
+        )
+        ext = ".pdf" if pack.kind == PackKind.DECK else ".zip"
+        key = pack_key(campaign_id=pack.campaign_id, pack_id=pack.pk, ext=ext)
         with tempfile.TemporaryFile(prefix="draftroom-pack-") as tmp:
             with timer.phase("build"):
                 if pack.kind == PackKind.DECK:
@@ -203,16 +192,9 @@ def pack_run(*, job_id: int) -> Claim:
                 digest, size = _file_digest(tmp)
                 tmp.seek(0)
                 stored = storage_put(key, tmp)  # a retried job replaces the file whole
-    except DATABASE_GONE:
-        raise  # job_task_run gives the row back and retries
-    except Exception as exc:
-        logger.exception("pack %s failed", job_id)
-        job_fail(pack, f"Could not build the pack: {exc}")
-        return Claim(False)
-    Pack.objects.filter(pk=pack.pk).update(byte_size=size, sha256=digest, file_count=file_count)
-    job_finish(pack, output_key=stored, message=f"{file_count} files, ready to download")
-    logger.info("pack %s done timings=%s", job_id, pack.timings)
-    return claim
+        Pack.objects.filter(pk=pack.pk).update(byte_size=size, sha256=digest, file_count=file_count)
+        run.finish(output_key=stored, message=f"{file_count} files, ready to download")
+    return run.result
 
 
 def _file_digest(fh: IO[bytes]) -> tuple[str, int]:

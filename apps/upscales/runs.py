@@ -10,15 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from apps.core.jobs import (
-    DATABASE_GONE,
-    Claim,
-    PhaseTimer,
-    ProgressReporter,
-    job_claim,
-    job_fail,
-    job_finish,
-)
+from apps.core.jobs import Claim, JobRun, job_running
 from apps.core.storage import storage_put
 from apps.drafts.models import Decision, Draft
 from apps.upscales.models import UpscaleJob
@@ -85,16 +77,15 @@ def upscale_key(*, draft: Draft, choice: ModelChoice, scale: float) -> str:
 def upscale_run(*, job_id: int) -> Claim:
     """Run one upscale job. Idempotent: an existing output under the deterministic key is
     reused; the file is written under a temporary key and published whole."""
-    job, claim = job_claim(UpscaleJob, job_id)
-    if job is None or not claim.claimed:
-        return claim
-    draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
-    report = ProgressReporter(job)
-    timer = PhaseTimer(job)
-    try:
+    with job_running(
+        UpscaleJob, job_id, failure="Could not upscale: {exc}", cancelled=UpscaleCancelled
+    ) as run:
+        if not run.claimed:
+            return run.result
+        job, report, timer = run.job, run.report, run.timer
+        draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
         if draft.decision != Decision.KEEP:
-            job_fail(job, "The draft is no longer kept, so it was not upscaled.")
-            return Claim(False)
+            return run.fail("The draft is no longer kept, so it was not upscaled.")
         with timer.phase("load_model"):
             model: str | ModelSpec = job.model_name
             if job.model_name != CLASSICAL:
@@ -103,8 +94,8 @@ def upscale_run(*, job_id: int) -> Claim:
             choice = choose_model(model, config)
         key = upscale_key(draft=draft, choice=choice, scale=job.scale)
         if default_storage.exists(key):
-            _finish(job, choice, key, reused=True)
-            return claim
+            _finish(run, choice, key, reused=True)
+            return run.result
         with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
             data = fh.read()
         report(0.02, "Decoding", force=True)
@@ -151,7 +142,7 @@ def upscale_run(*, job_id: int) -> Claim:
             storage_put(key, encoded.png)
         job.notes = encoded.result.notes
         _finish(
-            job,
+            run,
             choice,
             key,
             size=(encoded.result.width, encoded.result.height),
@@ -161,17 +152,7 @@ def upscale_run(*, job_id: int) -> Claim:
             # "Upscale and export": render the channel versions from the image this worker
             # already holds instead of storing, fetching and decoding it again.
             _export_from_memory(job, encoded.result.to_pil())
-    except UpscaleCancelled:
-        logger.info("upscale job %s cancelled", job_id)
-        return Claim(False)
-    except DATABASE_GONE:
-        raise  # job_task_run gives the row back and retries
-    except Exception as exc:
-        logger.exception("upscale job %s failed", job_id)
-        job_fail(job, f"Could not upscale: {exc}")
-        return Claim(False)
-    logger.info("upscale job %s done timings=%s", job_id, job.timings)
-    return claim
+    return run.result
 
 
 def _export_from_memory(job: UpscaleJob, image: Any) -> None:
@@ -194,7 +175,7 @@ def _storage_sha256(key: str) -> str:
 
 
 def _finish(
-    job: UpscaleJob,
+    run: JobRun[UpscaleJob],
     choice: ModelChoice,
     key: str,
     *,
@@ -202,6 +183,7 @@ def _finish(
     reused: bool = False,
     sha256: str = "",
 ) -> None:
+    job = run.job
     if size is None:
         from workers.upscale.imaging import png_size
 
@@ -223,4 +205,4 @@ def _finish(
         stats=job.stats or {},
     )
     message = f"Done: {size[0]}×{size[1]} by {choice.label}"
-    job_finish(job, output_key=key, message=message[:300])
+    run.finish(output_key=key, message=message[:300])

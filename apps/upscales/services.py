@@ -15,10 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.campaigns.services import audit_record
-from apps.core.jobs import (
-    job_dispatch,
-    job_requeue,
-)
+from apps.core.jobs import job_create, job_requeue
 from apps.core.models import ACTIVE_STATUSES, JobStatus
 from apps.drafts.models import Batch, Decision, Draft
 from apps.upscales.models import UpscaleJob
@@ -95,7 +92,8 @@ def upscale_request(
                 spec = {**existing.spec, "then_export": True}
                 UpscaleJob.objects.filter(pk=existing.pk).update(spec=spec)
             return existing, False
-        job = UpscaleJob.objects.create(
+        job = job_create(
+            UpscaleJob,
             draft=draft,
             requested_by=by,
             model_name=model,
@@ -107,10 +105,7 @@ def upscale_request(
                 "fit_channel": channel,
                 "then_export": then_export,
             },
-            queued_at=timezone.now(),
-            message="Queued",
         )
-        job_dispatch(job)
         audit_record(
             campaign=draft.campaign,
             actor=by,

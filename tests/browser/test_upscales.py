@@ -61,7 +61,7 @@ def test_a_custom_model_imported_by_staff_is_chosen_in_the_form_and_its_hash_sho
 
     from django.core.management import call_command
 
-    from tests.upscales.checkpoints import requires_upscaler
+    from tests.upscales.builders import requires_upscaler
 
     requires_upscaler()
     pytest.importorskip("spandrel")

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -268,3 +269,13 @@ def test_an_upload_whose_content_length_is_not_a_number_gets_a_clear_400(cast, b
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request"
     assert not batch.drafts.exists()
+
+
+def test_the_draft_page_lists_every_pass_of_a_multi_pass_graph_folded_away(cast, batch):
+    sample = Path(__file__).resolve().parent.parent / "workers" / "genmeta_samples"
+    draft = make_draft(batch, data=(sample / "unclip_2pass_cropped.png").read_bytes())
+    page = cast.client("reviewer").get(reverse("drafts:detail", args=[draft.pk]))
+    assert "<summary>2 passes, every prompt</summary>" in page.text
+    assert "Pass 2 · dpmpp_sde, node 41" in page.text
+    assert "beautiful scenery landscape outdoors mountains" in page.text
+    assert "cardosAnimated_v20.safetensors · seed 119080905858220" in page.text

@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core import signing
@@ -20,7 +21,7 @@ from apps.exports.links import pack_link_token
 from apps.exports.models import ChannelVersion, CropOverride, ExportJob, FocalArea, Pack
 from apps.exports.runs import export_run, pack_run
 from apps.exports.services import export_queue, pack_queue
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.factories import make_draft
 
 
@@ -228,3 +229,18 @@ def test_export_posts_need_a_csrf_token(cast, kept):
     client = Client(enforce_csrf_checks=True)
     client.force_login(cast.producer)
     assert client.post(reverse("exports:export-draft", args=[kept.pk])).status_code == 403
+
+
+def test_the_record_keeps_every_pass_of_a_multi_pass_graph_labelled(cast, batch):
+    sample = Path(__file__).resolve().parent.parent / "workers" / "genmeta_samples"
+    draft = make_draft(batch, data=(sample / "unclip_2pass_cropped.png").read_bytes())
+    client = cast.client("reviewer")
+    html = client.get(reverse("exports:record", args=[draft.pk])).content.decode()
+    assert "Pass 2 · dpmpp_sde, node 41" in html
+    record = json.loads(client.get(reverse("exports:record-json", args=[draft.pk])).content)
+    passes = record["generation"]["passes"]
+    assert [p["label"] for p in passes] == [
+        "Pass 1 · uni_pc_bh2, node 3",
+        "Pass 2 · dpmpp_sde, node 41",
+    ]
+    assert passes[1]["prompts"] == ["beautiful scenery landscape outdoors mountains"]

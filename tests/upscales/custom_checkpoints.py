@@ -24,7 +24,7 @@ def _state(kind: str) -> dict:
         scale = 2 if kind == "esrgan-new-x2" else 4
         return RRDBNet(3, 3, scale=scale, num_feat=16, num_block=1, num_grow_ch=32).state_dict()
     if kind == "compact":
-        from tests.upscales.checkpoints import small_spec
+        from tests.upscales.builders import small_spec
         from workers.upscale.archs import build_network
 
         return build_network(small_spec("general-x4v3")).state_dict()

@@ -17,7 +17,7 @@ from apps.upscales.selectors import model_options
 from apps.upscales.services import upscale_request
 from tests.factories import make_draft
 from tests.images import encode_png, pattern_image
-from tests.upscales.checkpoints import install, requires_upscaler, small_spec, write_checkpoint
+from tests.upscales.builders import install, requires_upscaler, small_spec, write_checkpoint
 
 
 @pytest.fixture(autouse=True)

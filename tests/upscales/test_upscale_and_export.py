@@ -83,3 +83,25 @@ def test_asking_to_export_an_already_finished_upscale_queues_a_cpu_export(cast, 
     assert (again.pk, created) == (job.pk, False)
     assert ExportJob.objects.filter(draft=draft, status=JobStatus.QUEUED).count() == 1
     assert UpscaleJob.objects.count() == 1
+
+
+def test_one_fit_upscale_covers_every_preset_of_the_hero_channel(cast, batch):
+    # hero needs 2400×800 (×2.4 from 1000 px), hero_wide 2520×1080 (×2.52): one upscale at the
+    # larger need, then both export without a "too small".
+    cast.campaign.target_channels = ["hero"]
+    cast.campaign.save(update_fields=["target_channels"])
+    draft = _kept(batch, size=(1000, 1000))
+    job, _ = upscale_request(
+        draft=draft, by=cast.art_director, model="classical", fit_largest_channel=True
+    )
+    assert (job.scale, job.fit_channel) == (2.52, "hero")
+    upscale_run(job_id=job.pk)
+    export = export_queue(draft=draft, by=cast.producer)
+    export_run(job_id=export.pk)
+    export.refresh_from_db()
+    assert {slug: r["status"] for slug, r in export.report.items()} == {
+        "hero": "rendered",
+        "hero_wide": "rendered",
+    }
+    sizes = ChannelVersion.objects.filter(draft=draft).values_list("width", "height")
+    assert sorted(sizes) == [(2400, 800), (2520, 1080)]

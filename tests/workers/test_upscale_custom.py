@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.images import encode_png, pattern_image
-from tests.upscales.checkpoints import requires_upscaler
+from tests.upscales.builders import requires_upscaler
 from tests.upscales.custom_checkpoints import write
 from workers.upscale.pipeline import UpscaleConfig
 

@@ -1,7 +1,7 @@
 """Tile geometry, the border rule and tiled-versus-whole output, on the CPU.
 
 The geometry is plain arithmetic; the output tests run small random-weight basicsr networks
-against the same network run directly (see tests/upscales/checkpoints.py)."""
+against the same network run directly (see tests/upscales/builders.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from PIL import ImageFilter
 
 from tests.images import pattern_image
-from tests.upscales.checkpoints import requires_upscaler, small_spec, write_checkpoint
+from tests.upscales.builders import requires_upscaler, small_spec, write_checkpoint
 from workers.upscale.pipeline import UpscaleConfig
 
 
@@ -178,7 +178,7 @@ def test_the_cpu_picks_bigger_tiles_from_available_memory_within_its_limits(monk
 
 
 def test_the_pipeline_reports_pixels_processed_per_image_pixel(monkeypatch, tmp_path):
-    from tests.upscales.checkpoints import install
+    from tests.upscales.builders import install
     from workers.upscale import upscale_image
     from workers.upscale.engine_types import TileOptions
 

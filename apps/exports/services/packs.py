@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
-from apps.core.jobs import job_dispatch
+from apps.core.jobs import job_create
 from apps.core.models import ACTIVE_STATUSES
 from apps.drafts.models import Draft
 from apps.exports.masters import master_for
@@ -44,7 +44,8 @@ def pack_queue(
         raise ValidationError("No kept drafts yet: keep at least one draft first.")
     now = timezone.now()
     with transaction.atomic():
-        pack = Pack.objects.create(
+        pack = job_create(
+            Pack,
             campaign=campaign,
             draft=draft,
             kind=kind,
@@ -52,9 +53,7 @@ def pack_queue(
             spec={"draft_ids": [d.pk for d in drafts]},
             queued_at=now,
             expires_at=now + timedelta(days=settings.DRAFTROOM_PACK_EXPIRY_DAYS),
-            message="Queued",
         )
-        job_dispatch(pack)
         audit_record(
             campaign=campaign,
             actor=by,

@@ -8,10 +8,9 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from apps.campaigns.services import audit_record
-from apps.core.jobs import job_dispatch
+from apps.core.jobs import job_create
 from apps.core.models import ACTIVE_STATUSES
 from apps.core.storage import storage_put
 from apps.drafts.models import Decision, Draft
@@ -36,14 +35,9 @@ def export_queue(
         active = ExportJob.objects.filter(draft=draft, status__in=ACTIVE_STATUSES).first()
         if active is not None:
             return active
-        job = ExportJob.objects.create(
-            draft=draft,
-            requested_by=by,
-            spec={"preset_ids": [p.pk for p in chosen]},
-            queued_at=timezone.now(),
-            message="Queued",
+        job = job_create(
+            ExportJob, draft=draft, requested_by=by, spec={"preset_ids": [p.pk for p in chosen]}
         )
-        job_dispatch(job)
         audit_record(
             campaign=draft.campaign,
             actor=by,
