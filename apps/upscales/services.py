@@ -21,7 +21,7 @@ from apps.drafts.models import Batch, Decision, Draft
 from apps.upscales.models import UpscaleJob
 from apps.upscales.selectors import kept_drafts, largest_channel_fit, model_names
 from workers.upscale.pipeline import MAX_SCALE
-from workers.upscale.registry import CLASSICAL, MODELS, UnknownModel
+from workers.upscale.registry import UnknownModel
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ class UpscaleRequestError(ValueError):
 
 
 def _check_model(name: str) -> None:
-    if name != CLASSICAL and name not in MODELS and name not in model_names():
+    # model_names(): the registry's, the imported custom models' and the classical upscaler.
+    if name not in model_names():
         raise UpscaleRequestError(f"Unknown model “{name}”.")
 
 

@@ -6,8 +6,11 @@ Real-ESRGAN's own ``RealESRGANer`` works, on the same images and network, in one
     bin/bench-upscale --compile --json rates.json   # also the engine under torch.compile
     bin/bench-upscale --compile --compile-mode max-autotune   # (UPSCALE_COMPILE's modes)
     bin/bench-upscale --worker-jobs 8      # also 8 jobs through 1 and through 2 job threads
+    bin/bench-upscale --size 320 --size 200x150:rgba --size 1100x700 --blocks 2 --skip-e2e
+                                           # awkward sizes on a CPU, a table at the end
 
-Prints input megapixels per second for the reference and the engine, their ratio, and the
+Prints input megapixels per second for the reference and the engine, their ratio, the pixels
+each ran through the network per image pixel (``processed``: border, overlaps, rounding), and the
 end-to-end job rate (decode + upscale + PNG master encode), which is what a worker achieves.
 ``--worker-jobs N`` runs N whole jobs (decode, upscale, PNG, writing the file) through one job
 thread and then through two, as the gpu worker's ``--pool threads --concurrency 2`` does, and

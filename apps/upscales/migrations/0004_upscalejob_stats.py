@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("upscales", "0002_upscalejob_output_sha256"),
+        ("upscales", "0003_fit_channel_as_long_as_a_preset_slug"),
     ]
 
     operations = [
