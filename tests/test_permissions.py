@@ -55,6 +55,9 @@ ROUTES: dict[str, Route] = {
         "post", Can.VIEW, lambda o: [o["campaign"].pk], {"id": "1"}
     ),
     "drafts:stack": Route("get", Can.VIEW, lambda o: [o["batch"].pk, o["stack_key"]]),
+    "comments:draft": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "comments:resolve": Route("post", Can.VIEW, lambda o: [o["comment"].pk]),
+    "comments:reopen": Route("post", Can.VIEW, lambda o: [o["comment"].pk]),
     "reviews:create": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {"decision": "keep"}),
     "reviews:suggest": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {}),
     "reviews:sign-off": Route("post", Can.SIGN_OFF, lambda o: [o["draft"].pk], {}),
@@ -158,10 +161,17 @@ def matrix_objects(cast, batch) -> dict:
         # Drafts of one prompt stack; the matrix's draft has none, so this stack is that draft's
         # near-duplicate set or, checks or not, a prompt key given here.
         "stack_key": _stack_key(draft),
+        "comment": _comment(cast, draft),
         **_rework_objects(cast, batch, draft),
         "upscale": _upscale_job(batch),
         **_export_objects(cast, draft),
     }
+
+
+def _comment(cast, draft):
+    from apps.comments.services import comment_post
+
+    return comment_post(draft=draft, author=cast.reviewer, body="Is the label legible?")
 
 
 def _stack_key(draft):
