@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -12,28 +10,8 @@ from django.urls import reverse
 
 from apps.drafts.models import Draft, SavedFilter
 from apps.drafts.selectors import GridFilters, drafts_search
-from tests.drafts.builders import run_previews
-from tests.factories import BatchFactory, make_draft
-from tests.images import png_bytes
-
-_colours = itertools.count(1)
-
-
-def a1111(prompt: str, *, seed: int, lora: str = "", model: str = "sd_xl_base_1.0") -> str:
-    lora_tag = f" <lora:{lora}:0.8>" if lora else ""
-    return (
-        f"{prompt}{lora_tag}\nNegative prompt: blurry, watermark\n"
-        f"Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: {seed}, Size: 64x48, "
-        f"Model: {model}, Version: v1.6.0"
-    )
-
-
-def generated(batch, name: str, prompt: str, *, seed: int, lora: str = "", by=None) -> Draft:
-    n = next(_colours)
-    data = png_bytes(
-        color=(n % 256, 40, 200), text={"parameters": a1111(prompt, seed=seed, lora=lora)}
-    )
-    return make_draft(batch, name=name, data=data, by=by)
+from tests.drafts.builders import generated, run_previews
+from tests.factories import BatchFactory
 
 
 @pytest.fixture
