@@ -210,7 +210,7 @@ def _grid_context(
     # Two URLs a tile: reversed once and filled in, not reversed 120 times a page.
     detail_url = reverse("drafts:detail", args=[0]).replace("/0/", "/{}/")
     thumb_url = reverse("drafts:image", args=[0, "thumb"]).replace("/0/", "/{}/")
-    stack_url = reverse("drafts:stack", args=[0, "k"]).replace("/0/k/", "/{}/{}/")
+    stack_url = reverse("drafts:stack", args=[0, "k"]).replace("/0/", "/{}/").replace("/k/", "/{}/")
     for draft in drafts:
         draft.extra_badges = badges.get(draft.pk, "")  # type: ignore[attr-defined]
         draft.detail_url = detail_url.format(draft.pk)  # type: ignore[attr-defined]

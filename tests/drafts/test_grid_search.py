@@ -152,6 +152,8 @@ def test_drafts_of_one_prompt_stack_into_one_card_with_a_count(cast, batch, draf
     assert page.text.count('class="stack-count"') == 1
     assert "2 drafts" in page.text and "bottle.png" in page.text
     assert page.text.count('data-draft-id="') == 2
+    stack_url = reverse("drafts:stack", args=[batch.pk, "p" + drafts["can"].prompt_key])
+    assert f'href="{stack_url}"' in page.text
 
 
 def test_a_stack_opens_and_its_best_is_kept_and_the_rest_rejected_together(cast, batch, drafts):
