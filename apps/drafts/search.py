@@ -137,6 +137,7 @@ FILTER_KEYS = (
     "before",
 )
 DECISIONS = ("keep", "regenerate", "reject", "undecided", "awaiting")
+_USERNAME = re.compile(r"[\w.@+-]{1,150}")
 # "key:value" or key:"quoted value".
 _TOKEN = re.compile(
     r'(?P<key>[a-z]+):(?:"(?P<quoted>[^"]*)"|(?P<bare>\S+))|"(?P<phrase>[^"]*)"|(?P<word>\S+)'
@@ -197,7 +198,10 @@ def parse_query(text: str, *, check_values: Iterable[str] = ()) -> Query:
             except ValueError:
                 query.problems.append(f"seed:{value} is not a number")
         elif key == "by":
-            query.by = value.lstrip("@")
+            if _USERNAME.fullmatch(value.lstrip("@")):
+                query.by = value.lstrip("@")
+            else:
+                query.problems.append(f"by:{value} is not a username")
         elif key == "decision":
             if value.casefold() in DECISIONS:
                 query.decision = value.casefold()

@@ -84,10 +84,10 @@ def test_the_query_language_reads_words_and_every_filter():
 
 
 def test_what_the_query_language_does_not_understand_is_said_and_the_rest_applies():
-    query = parse_query("can seed:abc decision:maybe check:nope after:soon ratio:16:9")
+    query = parse_query("can seed:abc decision:maybe check:nope after:soon by:a\x00b ratio:16:9")
     assert query.words == ["can", "ratio", "16", "9"]
-    assert query.seed is None and not query.decision and not query.check
-    assert len(query.problems) == 4
+    assert query.seed is None and not query.decision and not query.check and not query.by
+    assert len(query.problems) == 5
 
 
 def test_an_empty_query_is_empty():
