@@ -7,7 +7,6 @@ import re
 from collections.abc import Mapping
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.utils import timezone
 from apps.campaigns.models import Membership
 from apps.campaigns.services import audit_record
 from apps.comments.models import Comment
+from apps.core.errors import Refusal
 from apps.drafts.models import Draft
 from apps.reviews.services import clean_regions
 from apps.rework.services import notification_send
@@ -52,14 +52,14 @@ def comment_post(
     for a reply, the thread's earlier participants are notified."""
     body = body.strip()
     if not body:
-        raise ValidationError("Write a comment first.")
+        raise Refusal("Write a comment first.")
     if len(body) > BODY_MAX:
-        raise ValidationError(f"A comment has at most {BODY_MAX} characters.")
+        raise Refusal(f"A comment has at most {BODY_MAX} characters.")
     if _UNSTORABLE.search(body):
-        raise ValidationError("The comment contains characters that cannot be saved.")
+        raise Refusal("The comment contains characters that cannot be saved.")
     if parent is not None:
         if parent.draft_id != draft.pk:
-            raise ValidationError("That thread belongs to another draft.")
+            raise Refusal("That thread belongs to another draft.")
         # A reply to a reply joins the thread: threads are one level deep.
         parent = parent.parent or parent
         region = None

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,7 +7,8 @@ from django.views.decorators.http import require_POST
 
 from apps.comments.selectors import draft_threads, get_comment_for_user
 from apps.comments.services import comment_post, comment_reopen, comment_resolve
-from apps.core.http import request_user
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user
 from apps.drafts.selectors import get_draft_for_user
 
 
@@ -42,9 +41,8 @@ def draft_comments(request: HttpRequest, pk: int) -> HttpResponse:
                 parent=parent,
                 region=_region(request),
             )
-        except ValidationError as exc:
-            messages.error(request, "Comment not posted: " + " ".join(exc.messages))
-            return redirect(_to_thread(draft.pk))
+        except Refusal as exc:
+            return refuse(request, exc, back=_to_thread(draft.pk), prefix="Comment not posted: ")
         return redirect(_to_thread(draft.pk, comment.pk))
     threads = list(draft_threads(draft))
     return render(

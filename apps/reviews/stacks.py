@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apps.core.errors import Refusal
 from apps.drafts.models import Decision, Draft
 from apps.reviews.services import review_submit
 
@@ -24,9 +24,9 @@ def stack_decide(
     what happened, for the person."""
     best = next((d for d in drafts if d.pk == best_id), None)
     if best is None:
-        raise ValidationError("Pick the best draft of the stack.")
+        raise Refusal("Pick the best draft of the stack.")
     if rest not in REST_DECISIONS:
-        raise ValidationError("Choose reject, regenerate or leave the rest undecided.")
+        raise Refusal("Choose reject, regenerate or leave the rest undecided.")
     others = [d for d in drafts if d.pk != best_id]
     with transaction.atomic():
         review_submit(draft=best, reviewer=reviewer, decision=Decision.KEEP)

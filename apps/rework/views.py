@@ -3,7 +3,7 @@ from __future__ import annotations
 import mimetypes
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -13,13 +13,13 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
-from apps.core.http import request_user, wants_json
+from apps.core.compare import compare_component
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.drafts.selectors import get_draft_for_user
-from apps.reviews.files import serve_stored
 from apps.reviews.selectors import draft_regions
 from apps.rework.forms import (
     AssignmentForm,
@@ -31,6 +31,7 @@ from apps.rework.models import AssignmentKind
 from apps.rework.selectors import (
     compare_choices,
     default_compare_pair,
+    generation_diff,
     get_assignment_for_user,
     get_revision_for_user,
     inbox_for,
@@ -65,8 +66,8 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                     due_date=form.cleaned_data["due_date"],
                     regions=form.cleaned_data["regions"],
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except Refusal as exc:
+                form.add_error(None, exc.message)
             else:
                 messages.success(
                     request,
@@ -149,8 +150,8 @@ def assignment_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 size=upload.size,
                 note=form.cleaned_data["note"],
             )
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
+        except Refusal as exc:
+            error = exc.message
     else:
         error = " ".join(str(e) for errs in form.errors.values() for e in errs)
     if wants_json(request):
@@ -171,10 +172,9 @@ def assignment_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_assignment_for_user(request_user(request), pk, need=Can.ASSIGN_REWORK)
     try:
         assignment_cancel(assignment=scoped.obj, by=request_user(request))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Assignment cancelled.")
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("rework:assignment", args=[scoped.obj.pk]))
+    messages.success(request, "Assignment cancelled.")
     return redirect("rework:assignment", pk=scoped.obj.pk)
 
 
@@ -201,14 +201,15 @@ def reference(request: HttpRequest, pk: int) -> HttpResponse:
                 batch=form.cleaned_data["batch"],
             )
             messages.success(request, "Kept as a reference for the next batch.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("drafts:detail", args=[draft.pk]))
     return redirect("drafts:detail", pk=draft.pk)
 
 
 def compare(request: HttpRequest, pk: int) -> HttpResponse:
-    """Two versions side by side or under a wipe, zoom and pan in step; ``?a=&b=`` pick them
-    from the draft's lineage (``d<id>`` a draft, ``r<id>`` a revision) or ``product``."""
+    """Two versions in the compare component (wipe, side by side or onion skin; zoom and pan in
+    step) beside their parameter diff; ``?a=&b=`` pick them from the draft's lineage
+    (``d<id>`` a draft, ``r<id>`` a revision) or ``product``."""
     scoped = get_draft_for_user(request_user(request), pk)
     draft = scoped.obj
     choices = compare_choices(draft)
@@ -216,7 +217,7 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
     default_a, default_b = default_compare_pair(draft, choices)
     left = by_key.get(request.GET.get("a", ""), by_key[default_a])
     right = by_key.get(request.GET.get("b", ""), by_key[default_b])
-    mode = request.GET.get("mode", "side")
+    diff = generation_diff(left, right)
     return render(
         request,
         "rework/compare.html",
@@ -226,8 +227,11 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
             "choices": choices,
             "left": left,
             "right": right,
-            "images": {"a": left.as_json(), "b": right.as_json()},
-            "mode": mode if mode in ("side", "wipe") else "side",
+            "compare": compare_component(
+                a=left.as_json(), b=right.as_json(), request=request, default_mode="side"
+            ),
+            "diff": diff,
+            "differing": [row.label for row in diff if row.differs],
             "can_set_reference": scoped.can(Can.SIGN_OFF),
         },
     )
@@ -237,7 +241,7 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
 def revision_image(request: HttpRequest, pk: int) -> FileResponse:
     revision = get_revision_for_user(request_user(request), pk)
     content_type = mimetypes.guess_type(revision.file_key)[0] or "application/octet-stream"
-    return serve_stored(revision.file_key, content_type, etag=revision.sha256)
+    return serve_private(revision.file_key, content_type, etag=revision.sha256)
 
 
 def notifications(request: HttpRequest) -> HttpResponse:
@@ -264,10 +268,4 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     notifications_mark_read(user=user, ids=form.cleaned_data["id"] or None)
     if wants_json(request):
         return JsonResponse({"ok": True})
-    target = request.POST.get("next", "")
-    # Only a path on this site: ``redirect()`` would also treat "rework:inbox" as a view name
-    # and answer any other word without a slash or dot with NoReverseMatch, a 500.
-    local = target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    )
-    return HttpResponseRedirect(target if local else reverse("rework:notifications"))
+    return HttpResponseRedirect(safe_next(request, reverse("rework:notifications")))

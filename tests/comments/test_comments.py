@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.comments.models import Comment
 from apps.comments.services import comment_post, comment_reopen, comment_resolve
+from apps.core.errors import Refusal
 from apps.drafts.models import Draft
 from apps.rework.models import Notification
 from tests.drafts.builders import run_previews
@@ -59,7 +59,7 @@ def test_a_reply_joins_the_thread_and_tells_its_earlier_participants(cast, draft
 def test_a_reply_to_another_drafts_thread_is_refused(cast, batch, draft):
     other = make_draft(batch, name="other.png")
     thread = comment_post(draft=other, author=cast.reviewer, body="x")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refusal):
         comment_post(draft=draft, author=cast.reviewer, body="y", parent=thread)
 
 
@@ -72,13 +72,13 @@ def test_a_thread_pinned_to_a_region_keeps_the_box_cut_at_the_image_edge(cast, d
     )
     assert (comment.x, comment.y, comment.h) == (0.8, 0.5, 0.25)
     assert comment.w == pytest.approx(0.2)
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refusal):
         comment_post(draft=draft, author=cast.reviewer, body="x", region={"x": "2", "y": "0"})
 
 
 @pytest.mark.parametrize("body", ["", "   ", "x" * 4001, "nul\x00"])
 def test_an_empty_too_long_or_unstorable_comment_is_refused(cast, draft, body):
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refusal):
         comment_post(draft=draft, author=cast.reviewer, body=body)
 
 
