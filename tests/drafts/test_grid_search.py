@@ -219,3 +219,8 @@ def test_search_and_stacks_keep_the_grid_to_a_constant_number_of_queries(
     cache.clear()
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(url, params)
+
+
+def test_the_campaign_page_links_to_its_search(cast):
+    page = cast.client("creator").get(reverse("campaigns:detail", args=[cast.campaign.pk]))
+    assert f'href="{reverse("drafts:search", args=[cast.campaign.pk])}"' in page.text
