@@ -140,6 +140,8 @@ class Draft(models.Model):
             models.Index(fields=["batch", "id"]),
             # Stacks: drafts of one prompt in a batch.
             models.Index(fields=["batch", "prompt_key"]),
+            # Search: seed:123 across a campaign.
+            models.Index(fields=["campaign", "seed"]),
         ]
 
     def __str__(self) -> str:

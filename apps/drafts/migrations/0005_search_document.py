@@ -81,6 +81,10 @@ class Migration(migrations.Migration):
                 fields=["batch", "prompt_key"], name="drafts_draf_batch_i_898908_idx"
             ),
         ),
+        migrations.AddIndex(
+            model_name="draft",
+            index=models.Index(fields=["campaign", "seed"], name="drafts_draf_campaig_7a9d04_idx"),
+        ),
         migrations.AddField(
             model_name="savedfilter",
             name="campaign",
