@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.errors import Refusal
+from apps.core.errors import Refusal, StaleView
 from apps.core.http import refuse, request_user, serve_private
 from apps.core.panels import render_batch_panels, render_draft_panels, render_tile_badges
 from apps.drafts.forms import BatchForm, ReferenceForm
@@ -312,7 +312,7 @@ def stack_detail(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     members = list(stack_members(batch, key))
     if not members:
         raise Http404("No such stack")
-    form_error = ""
+    form_error, status = "", 200
     if request.method == "POST":
         if not scoped.can(Can.REVIEW):
             raise PermissionDenied("Your role cannot decide drafts.")
@@ -323,9 +323,16 @@ def stack_detail(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 rest=request.POST.get("rest", ""),
                 note=request.POST.get("note", ""),
                 reviewer=request_user(request),
+                versions={
+                    d.pk: request.POST[f"version-{d.pk}"]
+                    for d in members
+                    if f"version-{d.pk}" in request.POST
+                },
             )
+        except StaleView as exc:
+            form_error, status = exc.message, 409
         except Refusal as exc:
-            form_error = exc.message
+            form_error, status = exc.message, 400
         else:
             messages.success(request, result)
             return redirect(reverse("drafts:batch", args=[batch.pk]) + "?stacks=on")
@@ -348,7 +355,7 @@ def stack_detail(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 ("", "Leave undecided"),
             ],
         },
-        status=400 if form_error else 200,
+        status=status,
     )
 
 

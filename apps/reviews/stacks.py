@@ -4,7 +4,7 @@ rules, history, notifications and the draft's own row lock apply exactly as for 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -17,11 +17,19 @@ REST_DECISIONS = (Decision.REJECT, Decision.REGENERATE, Decision.UNDECIDED)
 
 
 def stack_decide(
-    *, drafts: Sequence[Draft], best_id: int, rest: str, note: str, reviewer: User
+    *,
+    drafts: Sequence[Draft],
+    best_id: int,
+    rest: str,
+    note: str,
+    reviewer: User,
+    versions: Mapping[int, str] | None = None,
 ) -> str:
     """Keep ``best_id``; give every other draft of the stack ``rest`` (undecided: leave them).
-    All or nothing: a refused decision (a missing note) leaves every draft as it was. Returns
-    what happened, for the person."""
+    All or nothing: a refused decision (a missing note, or a draft whose decision changed since
+    the page showed it: ``versions``, its tokens by draft id) leaves every draft as it was.
+    Returns what happened, for the person."""
+    versions = versions or {}
     best = next((d for d in drafts if d.pk == best_id), None)
     if best is None:
         raise Refusal("Pick the best draft of the stack.")
@@ -29,10 +37,21 @@ def stack_decide(
         raise Refusal("Choose reject, regenerate or leave the rest undecided.")
     others = [d for d in drafts if d.pk != best_id]
     with transaction.atomic():
-        review_submit(draft=best, reviewer=reviewer, decision=Decision.KEEP)
+        review_submit(
+            draft=best,
+            reviewer=reviewer,
+            decision=Decision.KEEP,
+            expected_version=versions.get(best.pk),
+        )
         if rest:
             for draft in others:
-                review_submit(draft=draft, reviewer=reviewer, decision=rest, note=note)
+                review_submit(
+                    draft=draft,
+                    reviewer=reviewer,
+                    decision=rest,
+                    note=note,
+                    expected_version=versions.get(draft.pk),
+                )
     if not rest or not others:
         return f"Kept {best.original_name}."
     return f"Kept {best.original_name}; {Decision(rest).label.lower()} for {len(others)} others."

@@ -224,3 +224,20 @@ def test_search_and_stacks_keep_the_grid_to_a_constant_number_of_queries(
 def test_the_campaign_page_links_to_its_search(cast):
     page = cast.client("creator").get(reverse("campaigns:detail", args=[cast.campaign.pk]))
     assert f'href="{reverse("drafts:search", args=[cast.campaign.pk])}"' in page.text
+
+
+def test_a_stack_decided_on_a_stale_page_gets_a_conflict_and_nothing_is_saved(cast, batch, drafts):
+    from apps.reviews.selectors import decision_version
+    from apps.reviews.services import review_submit
+
+    url = reverse("drafts:stack", args=[batch.pk, "p" + drafts["can"].prompt_key])
+    seen = {f"version-{d.pk}": decision_version(d) for d in (drafts["can"], drafts["can2"])}
+    assert all(f'value="{v}"' in cast.client("art_director").get(url).text for v in seen.values())
+    # Someone else decides one of them after the page was opened.
+    review_submit(draft=drafts["can2"], reviewer=cast.art_director, decision="keep")
+    answer = cast.client("art_director").post(
+        url, {"best": drafts["can"].pk, "rest": "reject", "note": "dup", **seen}
+    )
+    assert answer.status_code == 409 and "changed while you were looking" in answer.text
+    decisions = dict(Draft.objects.values_list("original_name", "decision"))
+    assert decisions == {"can.png": "", "can2.png": "keep", "bottle.png": ""}
