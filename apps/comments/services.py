@@ -18,14 +18,15 @@ from apps.comments.models import Comment
 from apps.core.errors import Refusal
 from apps.drafts.models import Draft
 from apps.reviews.services import clean_regions
+from apps.rework.models import NotificationKind
 from apps.rework.services import notification_send
 
 BODY_MAX = 4000
 # Usernames as Django allows them (letters, digits and @.+-_); a mention ends at anything else.
 _MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
 # Not a NotificationKind choice yet: adding one is a migration of apps.rework (see the report).
-MENTION_KIND = "mention"
-REPLY_KIND = "comment_reply"
+MENTION_KIND = NotificationKind.MENTION
+REPLY_KIND = NotificationKind.COMMENT_REPLY
 
 _UNSTORABLE = re.compile("[\x00]")
 
