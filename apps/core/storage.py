@@ -23,12 +23,26 @@ from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
 
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
+# The object store could not be reached or dropped the connection (stopped, restarting, a
+# network fault): worth handing the job back to the queue, unlike a refusal from a store that
+# answered (a missing key, access denied), which a retry would only repeat.
+STORAGE_OUTAGE: tuple[type[BaseException], ...] = ()
 try:  # botocore comes with django-storages[s3]; the filesystem backend never raises these
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+    # EndpointConnectionError and ConnectTimeoutError are connection errors;
+    # ConnectionClosedError and ReadTimeoutError are HTTP client errors.
+    STORAGE_OUTAGE = (BotoConnectionError, HTTPClientError)
+    # A download whose stream kept breaking (s3transfer retried it and gave up).
+    from s3transfer.exceptions import RetriesExceededError
+
+    STORAGE_OUTAGE = (*STORAGE_OUTAGE, RetriesExceededError)
 except ImportError:  # pragma: no cover
     pass
+# What a job handed back to the queue for a storage outage tells the person.
+STORAGE_RETRYING = "Storage unavailable, retrying: {exc}"
 
 STORAGE_UNAVAILABLE = (
     "Storage is unavailable right now, so this file was not saved. Nothing else was lost: "
