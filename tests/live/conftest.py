@@ -7,6 +7,7 @@ CI the tests skip when a service is missing; under CI=true they must run.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -92,6 +93,8 @@ class S3Server:
 
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
