@@ -19,9 +19,9 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
-from storages.backends.s3 import S3Storage
 
 from apps.core.errors import Refusal
+from apps.core.storage import storage_is_s3
 
 # A presigned URL is a bearer token for one file: short-lived whatever SIGNED_URL_SECONDS says.
 PRESIGNED_MAX_SECONDS = 3600
@@ -96,7 +96,7 @@ def presigned_url(
     content type and disposition (an attachment named ``filename``, else inline); None where
     the storage cannot presign (the filesystem). Never call it before a permission check."""
     storage = storage or default_storage
-    if not storage_presigns(storage):
+    if not storage_is_s3(storage):
         return None
     if not storage.exists(key):  # one HEAD, so a missing file is a 404 here as it was
         raise Http404("The file is missing from storage")
@@ -114,16 +114,11 @@ def presigned_url(
     )
 
 
-def storage_presigns(storage: Storage | None = None) -> bool:
-    storage = storage or default_storage
-    return isinstance(storage, S3Storage)
-
-
 def storage_origin() -> str | None:
     """Where presigned URLs point (scheme and host), for the pages' content security policy:
     an original at 100 % is an ``<img>`` that follows the redirect there. None for the
     filesystem. Presigning is local (no request to storage)."""
-    if not storage_presigns(default_storage):
+    if not storage_is_s3(default_storage):
         return None
     parts = urlsplit(default_storage.url("origin-probe"))
     return f"{parts.scheme}://{parts.netloc}"
