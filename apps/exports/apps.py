@@ -6,9 +6,11 @@ class ExportsConfig(AppConfig):
     label = "exports"
 
     def ready(self) -> None:
+        from apps.campaigns.home import register_waiting
         from apps.core.jobs import register_job_kind
         from apps.core.panels import register_batch_panel, register_draft_panel
         from apps.exports import panels
+        from apps.exports.home import export_waiting
         from apps.exports.models import ExportJob, Pack
         from apps.exports.selectors import export_job_refusal, pack_refusal
 
@@ -23,3 +25,4 @@ class ExportsConfig(AppConfig):
         )
         register_draft_panel("panel_middle", panels.draft_panel, order=200)
         register_batch_panel("toolbar", panels.batch_toolbar, order=200)
+        register_waiting(export_waiting)
