@@ -63,7 +63,7 @@ from apps.rework.services import DUE_WITHIN_DAYS, assignment_create, notificatio
 from apps.upscales.models import UpscaleJob
 from apps.upscales.selectors import model_options
 from tests.conftest import ROLES
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.factories import BatchFactory, make_draft
 from tests.images import png_bytes
 from tests.test_permissions import ROUTES, matrix_objects

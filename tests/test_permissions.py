@@ -194,7 +194,7 @@ def matrix_objects(cast, batch) -> dict:
 
 
 def _export_objects(cast, draft):
-    from tests.exports.helpers import export_objects
+    from tests.exports.builders import export_objects
 
     return export_objects(cast, draft)
 

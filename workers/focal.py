@@ -13,13 +13,13 @@ orientation already applied), the same frame the rendering engine crops from.
 
 from __future__ import annotations
 
-import io
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
+
+from workers.imaging.decode import decode, has_alpha, to_eight_bit
 
 # Saliency works on a small copy: the subject of a picture is visible at thumbnail size.
 _WORK_SIDE = 160
@@ -124,31 +124,18 @@ def _open_upright(source: Image.Image | bytes) -> tuple[Image.Image, tuple[int, 
     """The picture upright (maybe shrunk on load) and its full upright size."""
     if isinstance(source, Image.Image):
         return source, source.size
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        image = Image.open(io.BytesIO(source))
-        full_size = image.size
-        if image.format == "JPEG":
-            # Shrink-on-load: the saliency map only needs a thumbnail.
-            image.draft("RGB", (_WORK_SIDE * 2, _WORK_SIDE * 2))
-        image.load()
-        try:
-            upright = ImageOps.exif_transpose(image)
-        except Exception:  # unreadable EXIF counts as upright, as it does at intake
-            upright = image
-    if (upright.width > upright.height) != (full_size[0] > full_size[1]):
-        full_size = (full_size[1], full_size[0])
-    return upright, full_size
+    # Shrink-on-load: the saliency map only needs a thumbnail.
+    decoded = decode(source, shrink_to=_WORK_SIDE * 2)
+    return decoded.image, decoded.size
 
 
 def _small_rgb(image: Image.Image) -> tuple[Image.Image, np.ndarray | None]:
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        image = image.convert("I").point(lambda v: v / 257).convert("L")
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    image = image.convert("RGBA" if has_alpha else "RGB")
+    image = to_eight_bit(image)
+    with_alpha = has_alpha(image)
+    image = image.convert("RGBA" if with_alpha else "RGB")
     small = image.copy()
     small.thumbnail((_WORK_SIDE, _WORK_SIDE), Image.Resampling.BILINEAR)
-    if not has_alpha:
+    if not with_alpha:
         return small, None
     alpha = np.asarray(small.getchannel("A"), dtype=np.float32) / 255.0
     return small.convert("RGB"), alpha

@@ -11,28 +11,30 @@ import io
 import re
 import struct
 import unicodedata
-import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
-ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
+from workers.imaging.colour import icc_description
+from workers.imaging.containers import sniff_format
+from workers.imaging.decode import (
+    ACCEPTED_FORMATS,
+    PixelLimits,
+    TooManyPixels,
+    bit_depth,
+    decoding,
+    exif_orientation,
+    format_of,
+    has_alpha,
+    icc_of,
+    open_bounded,
+    upright_size,
+)
+
+ALLOWED_FORMATS = ACCEPTED_FORMATS
 
 _EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 _CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-
-# Pillow hands back multi-picture JPEGs (phone photos with a depth map or HDR gain map) as
-# "MPO"; the primary image is an ordinary JPEG, so it is accepted and described as one.
-_FORMAT_ALIASES = {"MPO": "JPEG"}
-
-# Opening with only these plugins keeps the parsers that ever see hostile bytes to the three we
-# accept; the wider second look exists only to name a rejected format in the message.
-_OPEN_FORMATS = ("PNG", "JPEG", "WEBP")
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA", "I;16A"})
-_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 
 _ACCEPTED_LIST = "PNG, JPEG or WebP"
 
@@ -112,27 +114,26 @@ def _inspect(data: bytes, limits: IntakeLimits) -> ImageFacts:
             "too_large",
             f"This file is too large: the limit is {_format_mb(limits.max_bytes)} MB per image.",
         )
-
-    # Warnings become errors only inside this block so that a decompression-bomb warning stops
-    # the upload; Pillow's global MAX_IMAGE_PIXELS stays untouched for the rest of the process.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            im = _open(data)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _too_many_pixels(limits) from exc
-        with im:
-            return _describe(im, data, limits)
-
-
-def _open(data: bytes) -> ImageFile.ImageFile:
+    pixel_limits = PixelLimits(max_pixels=limits.max_pixels, max_side=limits.max_side)
+    # A decompression bomb stops the upload as TooManyPixels, wherever Pillow notices it.
     try:
-        return Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with decoding(pixel_limits):
+            im = _open(data, pixel_limits)
+            with im:
+                return _describe(im, data)
+    except TooManyPixels as exc:
+        raise _too_many_pixels(limits) from exc
+
+
+def _open(data: bytes, limits: PixelLimits) -> ImageFile.ImageFile:
+    try:
+        # Only the parsers for the formats we accept ever see hostile bytes; the wider second
+        # look below exists only to name a rejected format in the message.
+        return open_bounded(data, limits=limits, formats=ALLOWED_FORMATS)
+    except TooManyPixels:
         raise
     except UnidentifiedImageError as exc:
-        if _looks_like_accepted_format(data):
+        if sniff_format(data) is not None:
             raise _corrupt() from exc
         other = _identify_other_format(data)
         if other:
@@ -148,23 +149,13 @@ def _open(data: bytes) -> ImageFile.ImageFile:
         raise _corrupt(exc) from exc
 
 
-def _describe(im: ImageFile.ImageFile, data: bytes, limits: IntakeLimits) -> ImageFacts:
-    fmt = _FORMAT_ALIASES.get(im.format or "", im.format or "")
+def _describe(im: ImageFile.ImageFile, data: bytes) -> ImageFacts:
+    fmt = format_of(im)
     if fmt not in ALLOWED_FORMATS:
         raise IntakeError(
             "unsupported_format",
             f"{fmt or 'This'} images are not accepted: please upload a {_ACCEPTED_LIST} file.",
         )
-
-    stored_width, stored_height = im.size
-    if (
-        stored_width <= 0
-        or stored_height <= 0
-        or stored_width > limits.max_side
-        or stored_height > limits.max_side
-        or stored_width * stored_height > limits.max_pixels
-    ):
-        raise _too_many_pixels(limits)
 
     if im.format != "MPO" and (getattr(im, "is_animated", False) or getattr(im, "n_frames", 1) > 1):
         raise IntakeError(
@@ -174,40 +165,27 @@ def _describe(im: ImageFile.ImageFile, data: bytes, limits: IntakeLimits) -> Ima
 
     try:
         im.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_many_pixels(limits) from exc
     except _DECODE_ERRORS as exc:
         raise _corrupt(exc) from exc
 
     # Read after load(): PNG keeps eXIf and text chunks that follow the image data until then.
-    orientation = _exif_orientation(im)
-    # Orientations 5-8 turn the picture by 90 degrees, so what people see is the other way up.
-    swapped = orientation >= 5
-    width, height = (stored_height, stored_width) if swapped else (stored_width, stored_height)
-    icc = im.info.get("icc_profile")
-    icc_bytes = icc if isinstance(icc, bytes) else b""
+    orientation = exif_orientation(im)
+    width, height = upright_size(im.size, orientation)
+    icc = icc_of(im)
     return ImageFacts(
         format=fmt,
         width=width,
         height=height,
         mode=im.mode,
-        bit_depth=_bit_depth(im, data, fmt),
-        has_alpha=im.mode in _ALPHA_MODES or "transparency" in im.info,
-        has_icc=bool(icc_bytes),
-        icc_description=_icc_description(icc_bytes) if icc_bytes else "",
+        bit_depth=bit_depth(im, data),
+        has_alpha=has_alpha(im),
+        has_icc=icc is not None,
+        icc_description=icc_description(icc),
         exif_orientation=orientation,
         byte_size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         extension=_EXTENSIONS[fmt],
         content_type=_CONTENT_TYPES[fmt],
-    )
-
-
-def _looks_like_accepted_format(data: bytes) -> bool:
-    return (
-        data.startswith(_PNG_SIGNATURE)
-        or data.startswith(b"\xff\xd8\xff")
-        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
     )
 
 
@@ -217,35 +195,6 @@ def _identify_other_format(data: bytes) -> str:
             return str(other.format or "")
     except Exception:  # naming the format is best effort only
         return ""
-
-
-def _exif_orientation(im: Image.Image) -> int:
-    try:
-        value = im.getexif().get(0x0112, 1)
-    except Exception:  # a broken EXIF block must not sink a valid image
-        return 1
-    if isinstance(value, int) and 1 <= value <= 8:
-        return value
-    return 1
-
-
-def _bit_depth(im: Image.Image, data: bytes, fmt: str) -> int:
-    if im.mode in _SIXTEEN_BIT_MODES:
-        return 16
-    # Pillow reduces 16-bit RGB(A) PNGs to 8-bit modes, so the IHDR is the only place the
-    # original depth survives.
-    if fmt == "PNG" and len(data) >= 25 and data[12:16] == b"IHDR" and data[24] == 16:
-        return 16
-    return 8
-
-
-def _icc_description(icc: bytes) -> str:
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        description = ImageCms.getProfileDescription(profile)
-    except Exception:  # unreadable profiles just go undescribed
-        return ""
-    return " ".join(description.split())
 
 
 def _format_mb(num_bytes: int) -> str:

@@ -1,9 +1,9 @@
 """Channel versions of one master: every preset from one decode.
 
-Framework-free. libvips (pyvips with its PyPI binary) rather than Pillow: on one core it
-resamples several times faster than Pillow, and it handles 16-bit, CMYK, ICC profiles and
-EXIF orientation natively; ``bin/bench-exports`` prints the measured ratio against the naive
-Pillow way.
+Framework-free. libvips (pyvips with its PyPI binary) rather than Pillow: it resamples faster
+than Pillow on one core, and it handles 16-bit, CMYK, ICC profiles and EXIF orientation
+natively. ``bin/bench-exports`` prints the ratio against the naive Pillow way; the figures
+live in docs/performance.md.
 
 The pipeline, for N presets:
 
@@ -33,13 +33,25 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 import pyvips
 from PIL import Image
 
 from workers.focal import Box, SafeArea, plan_crop, upscale_needed
+from workers.imaging.colour import ColourError, vips_icc, vips_tag_srgb, vips_to_srgb8
+from workers.imaging.containers import sniff_format
+from workers.imaging.decode import (
+    DecodeError,
+    has_alpha,
+    icc_of,
+    open_vips,
+    vips_message,
+    vips_orientation,
+    vips_shrink,
+    vips_upright,
+    vips_upright_size,
+)
 
 # Part of every output's cache key: bump it when a change here changes the pixels or bytes.
 ENGINE_VERSION = "render-1"
@@ -181,9 +193,9 @@ configure()
 def master_facts(source: bytes | Image.Image) -> MasterFacts:
     """Upright size of a master from its header (no decode)."""
     if isinstance(source, Image.Image):
-        return MasterFacts(source.width, source.height, _pil_has_alpha(source))
+        return MasterFacts(source.width, source.height, has_alpha(source))
     image = _load(source, shrink=1)
-    width, height = _upright_size(image)
+    width, height = vips_upright_size(image)
     return MasterFacts(width, height, image.hasalpha())
 
 
@@ -228,7 +240,7 @@ def render_channel_versions(
     except RenderError:
         raise
     except pyvips.Error as exc:
-        raise RenderError(f"The master could not be rendered: {_vips_message(exc)}") from exc
+        raise RenderError(f"The master could not be rendered: {vips_message(exc)}") from exc
 
 
 # --- pipeline --------------------------------------------------------------------------------
@@ -250,7 +262,7 @@ def _render(
     extra_warnings: Mapping[str, Sequence[str]],
 ) -> list[ExportResult]:
     header = _from_pil(source) if isinstance(source, Image.Image) else _load(source, shrink=1)
-    size = _upright_size(header) if not isinstance(source, Image.Image) else source.size
+    size = vips_upright_size(header) if not isinstance(source, Image.Image) else source.size
     results: dict[str, ExportResult] = {}
     jobs: list[_Job] = []
     for preset in presets:
@@ -298,22 +310,22 @@ def _render_jobs(
 ) -> None:
     top_scale = max(job.scale for job in jobs)
     if isinstance(source, Image.Image):
-        image, icc = header, _pil_icc(source)
+        image, icc = header, icc_of(source)
     else:
-        shrink = _load_shrink(header, top_scale)
-        rotated = _orientation(header) != 1
+        shrink = vips_shrink(header, top_scale, gap=_LOAD_GAP)
+        rotated = vips_orientation(header) != 1
         if shrink > 1 or rotated:
             # Turning by 90 degrees reads columns, which a sequential decode cannot serve.
             image = _load(source, shrink=shrink, random_access=rotated)
         else:
             image = header
-        icc = _icc_of(image)
-        image = _upright(image)
+        icc = vips_icc(image)
+        image = vips_upright(image)
     loaded_scale = image.width / size[0]
     working_scale = min(1.0, top_scale / loaded_scale)
-    has_alpha = image.hasalpha()
+    with_alpha = image.hasalpha()
     if working_scale < _WORKING_BELOW:
-        work = _resize(image, working_scale, working_scale, has_alpha)
+        work = _resize(image, working_scale, working_scale, with_alpha)
     else:
         working_scale = 1.0
         work = image
@@ -372,8 +384,7 @@ def _encode_result(image: pyvips.Image, job: _Job) -> ExportResult:
         image = image.flatten(background=list(preset.background)).cast("uchar")
     elif not image.hasalpha() and image.bands > 3:
         image = image.extract_band(0, n=3)
-    image = image.copy()
-    image.set_type(pyvips.GValue.blob_type, "icc-profile-data", _srgb_profile())
+    image = vips_tag_srgb(image)
     data, quality, fits = _encode_within(image, preset)
     notes = list(job.warnings)
     status: Status = "ok"
@@ -433,126 +444,31 @@ def _encode(image: pyvips.Image, fmt: str, quality: int, *, level: int = 6) -> b
     return bytes(data)
 
 
-# --- decoding and colour ---------------------------------------------------------------------
-
-_MAGIC = {
-    b"\xff\xd8\xff": "jpegload_buffer",
-    b"\x89PNG\r\n\x1a\n": "pngload_buffer",
-}
-
-
-def _loader(data: bytes) -> str:
-    for magic, loader in _MAGIC.items():
-        if data.startswith(magic):
-            return loader
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webpload_buffer"
-    # Masters passed intake (PNG, JPEG, WebP); only the loaders for those see the bytes.
-    raise RenderError("The master is not a PNG, JPEG or WebP file.")
+# --- decoding and colour (workers.imaging) -------------------------------------------------
 
 
 def _load(data: bytes, *, shrink: int, random_access: bool = False) -> pyvips.Image:
-    loader = _loader(data)
-    options: dict[str, Any] = {
-        "access": "random" if random_access else "sequential",
-        "fail_on": "error",
-    }
-    if shrink > 1 and loader == "jpegload_buffer":
-        options["shrink"] = shrink
-    elif shrink > 1 and loader == "webpload_buffer":
-        options["scale"] = 1 / shrink
+    if sniff_format(data) is None:
+        # Masters passed intake (PNG, JPEG, WebP); only the loaders for those see the bytes.
+        raise RenderError("The master is not a PNG, JPEG or WebP file.")
     try:
-        return getattr(pyvips.Image, loader)(data, **options)
-    except pyvips.Error as exc:
-        raise RenderError(f"The master could not be decoded: {_vips_message(exc)}") from exc
-
-
-def _load_shrink(header: pyvips.Image, top_scale: float) -> int:
-    loader = header.get("vips-loader") if header.get_typeof("vips-loader") else ""
-    if not str(loader).startswith(("jpegload", "webpload")):
-        return 1
-    for shrink in (8, 4, 2):
-        if top_scale * shrink * _LOAD_GAP <= 1.0:
-            return shrink
-    return 1
-
-
-def _orientation(image: pyvips.Image) -> int:
-    if image.get_typeof("orientation"):
-        value = image.get("orientation")
-        if isinstance(value, int) and 1 <= value <= 8:
-            return value
-    return 1
-
-
-def _upright_size(image: pyvips.Image) -> tuple[int, int]:
-    if _orientation(image) >= 5:
-        return image.height, image.width
-    return image.width, image.height
-
-
-def _upright(image: pyvips.Image) -> pyvips.Image:
-    if _orientation(image) == 1:
-        return image
-    return image.autorot()
-
-
-def _icc_of(image: pyvips.Image) -> bytes | None:
-    if image.get_typeof("icc-profile-data"):
-        return bytes(image.get("icc-profile-data"))
-    return None
+        return open_vips(data, shrink=shrink, random_access=random_access)
+    except DecodeError as exc:
+        raise RenderError(f"The master could not be decoded: {exc}") from exc
 
 
 def _to_srgb8(image: pyvips.Image, icc: bytes | None) -> pyvips.Image:
-    """8-bit sRGB (plus alpha) from whatever the master was."""
-    interpretation = image.interpretation
-    converted = None
-    if icc:
-        image = image.copy()
-        image.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
-    if icc or interpretation == "cmyk":
-        try:
-            options: dict[str, Any] = {"intent": "perceptual", "depth": 8, "embedded": True}
-            if not icc:
-                options["input_profile"] = "cmyk"  # untagged CMYK: libvips' built-in CMYK
-            converted = image.icc_transform("srgb", **options)
-        except pyvips.Error:
-            converted = None  # a broken profile falls back to the raw values, as previews do
-    if converted is None:
-        if interpretation == "cmyk":
-            raise RenderError("The CMYK master could not be converted to sRGB.")
-        converted = image.colourspace("srgb")
-    if converted.format != "uchar":
-        converted = converted.cast("uchar")
-    return converted
+    try:
+        return vips_to_srgb8(image, icc)
+    except ColourError as exc:
+        raise RenderError("The CMYK master could not be converted to sRGB.") from exc
 
 
 def _alpha_is_used(image: pyvips.Image) -> bool:
     return bool(image.extract_band(image.bands - 1).min() < 255)
 
 
-@lru_cache(maxsize=1)
-def _srgb_profile() -> bytes:
-    # libvips' own sRGB profile, the same the ICC conversions above write.
-    probe = pyvips.Image.black(1, 1, bands=3).copy(interpretation="srgb")
-    tagged = probe.icc_transform("srgb", input_profile="srgb")
-    return bytes(tagged.get("icc-profile-data"))
-
-
-def srgb_profile() -> bytes:
-    return _srgb_profile()
-
-
 # --- PIL input (the GPU worker's master in memory) -------------------------------------------
-
-
-def _pil_has_alpha(image: Image.Image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-
-
-def _pil_icc(image: Image.Image) -> bytes | None:
-    icc = image.info.get("icc_profile")
-    return icc if isinstance(icc, bytes) and icc else None
 
 
 def _from_pil(image: Image.Image) -> pyvips.Image:
@@ -572,7 +488,7 @@ def _from_pil(image: Image.Image) -> pyvips.Image:
     elif mode in ("RGB", "RGBA"):
         array = np.asarray(image)
     else:
-        converted = image.convert("RGBA" if _pil_has_alpha(image) else "RGB")
+        converted = image.convert("RGBA" if has_alpha(image) else "RGB")
         array = np.asarray(converted)
     if array.ndim == 2:
         array = array[:, :, None]
@@ -581,8 +497,3 @@ def _from_pil(image: Image.Image) -> pyvips.Image:
     fmt = "ushort" if array.dtype == np.uint16 else "uchar"
     vimage = pyvips.Image.new_from_memory(array.data, width, height, bands, fmt)
     return vimage.copy(interpretation=interpretation)
-
-
-def _vips_message(exc: pyvips.Error) -> str:
-    detail = (getattr(exc, "detail", "") or str(exc)).strip().splitlines()
-    return detail[-1] if detail else "unknown libvips error"

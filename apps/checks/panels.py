@@ -65,7 +65,7 @@ def check_controls(
 
 def check_badges(drafts: Sequence[Any]) -> dict[int, SafeString | str]:
     """A badge per tile. Built with format_html, not a template: a grid page has 60 tiles, and
-    60 template renders were a fifth of the page's time."""
+    a template render per tile was a large share of the page's time (docs/performance.md)."""
     return {
         draft_id: _badge_html(badge)
         for draft_id, badge in check_badges_for([d.pk for d in drafts]).items()

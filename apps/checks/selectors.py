@@ -242,9 +242,10 @@ def check_filter_counts(drafts: QuerySet[Draft]) -> dict[str, int]:
 def batch_check_filter_counts(batch: Any) -> dict[str, int]:
     """``check_filter_counts`` for a whole batch, cached until one of its checks finishes.
 
-    The full count scans every draft of the batch with several filters (about 25 ms on 10,000
-    drafts); the version below is one indexed aggregate. Results only change when a check job
-    finishes (a draft's checks, its duplicate set or an edit's re-run) or a draft is added.
+    The full count scans every draft of the batch with several filters, a cost that grows with
+    the batch (docs/performance.md); the version below is one indexed aggregate. Results only
+    change when a check job finishes (a draft's checks, its duplicate set or an edit's re-run)
+    or a draft is added.
     """
     version = CheckJob.objects.filter(draft__batch_id=batch.pk).aggregate(
         last=Max("finished_at"), jobs=Count("id")

@@ -1,8 +1,9 @@
 """Which file the channel versions are rendered from.
 
-Exports stay decoupled from the upscaling app: everything here asks ``master_for(draft)``,
-which today returns the draft's original. The upscaled master plugs in at the one place
-marked below, without any other change to exports, packs or records.
+Exports, packs and records all ask ``master_for(draft)``, the one place that chooses: the
+newest finished upscale when the draft has one, else the draft's original. Nothing else in
+exports chooses; the ``Master`` it returns carries the file, its upright size, its SHA-256,
+where it came from and a label for people.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 // Batch grid: the check filter and sort apply as soon as they change, and tiles whose checks are
-// still running are refreshed (grid.js already refreshes while previews are being made).
+// still running are refreshed. grid.js watches the same fragment for previews; poll.js lets
+// both share one poller, so the grid is fetched once per tick while either is waiting.
 (function () {
   "use strict";
   const form = document.getElementById("check-controls");
@@ -10,18 +11,9 @@
   }
   const grid = document.getElementById("grid");
   if (!grid) return;
-  function waiting() {
-    const ul = grid.querySelector(".grid");
-    if (!ul || ul.dataset.processing) return false; // grid.js is polling already
-    return grid.querySelector(".check-badge.check-pending[data-running]") !== null;
-  }
-  async function poll() {
-    if (!waiting()) return;
-    try {
-      const resp = await fetch(grid.dataset.fragmentUrl, { credentials: "same-origin" });
-      if (resp.ok) grid.innerHTML = await resp.text();
-    } catch (err) { /* try again on the next tick */ }
-    setTimeout(poll, 2000);
-  }
-  setTimeout(poll, 2000);
+  window.draftroomPoll.watch({
+    target: grid,
+    url: grid.dataset.fragmentUrl,
+    busy: ".check-badge.check-pending[data-running]",
+  });
 })();

@@ -1,5 +1,6 @@
-// Channel sheet and packs: poll job fragments while a job runs, lay out each preset's crop over
-// the preview, and let people mark the subject (focal rectangle) by dragging on the picture.
+// Channel sheet and packs: poll job fragments while a job runs (static/js/poll.js), lay out each
+// preset's crop over the preview, and let people mark the subject (focal rectangle) by dragging
+// on the picture.
 // Every style is set from here (the CSP allows no inline styles).
 (function () {
   "use strict";
@@ -8,20 +9,13 @@
 
   // --- polling -------------------------------------------------------------------------------
   document.querySelectorAll("[data-poll-url]").forEach(function (box) {
-    let wasActive = Boolean(box.querySelector('[data-active="1"]'));
-    async function tick() {
-      if (!box.querySelector('[data-active="1"]')) {
-        if (wasActive && box.dataset.reloadWhenDone) window.location.reload();
-        return;
-      }
-      wasActive = true;
-      try {
-        const resp = await fetch(box.dataset.pollUrl, { credentials: "same-origin" });
-        if (resp.ok) box.innerHTML = await resp.text();
-      } catch (err) { /* try again on the next tick */ }
-      setTimeout(tick, 1500);
-    }
-    setTimeout(tick, 1500);
+    window.draftroomPoll.watch({
+      target: box,
+      url: box.dataset.pollUrl,
+      busy: '[data-active="1"]',
+      // The sheet's cards show the files once the export is done: load them.
+      settled: box.dataset.reloadWhenDone ? function () { window.location.reload(); } : null,
+    });
   });
 
   // --- crop previews on the sheet --------------------------------------------------------------

@@ -1,19 +1,11 @@
-// While previews are being made, refresh the grid fragment every two seconds.
+// Batch grid: while previews are being made, refresh the grid fragment (static/js/poll.js).
 (function () {
   "use strict";
   const grid = document.getElementById("grid");
   if (!grid) return;
-  function processing() {
-    const ul = grid.querySelector(".grid");
-    return ul && ul.dataset.processing;
-  }
-  async function poll() {
-    if (!processing()) return;
-    try {
-      const resp = await fetch(grid.dataset.fragmentUrl, { credentials: "same-origin" });
-      if (resp.ok) grid.innerHTML = await resp.text();
-    } catch (err) { /* try again on the next tick */ }
-    setTimeout(poll, 2000);
-  }
-  setTimeout(poll, 2000);
+  window.draftroomPoll.watch({
+    target: grid,
+    url: grid.dataset.fragmentUrl,
+    busy: ".grid[data-processing]:not([data-processing=''])",
+  });
 })();

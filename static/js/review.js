@@ -113,20 +113,14 @@
     if (action) { e.preventDefault(); action(); }
   });
 
-  // Poll the preview job while it runs, then swap in the preview.
-  const status = document.getElementById("job-status");
-  async function pollStatus() {
-    const active = status.querySelector("[data-active='1']");
-    if (!active) return;
-    const resp = await fetch(root.dataset.statusUrl, { credentials: "same-origin" });
-    if (resp.ok) {
-      status.innerHTML = await resp.text();
-      if (!status.querySelector("[data-active='1']")) {
-        const img = document.getElementById("stage-img");
-        if (!window.draftViewer || !window.draftViewer.state.full) img.src = img.src.replace("/original/", "/preview/");
-      }
-    }
-    setTimeout(pollStatus, 1500);
-  }
-  setTimeout(pollStatus, 1500);
+  // Poll the preview job while it runs (static/js/poll.js), then swap in the preview.
+  window.draftroomPoll.watch({
+    target: document.getElementById("job-status"),
+    url: root.dataset.statusUrl,
+    busy: "[data-active='1']",
+    settled: function () {
+      const img = document.getElementById("stage-img");
+      if (!window.draftViewer || !window.draftViewer.state.full) img.src = img.src.replace("/original/", "/preview/");
+    },
+  });
 })();

@@ -9,29 +9,21 @@ from playwright.sync_api import expect
 
 from apps.checks.models import CheckJob
 from apps.checks.services import draft_checks_run
-from apps.core.models import JobStatus
-from apps.drafts.models import PreviewJob
-from apps.drafts.services import draft_preview_run
 from tests.browser.conftest import log_in, shot
 from tests.checks.builders import scene_png
+from tests.core.builders import run_queued
+from tests.drafts.builders import run_previews
 from tests.factories import PASSWORD, make_draft
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _run_workers() -> None:
-    # No worker here: run what it would, as functions.
-    for job_id in PreviewJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
-        draft_preview_run(job_id=job_id)
-    for job_id in CheckJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
-        draft_checks_run(job_id=job_id)
 
 
 def test_a_reviewer_filters_the_grid_by_a_failing_check_and_reads_the_details(cast, batch, page):
     make_draft(batch, name="crisp.png", data=scene_png((1024, 1024), seed=51))
     soft = make_draft(batch, name="soft.png", data=scene_png((1024, 1024), seed=52, blur=3))
     make_draft(batch, name="small.png", data=scene_png((512, 512), seed=53))
-    _run_workers()
+    run_previews()
+    run_queued(CheckJob, draft_checks_run)
 
     log_in(page, "reviewer", PASSWORD)
     page.goto(f"/batches/{batch.pk}/")
@@ -72,8 +64,7 @@ def test_a_reviewer_filters_the_grid_by_a_failing_check_and_reads_the_details(ca
 
 def test_the_checks_panel_fills_in_when_the_worker_finishes(cast, batch, page):
     draft = make_draft(batch, name="late.png", data=scene_png((600, 600), seed=54))
-    for job_id in PreviewJob.objects.values_list("pk", flat=True):
-        draft_preview_run(job_id=job_id)
+    run_previews()
     log_in(page, "producer", PASSWORD)
     page.goto(f"/drafts/{draft.pk}/")
     expect(page.locator("#checks-panel")).to_contain_text("Checking…")
@@ -85,8 +76,7 @@ def test_the_checks_panel_fills_in_when_the_worker_finishes(cast, batch, page):
 
 def test_grid_badges_update_when_the_checks_finish_after_the_previews(cast, batch, page):
     draft = make_draft(batch, name="slow.png", data=scene_png((512, 512), seed=55))
-    for job_id in PreviewJob.objects.values_list("pk", flat=True):
-        draft_preview_run(job_id=job_id)
+    run_previews()
     log_in(page, "reviewer", PASSWORD)
     page.goto(f"/batches/{batch.pk}/")
     expect(page.locator(".tile .check-badge")).to_have_text("checking…")

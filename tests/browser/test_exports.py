@@ -11,11 +11,11 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from apps.core.models import JobStatus
 from apps.exports.models import CropOverride, ExportJob, FocalArea, Pack
 from apps.exports.services import export_run, pack_run, preset_defaults_ensure
 from tests.browser.conftest import log_in, shot
-from tests.exports.helpers import kept_draft
+from tests.core.builders import run_queued
+from tests.exports.builders import kept_draft
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,12 +26,6 @@ def _drag(page, start, end) -> None:
     page.mouse.down()
     page.mouse.move(*end, steps=8)
     page.mouse.up()
-
-
-def _run_queued(model, run) -> None:
-    # The in-memory broker has no worker here; run what a worker would, as functions.
-    for job_id in model.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
-        run(job_id=job_id)
 
 
 def test_a_producer_sets_the_subject_adjusts_a_crop_exports_and_downloads_the_pack(
@@ -85,14 +79,14 @@ def test_a_producer_sets_the_subject_adjusts_a_crop_exports_and_downloads_the_pa
     # Export: the sheet polls the job and shows every channel's file once it is done.
     page.click("#export-button")
     expect(page.locator("#export-job")).to_contain_text("Queued")
-    _run_queued(ExportJob, export_run)
+    run_queued(ExportJob, export_run)
     expect(page.locator(".sheet-card .ok-mark")).to_have_count(3, timeout=15_000)
     shot(page, "exports-sheet-exported")
 
     # Build the pack, then download it from the Packs page.
     page.click("#pack-button")
     expect(page).to_have_url(re.compile(rf"/campaigns/{cast.campaign.pk}/packs/"))
-    _run_queued(Pack, pack_run)
+    run_queued(Pack, pack_run)
     download_link = page.locator(".pack-download")
     expect(download_link).to_have_count(1, timeout=15_000)
     shot(page, "exports-packs")

@@ -11,24 +11,17 @@ from django.utils import timezone
 from PIL import ImageDraw
 from playwright.sync_api import expect
 
-from apps.core.models import JobStatus
-from apps.drafts.models import Draft, PreviewJob
-from apps.drafts.services import draft_preview_run
+from apps.drafts.models import Draft
 from apps.reviews.models import Region
 from apps.reviews.services import review_submit
 from apps.rework.models import Assignment
 from apps.rework.services import assignment_create
 from tests.browser.conftest import log_in, shot
+from tests.drafts.builders import run_previews
 from tests.factories import PASSWORD, make_draft
 from tests.images import encode_png, pattern_image
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _run_preview_jobs() -> None:
-    # No worker here: run what a worker would, as functions.
-    for job_id in PreviewJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
-        draft_preview_run(job_id=job_id)
 
 
 def _art(size=(1200, 800), *, label: str | None = None) -> bytes:
@@ -63,7 +56,7 @@ def test_a_reviewer_marks_regions_at_any_zoom_and_they_are_saved_with_the_decisi
     cast, batch, page
 ):
     draft = make_draft(batch, name="can-on-rock.png", data=_art((1600, 1000)))
-    _run_preview_jobs()
+    run_previews()
     log_in(page, "reviewer", PASSWORD)
     page.goto(f"/drafts/{draft.pk}/")
 
@@ -143,7 +136,7 @@ def test_an_art_director_assigns_a_regeneration_the_creator_uploads_it_and_both_
             {"category": "text_or_logo", "note": "FJEL", "x": 0.4, "y": 0.4, "w": 0.2, "h": 0.2}
         ],
     )
-    _run_preview_jobs()
+    run_previews()
 
     # The art director sends it back, with the reviewer's region.
     log_in(page, "art_director", PASSWORD)
@@ -187,7 +180,7 @@ def test_an_art_director_assigns_a_regeneration_the_creator_uploads_it_and_both_
     shot(page, "rework-child-panel")
     assignment.refresh_from_db()
     assert assignment.status == "done" and assignment.result_draft == child
-    _run_preview_jobs()
+    run_previews()
 
     # Compare with its parent: side by side, zoom and pan in step, then the wipe.
     page.reload()
@@ -248,7 +241,7 @@ def test_an_edit_comes_back_as_a_revision_compared_with_the_earlier_file_then_si
         due_date=timezone.localdate() + timedelta(days=1),
     )
     Assignment.objects.filter(pk=late.pk).update(due_date=timezone.localdate() - timedelta(days=1))
-    _run_preview_jobs()
+    run_previews()
     log_in(page, "creator", PASSWORD)
     page.click("#inbox-link")
     expect(page.locator("#inbox-overdue .assignment-card")).to_have_count(1)
@@ -264,7 +257,7 @@ def test_an_edit_comes_back_as_a_revision_compared_with_the_earlier_file_then_si
     assert draft.revision == 2
     expect(page.locator("#lineage .lineage-revisions li")).to_have_count(2)
     expect(page.locator("#lineage")).to_contain_text("Label retouched")
-    _run_preview_jobs()
+    run_previews()
 
     page.click("#lineage >> text=compare with current")
     first = draft.revisions.get(number=1)

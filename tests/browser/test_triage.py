@@ -8,20 +8,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from apps.core.models import JobStatus
-from apps.drafts.models import Draft, PreviewJob
-from apps.drafts.services import draft_preview_run
+from apps.drafts.models import Draft
 from tests.browser.conftest import log_in, shot
+from tests.drafts.builders import run_previews
 from tests.factories import PASSWORD, make_draft
 from tests.images import HOSTILE_CASES, jpeg_bytes, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _run_preview_jobs() -> None:
-    # The in-memory broker has no worker here; run what a worker would, as functions.
-    for job_id in PreviewJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
-        draft_preview_run(job_id=job_id)
 
 
 def test_a_creator_uploads_drafts_and_sees_each_files_result(cast, page, tmp_path):
@@ -49,7 +42,7 @@ def test_a_creator_uploads_drafts_and_sees_each_files_result(cast, page, tmp_pat
     # Previews appear in the grid without a reload once the worker has made them.
     page.click("#batch-link")
     expect(page.locator(".tile")).to_have_count(2)
-    _run_preview_jobs()
+    run_previews()
     expect(page.locator(".tile img")).to_have_count(2, timeout=10_000)
     shot(page, "batch-grid")
 
@@ -63,7 +56,7 @@ def test_a_reviewer_triages_a_batch_with_the_keyboard_and_decisions_survive_relo
         )
         for i in range(3)
     ]
-    _run_preview_jobs()
+    run_previews()
     log_in(page, "reviewer", PASSWORD)
     page.goto(f"/batches/{batch.pk}/")
     shot(page, "grid-before")
@@ -126,7 +119,7 @@ def test_a_reviewer_triages_a_batch_with_the_keyboard_and_decisions_survive_relo
 
 def test_the_viewer_zooms_to_real_pixels_and_pans(cast, batch, page):
     draft = make_draft(batch, data=png_bytes(size=(3000, 2000), color=(10, 60, 90)))
-    _run_preview_jobs()
+    run_previews()
     log_in(page, "reviewer", PASSWORD)
     page.goto(f"/drafts/{draft.pk}/")
     expect(page.locator("#zoom-level")).to_have_text("fit")

@@ -20,7 +20,7 @@ from apps.exports.models import ChannelVersion, Pack, PackKind
 from apps.exports.services import export_queue, export_run, pack_queue, pack_run
 from apps.reviews.models import RegionCategory
 from apps.reviews.services import review_submit
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.factories import BatchFactory, make_draft
 from tests.images import HOSTILE_FILENAME, encode_jpeg, pattern_image
 from workers.packs import MANIFEST_NAME, PackError, PackMember, safe_member_name, write_pack

@@ -38,7 +38,7 @@ from apps.exports.services import (
     record_next_batch,
 )
 from apps.exports.tasks import export_task
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.factories import make_draft
 from tests.images import jpeg_bytes
 from workers.focal import Box

@@ -20,7 +20,7 @@ from apps.core.models import JobStatus
 from apps.exports.links import pack_link_token
 from apps.exports.models import ChannelVersion, CropOverride, ExportJob, FocalArea, Pack
 from apps.exports.services import export_queue, export_run, pack_queue, pack_run
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.factories import make_draft
 
 

@@ -193,7 +193,7 @@ def wait_for(predicate, *, timeout: float = 90, what: str = "condition", worker=
 def pinned_model(monkeypatch, settings, live_var):
     """A full-size general-x4v3 checkpoint in the worker's models folder, pinned for both
     processes (the worker reads the environment when the ``worker`` fixture starts it)."""
-    from tests.upscales.checkpoints import requires_upscaler, write_checkpoint
+    from tests.upscales.builders import requires_upscaler, write_checkpoint
 
     requires_upscaler()
     from workers.upscale.registry import MODELS

@@ -13,7 +13,7 @@ from django.urls import reverse
 from apps.core.models import JobStatus
 from apps.exports.models import ChannelVersion, ExportJob, Pack
 from apps.exports.services import preset_defaults_ensure
-from tests.exports.helpers import kept_draft
+from tests.exports.builders import kept_draft
 from tests.live.conftest import wait_for
 
 pytestmark = pytest.mark.live

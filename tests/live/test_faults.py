@@ -281,7 +281,7 @@ def test_a_worker_killed_mid_export_publishes_no_partial_version_and_the_rerun_f
 ):
     from apps.exports.models import ChannelVersion, ExportJob
     from apps.exports.services import export_queue, preset_defaults_ensure
-    from tests.exports.helpers import kept_draft
+    from tests.exports.builders import kept_draft
 
     redis = private_redis(appendonly=True)
     publish_to(redis.url)

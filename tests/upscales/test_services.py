@@ -235,7 +235,7 @@ def test_batch_request_queues_every_kept_draft_once(cast, batch):
 
 
 def test_neural_job_records_the_weights_checksum(cast, batch, settings, tmp_path, monkeypatch):
-    from tests.upscales.checkpoints import install, requires_upscaler, small_spec
+    from tests.upscales.builders import install, requires_upscaler, small_spec
 
     requires_upscaler()
     spec = install(monkeypatch, small_spec("general-x4v3"), tmp_path / "models")
@@ -270,7 +270,7 @@ def test_a_job_waiting_for_the_gpu_says_so_keeps_its_lease_and_can_be_cancelled_
     reports "Waiting for the GPU" (renewing its lease) and stops when someone cancels it."""
     from django.db import connections
 
-    from tests.upscales.checkpoints import install, requires_upscaler, small_spec
+    from tests.upscales.builders import install, requires_upscaler, small_spec
 
     requires_upscaler()
     from workers.upscale import engine
@@ -316,7 +316,7 @@ def test_the_first_job_of_a_worker_with_upscale_compile_says_it_prepares_the_mod
     import torch
 
     from apps.core import jobs
-    from tests.upscales.checkpoints import identity_compact, requires_upscaler
+    from tests.upscales.builders import identity_compact, requires_upscaler
     from workers.upscale import engine
 
     requires_upscaler()

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.images import encode_png, pattern_image
-from tests.upscales.checkpoints import identity_compact, install, requires_upscaler, small_spec
+from tests.upscales.builders import identity_compact, install, requires_upscaler, small_spec
 
 
 @pytest.fixture(autouse=True)

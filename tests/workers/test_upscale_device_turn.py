@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from tests.images import encode_png, pattern_image
-from tests.upscales.checkpoints import install, requires_upscaler, small_spec, write_checkpoint
+from tests.upscales.builders import install, requires_upscaler, small_spec, write_checkpoint
 
 WAIT = 20.0  # seconds any one step may take before the test calls it a deadlock
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.images import encode_jpeg, encode_png, noisy_image, pattern_image, png_16bit_rgb_bytes
-from tests.upscales.checkpoints import (
+from tests.upscales.builders import (
     identity_compact,
     install,
     requires_upscaler,

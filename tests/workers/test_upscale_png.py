@@ -17,7 +17,7 @@ from tests.images import (
     swapped_primaries_icc,
 )
 from workers.upscale import pngstream
-from workers.upscale.imaging import classical_upscale, decode_image, orient
+from workers.upscale.imaging import classical_upscale, decode_image
 from workers.upscale.pngstream import PngStreamWriter
 from workers.upscale.pngstream import encode_png as stream_png
 
@@ -151,18 +151,6 @@ def test_exif_orientation_is_applied_so_the_master_is_upright():
     top_right = decoded.colour[2, -3].astype(int)
     assert top_right[0] > 180 and top_right[1] < 80
     assert "EXIF orientation 6 applied" in decoded.notes
-
-
-@pytest.mark.parametrize("orientation", range(1, 9))
-def test_orient_matches_pillow_for_every_exif_orientation(orientation):
-    from PIL import ImageOps
-
-    image = pattern_image((30, 20))
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    image.info["exif"] = exif.tobytes()
-    expected = np.asarray(ImageOps.exif_transpose(image))
-    assert np.array_equal(orient(np.asarray(pattern_image((30, 20))), orientation), expected)
 
 
 def test_greyscale_alpha_and_sixteen_bit_are_kept_on_purpose():

@@ -15,18 +15,14 @@ Decisions, all on purpose:
 
 from __future__ import annotations
 
-import io
 import struct
-import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageCms, ImageFilter
+from PIL import Image, ImageFilter
 
-
-class DecodeError(ValueError):
-    pass
+from workers.imaging.colour import pil_to_srgb, srgb_profile
+from workers.imaging.decode import SIXTEEN_BIT_MODES, Decoded, DecodeError, decode, orient_array
 
 
 @dataclass
@@ -63,51 +59,23 @@ class DecodedImage:
         return self.colour
 
 
-def _png_bit_depth(data: bytes) -> int:
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
-        return data[24]
-    return 8
-
-
-def orient(array: np.ndarray, orientation: int) -> np.ndarray:
-    """Apply an EXIF orientation (1..8) to an (H, W[, C]) array."""
-    ops = {
-        2: lambda a: a[:, ::-1],
-        3: lambda a: a[::-1, ::-1],
-        4: lambda a: a[::-1],
-        5: lambda a: np.swapaxes(a, 0, 1),
-        6: lambda a: np.swapaxes(a[::-1], 0, 1),
-        7: lambda a: np.swapaxes(a[::-1, ::-1], 0, 1),
-        8: lambda a: np.swapaxes(a[:, ::-1], 0, 1),
-    }
-    op = ops.get(orientation)
-    return np.ascontiguousarray(op(array)) if op else array
-
-
 def decode_image(data: bytes) -> DecodedImage:
+    """The draft upright, as numpy planes; raises :class:`DecodeError` and nothing else."""
+    decoded = decode(data)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as im:
-                im.load()
-                return _decode_opened(im, data)
-    except DecodeError:
-        raise
+        return _arrays(decoded, data)
     except Exception as exc:
         raise DecodeError(f"The image could not be decoded: {exc}") from exc
 
 
-def _decode_opened(im: Image.Image, data: bytes) -> DecodedImage:
+def _arrays(decoded: Decoded, data: bytes) -> DecodedImage:
+    """The upright decode as numpy planes, 16 bits kept where the file has them."""
     notes: list[str] = []
-    icc = im.info.get("icc_profile") or None
-    try:
-        orientation = int(im.getexif().get(0x0112, 1) or 1)
-    except Exception:
-        orientation = 1
+    im, icc, orientation = decoded.image, decoded.icc, decoded.orientation
     mode = im.mode
     colour: np.ndarray
     alpha: np.ndarray | None = None
-    if mode.startswith("I;16") or mode == "I":
+    if mode in SIXTEEN_BIT_MODES:
         colour = np.clip(np.asarray(im.convert("I")), 0, 65535).astype(np.uint16)
         notes.append("16-bit greyscale kept at 16 bits")
     elif mode in ("L", "1"):
@@ -116,18 +84,21 @@ def _decode_opened(im: Image.Image, data: bytes) -> DecodedImage:
         la = np.asarray(im.convert("LA"))
         colour, alpha = la[:, :, 0], la[:, :, 1]
     elif mode == "CMYK":
-        colour = np.asarray(_cmyk_to_srgb(im, icc))
-        icc = _srgb_bytes()
+        colour = np.asarray(pil_to_srgb(im, icc))
+        icc = srgb_profile()
         notes.append("CMYK converted to sRGB before upscaling")
     elif mode == "F":
         colour = np.clip(np.asarray(im) * 255 + 0.5, 0, 255).astype(np.uint8)
     else:
-        has_alpha = "A" in mode or "transparency" in im.info
-        rgba = np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+        with_alpha = "A" in mode or "transparency" in im.info
+        rgba = np.asarray(im.convert("RGBA" if with_alpha else "RGB"))
         colour = rgba[:, :, :3]
-        alpha = rgba[:, :, 3] if has_alpha else None
-        if _png_bit_depth(data) == 16:
+        alpha = rgba[:, :, 3] if with_alpha else None
+        if decoded.bit_depth == 16:
+            # Pillow reads 16-bit RGB(A) as 8 bits: OpenCV reads the file again, stored way up.
             deep = _decode_16bit_rgb(data)
+            if deep is not None:
+                deep = orient_array(deep, orientation)
             if deep is not None and deep.shape[:2] == colour.shape[:2]:
                 colour = deep[:, :, :3]
                 alpha = deep[:, :, 3] if deep.shape[2] == 4 else None
@@ -135,8 +106,6 @@ def _decode_opened(im: Image.Image, data: bytes) -> DecodedImage:
             else:
                 notes.append("16-bit colour read at 8 bits (OpenCV is not installed)")
     if orientation != 1:
-        colour = orient(colour, orientation)
-        alpha = orient(alpha, orientation) if alpha is not None else None
         notes.append(f"EXIF orientation {orientation} applied")
     if alpha is not None and int(alpha.min()) == int(np.iinfo(alpha.dtype).max):
         alpha = None  # an opaque alpha channel carries nothing
@@ -156,33 +125,6 @@ def _decode_16bit_rgb(data: bytes) -> np.ndarray | None:
     if array.shape[2] == 4:
         return np.ascontiguousarray(array[:, :, [2, 1, 0, 3]])
     return np.ascontiguousarray(array[:, :, ::-1])
-
-
-def _cmyk_to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
-    if icc:
-        try:
-            converted = ImageCms.profileToProfile(
-                im,
-                ImageCms.ImageCmsProfile(io.BytesIO(icc)),
-                _srgb_profile(),
-                renderingIntent=ImageCms.Intent.PERCEPTUAL,
-                outputMode="RGB",
-            )
-            if isinstance(converted, Image.Image):
-                return converted
-        except Exception:  # a broken profile falls back to the naive conversion
-            return im.convert("RGB")
-    return im.convert("RGB")
-
-
-@lru_cache(maxsize=1)
-def _srgb_profile() -> ImageCms.ImageCmsProfile:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-@lru_cache(maxsize=1)
-def _srgb_bytes() -> bytes:
-    return _srgb_profile().tobytes()
 
 
 def resize_plane(plane: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -238,9 +180,8 @@ def classical_upscale(
 ) -> np.ndarray:
     """Lanczos to ``size`` then mild unsharp masking: the labelled fallback when no neural
     weights are installed. Same shape convention and dtype as ``colour``. 8-bit grey and RGB
-    are sharpened by Pillow's UnsharpMask (C: a 16 MP master, Lanczos included, takes 1.8 s
-    here against 3.8 s with the numpy path, and lands within 2 levels of it); 16-bit keeps
-    its depth through numpy."""
+    are sharpened by Pillow's UnsharpMask (in C: faster than the numpy path, and within 2
+    levels of it; figures in docs/performance.md); 16-bit keeps its depth through numpy."""
     resized = resize_pixels(colour, size)
     if resized.dtype == np.uint8 and (resized.ndim == 2 or resized.shape[2] == 3):
         image = Image.fromarray(np.ascontiguousarray(resized), "L" if resized.ndim == 2 else "RGB")
@@ -255,16 +196,6 @@ def classical_upscale(
         sharpened[:, :, index] = plane + amount * (plane - _blur(plane, sigma))
     result = np.clip(sharpened + 0.5, 0, top).astype(resized.dtype)
     return result[:, :, 0] if resized.ndim == 2 else result
-
-
-def icc_description(icc: bytes | None) -> str:
-    if not icc:
-        return ""
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        return (ImageCms.getProfileDescription(profile) or "").strip()
-    except Exception:
-        return ""
 
 
 def png_size(data: bytes) -> tuple[int, int]:

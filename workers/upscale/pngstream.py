@@ -1,19 +1,18 @@
 """A PNG writer that takes rows as they are produced and compresses strips in parallel.
 
-Why not Pillow: a 16-megapixel master takes seconds to encode on one core, and Pillow can only
-start once the whole image exists. Here each finished strip of rows is filtered and deflated in
-a thread pool (zlib and ISA-L release the GIL) while the GPU works on the next strips, as parts
-of about ``PART_BYTES`` side by side. Parts are independent raw-deflate streams joined at
+Why not Pillow: Pillow encodes a large master on one core, and only once the whole image
+exists. Here each finished strip of rows is filtered and deflated in a thread pool (zlib and
+ISA-L release the GIL) while the GPU works on the next strips, as parts of about
+``PART_BYTES`` side by side. Parts are independent raw-deflate streams joined at
 ``Z_SYNC_FLUSH`` byte boundaries (the pigz method), so the result is one ordinary zlib stream
-that every decoder reads. Pillow cannot write 16-bit RGB
-at all; this writer can, which is how 16-bit drafts keep their depth.
+that every decoder reads. Pillow cannot write 16-bit RGB at all; this writer can, which is how
+16-bit drafts keep their depth.
 
 Deflate: ISA-L (the ``isal`` package) when it is installed, else zlib; both write the same
-format. On smooth upscaled pixels zlib's level 6 spends about 460 ms per megapixel on one core
-and ISA-L's level 2 about 12 ms (zlib's level 1: 43 ms); on an upscaled photo ISA-L's file was
-8 % larger than zlib level 6's. A 4096² master is 16 MP, so this is the difference between the
-encoder keeping up with the GPU or not. Levels are zlib's 0-9; ISA-L has 0-3 and takes higher
-numbers as its 3.
+format. ISA-L's fast levels cost a small fraction of zlib's per megapixel for a file a few per
+cent larger, and on a large master that decides whether the encoder keeps up with the GPU
+(the figures, and the command that measures them: docs/performance.md, "PNG master").
+Levels are zlib's 0-9; ISA-L has 0-3 and takes higher numbers as its 3.
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from workers.imaging.containers import PNG_SIGNATURE
+
 try:
     from isal import isal_zlib as _isal_zlib
 except ImportError:  # no isal wheel for this platform: zlib writes the same format, slower
@@ -35,7 +36,6 @@ except ImportError:  # no isal wheel for this platform: zlib writes the same for
 
 DEFLATE_BACKENDS = ("isal", "zlib")
 DEFAULT_DEFLATE = "isal" if _isal_zlib is not None else "zlib"
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey+A, RGB, RGBA)
 
 
@@ -99,7 +99,9 @@ def _last_row_bytes(rows: np.ndarray) -> np.ndarray:
     return last.copy()
 
 
-PART_BYTES = 2 << 20  # raw bytes per compressed part: ~30 ms of one thread's work
+# Raw bytes per compressed part: enough work per task that the pool's overhead and the sync
+# flush between parts stay small, little enough that one strip keeps every thread busy.
+PART_BYTES = 2 << 20
 
 
 class _Once:
@@ -234,7 +236,7 @@ class PngStreamWriter:
         header = struct.pack(
             ">IIBBBBB", self.width, self.height, self.bit_depth, colour_type, 0, 0, 0
         )
-        out = [_SIGNATURE, _chunk(b"IHDR", header)]
+        out = [PNG_SIGNATURE, _chunk(b"IHDR", header)]
         if self._icc:
             out.append(_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(self._icc)))
         adler = 1

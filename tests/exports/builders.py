@@ -7,19 +7,13 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from apps.core.models import JobStatus
-from apps.drafts.models import PreviewJob
-from apps.drafts.services import draft_preview_run
 from apps.exports.links import pack_link_token
 from apps.exports.models import ChannelPreset, ChannelVersion, Pack
 from apps.exports.services import preset_defaults_ensure
 from apps.reviews.services import review_submit
+from tests.drafts.builders import run_previews
 from tests.factories import make_draft
 from tests.images import encode_jpeg, jpeg_bytes, pattern_image
-
-
-def run_previews() -> None:
-    for job_id in PreviewJob.objects.filter(status=JobStatus.QUEUED).values_list("pk", flat=True):
-        draft_preview_run(job_id=job_id)
 
 
 def kept_draft(batch, decider, *, size=(2600, 2100), name="can.jpg", data=None, **kw):
