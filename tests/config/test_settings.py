@@ -98,3 +98,18 @@ def test_sessions_are_read_from_the_shared_cache_only_when_there_is_one(tmp_path
     alone = _manage("shell", "-v", "0", "-c", code, env={}, tmp_path=tmp_path)
     assert shared.stdout.split() == ["django.contrib.sessions.backends.cached_db"], shared.stderr
     assert alone.stdout.split() == ["django.contrib.sessions.backends.db"], alone.stderr
+
+
+def test_turning_password_login_off_without_single_sign_on_stops_the_start(tmp_path):
+    result = _manage("check", env={"DRAFTROOM_PASSWORD_LOGIN": "false"}, tmp_path=tmp_path)
+    assert result.returncode != 0 and "needs single sign-on" in result.stderr
+
+
+def test_single_sign_on_is_configured_from_oidc_variables(tmp_path):
+    env = {
+        "DRAFTROOM_PASSWORD_LOGIN": "false",
+        "OIDC_RP_CLIENT_ID": "draftroom",
+        "OIDC_OP_JWKS_ENDPOINT": "https://login.example.com/jwks",
+    }
+    result = _manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
