@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
 from apps.campaigns.models import Campaign, Membership
+from apps.exports.services import preset_defaults_ensure
 from tests.factories import BatchFactory, CampaignFactory, MembershipFactory, UserFactory
 
 
@@ -42,6 +43,13 @@ class Cast:
 
 
 ROLES = ("creator", "reviewer", "art_director", "producer")
+
+
+@pytest.fixture
+def channel_presets(db) -> None:
+    """The default channel presets, the one source of channel sizes: transactional tests
+    elsewhere flush the rows the migration wrote, so put them back."""
+    preset_defaults_ensure()
 
 
 @pytest.fixture

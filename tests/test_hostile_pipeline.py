@@ -11,13 +11,16 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft, PreviewJob
-from apps.drafts.services import draft_intake, draft_preview_run
+from apps.drafts.runs import draft_preview_run
+from apps.drafts.services import draft_intake
 from apps.exports.models import ChannelVersion
-from apps.exports.services import export_queue, export_run, preset_defaults_ensure
-from apps.upscales.services import upscale_request, upscale_run
+from apps.exports.runs import export_run
+from apps.exports.services import export_queue, preset_defaults_ensure
+from apps.upscales.runs import upscale_run
+from apps.upscales.services import upscale_request
 from tests.images import EXPECTED, HOSTILE_CASES
 
 ACCEPTED = sorted(case for case, expected in EXPECTED.items() if expected == "ok")

@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.campaigns.permissions import ROLE_CAPABILITIES, Can
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from apps.drafts.models import DraftReference
-from apps.drafts.services import draft_preview_run
+from apps.drafts.runs import draft_preview_run
 from tests.conftest import ROLES
 from tests.factories import make_draft
 
@@ -202,7 +202,8 @@ def _export_objects(cast, draft):
 def _upscale_job(batch):
     """A finished (classical) upscale of a kept draft, with its file in storage."""
     from apps.drafts.models import Draft
-    from apps.upscales.services import upscale_request, upscale_run
+    from apps.upscales.runs import upscale_run
+    from apps.upscales.services import upscale_request
 
     kept = make_draft(batch, name="kept.png")
     Draft.objects.filter(pk=kept.pk).update(decision="keep")

@@ -157,21 +157,6 @@ class MasterFacts:
     has_alpha: bool
 
 
-# The defaults staff start from; apps.exports' data migration writes the same values.
-DEFAULT_PRESETS: tuple[PresetSpec, ...] = (
-    PresetSpec("square", 1080, 1080),
-    PresetSpec("social", 1080, 1350),
-    PresetSpec("vertical", 1080, 1920, safe_area=SafeArea(top=0.14, bottom=0.20)),
-    PresetSpec("widescreen", 1920, 1080),
-    PresetSpec("hero", 2400, 800, quality=82, max_bytes=800_000),
-    PresetSpec("hero_wide", 2520, 1080, quality=82, max_bytes=900_000),
-    PresetSpec("product_card", 2048, 2048, quality=90),
-    PresetSpec("youtube_thumbnail", 1280, 720, max_bytes=2_000_000),
-    PresetSpec("link_image", 1200, 630, max_bytes=1_000_000),
-    PresetSpec("presentation", 1920, 1080, quality=90),
-)
-
-
 def configure(*, concurrency: int | None = None) -> None:
     """Process-wide libvips settings: no operation cache (every job reads a new master, and
     the cache would only hold memory) and untrusted loaders blocked."""

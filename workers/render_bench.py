@@ -74,7 +74,8 @@ def main() -> None:
 
     render.configure(concurrency=1)
     from workers.focal import Box
-    from workers.render import DEFAULT_PRESETS, plan_crops, render_channel_versions
+    from workers.presets import DEFAULT_PRESETS
+    from workers.render import plan_crops, render_channel_versions
 
     data = make_master(png=args.png)
     focal = Box(3400, 1300, 1000, 1300)

@@ -3,15 +3,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from apps.campaigns.channels import campaign_channel_labels
+
 
 class Channel(models.TextChoices):
-    SQUARE = "square", "Square 1:1"
-    SOCIAL = "social", "Social 4:5"
-    VERTICAL = "vertical", "Vertical 9:16"
-    WIDESCREEN = "widescreen", "Widescreen 16:9"
-    HERO = "hero", "Hero banner 3:1"
-    PRODUCT_CARD = "product_card", "Product card"
-    PRESENTATION = "presentation", "Presentation 16:9"
+    """The campaign channels a preset can serve. Only the values: their sizes and the names
+    people read are the channel presets' (``apps.campaigns.channels``)."""
+
+    SQUARE = "square"
+    SOCIAL = "social"
+    VERTICAL = "vertical"
+    WIDESCREEN = "widescreen"
+    HERO = "hero"
+    PRODUCT_CARD = "product_card"
+    PRESENTATION = "presentation"
 
 
 class Role(models.TextChoices):
@@ -55,8 +60,7 @@ class Campaign(models.Model):
 
     @property
     def channel_labels(self) -> list[str]:
-        labels = dict(Channel.choices)
-        return [str(labels.get(c, c)) for c in self.target_channels]
+        return campaign_channel_labels(self)
 
 
 class Membership(models.Model):

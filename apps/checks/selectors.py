@@ -12,9 +12,11 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 
+from apps.campaigns.channels import campaign_channel_targets
+from apps.campaigns.models import Campaign
 from apps.checks.models import CheckJob, CheckKind, CheckResult, CheckStatus, CheckSummary
 from apps.drafts.models import Draft, Rendition
-from workers.checks import hamming, worst
+from workers.checks import Placement, hamming, worst
 
 DraftsQS = TypeVar("DraftsQS", bound=QuerySet[Any])
 
@@ -25,6 +27,14 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("placement", "Placements", (CheckKind.RESOLUTION, CheckKind.CROP)),
     ("colour", "Colour and format", (CheckKind.COLOUR,)),
 )
+
+
+def campaign_placements(campaign: Campaign) -> list[Placement]:
+    """The sizes resolution and crop fit are judged against: the campaign's channel presets."""
+    return [
+        Placement(key=t.slug, label=t.label, width=t.width, height=t.height)
+        for t in campaign_channel_targets(campaign)
+    ]
 
 
 @dataclass

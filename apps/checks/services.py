@@ -1,4 +1,5 @@
-"""Writes for the automatic checks: the job on intake, a run, and the campaign's duplicate sets."""
+"""Writes for the automatic checks: the job on intake, re-runs, a run's results and the campaign's
+duplicate sets. The worker's run is in ``runs.py``."""
 
 from __future__ import annotations
 
@@ -6,39 +7,16 @@ import logging
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
 from apps.checks.models import CheckJob, CheckResult, CheckStatus, CheckSummary
-from apps.core.jobs import (
-    DATABASE_GONE,
-    Claim,
-    PhaseTimer,
-    ProgressReporter,
-    job_claim,
-    job_dispatch,
-    job_fail,
-    job_finish,
-)
+from apps.core.jobs import job_dispatch, job_get_or_create
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft
-from workers.checks import (
-    DECODE_SIDE,
-    CheckError,
-    Measurements,
-    Outcome,
-    check_duplicates,
-    decode_for_checks,
-    duplicate_groups,
-    format_checks,
-    measure,
-    pixel_checks,
-    placement_checks,
-    worst,
-)
+from workers.checks import Measurements, Outcome, check_duplicates, duplicate_groups, worst
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +28,7 @@ _DUPLICATE_POSITION = 500
 def check_job_create(*, draft: Draft) -> CheckJob:
     """Queue the checks of a new draft. Called inside the intake transaction (a draft-added
     hook), so the message goes out only once the draft and the job row are committed."""
-    job, created = CheckJob.objects.get_or_create(
-        draft=draft, defaults={"queued_at": timezone.now(), "message": "Queued"}
-    )
-    if created:
-        job_dispatch(job)
+    job, _ = job_get_or_create(CheckJob, draft=draft)
     return job
 
 
@@ -72,12 +46,8 @@ def check_rerun(*, draft: Draft, by: User | None) -> bool:
     """Run the checks again (thresholds, channels or the file changed). False when a run is
     already queued or running; that run will pick up the current campaign settings."""
     with transaction.atomic():
-        job, created = CheckJob.objects.get_or_create(
-            draft=draft, defaults={"queued_at": timezone.now(), "message": "Queued"}
-        )
-        if created:
-            job_dispatch(job)
-        else:
+        job, created = job_get_or_create(CheckJob, draft=draft)
+        if not created:
             updated = CheckJob.objects.filter(
                 pk=job.pk, status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED]
             ).update(
@@ -101,62 +71,6 @@ def check_rerun(*, draft: Draft, by: User | None) -> bool:
             target=draft,
         )
     return True
-
-
-def draft_checks_run(*, job_id: int) -> Claim:
-    """Decode the original once, measure, store every result and the draft's hash, then
-    regroup the campaign's near-duplicates. A second delivery of a finished job is a no-op; a
-    re-run replaces the draft's rows."""
-    job, claim = job_claim(CheckJob, job_id)
-    if job is None or not claim.claimed:
-        return claim
-    draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
-    channels = [str(c) for c in draft.campaign.target_channels or []]
-    CheckJob.objects.filter(pk=job.pk).update(
-        spec={"channels": channels, "decode_side": DECODE_SIDE}
-    )
-    report = ProgressReporter(job)
-    timer = PhaseTimer(job)
-    try:
-        with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
-            data = fh.read()
-        report(0.2, "Decoding", force=True)
-        with timer.phase("decode"):
-            decoded = decode_for_checks(data)
-        del data
-        report(0.4, "Measuring", force=True)
-        with timer.phase("measure"):
-            measured = measure(decoded)
-            outcomes = [
-                *pixel_checks(measured),
-                # Resolution is judged on the real pixel size, never the reduced decode.
-                *placement_checks(draft.width, draft.height, channels),
-                *format_checks(
-                    fmt=draft.format,
-                    mode=draft.mode,
-                    bit_depth=draft.bit_depth,
-                    has_alpha=draft.has_alpha,
-                    has_icc=draft.has_icc,
-                    icc_description=draft.icc_description,
-                ),
-            ]
-        if not report(0.8, "Storing results", force=True):
-            return Claim(False)  # cancelled meanwhile: store nothing
-        with timer.phase("store"):
-            check_results_store(draft=draft, outcomes=outcomes, measured=measured)
-    except CheckError as exc:
-        job_fail(job, f"Could not check this file: {exc}")
-        return Claim(False)
-    except DATABASE_GONE:
-        raise  # job_task_run gives the row back and retries
-    except Exception as exc:
-        logger.exception("check job %s failed", job_id)
-        job_fail(job, f"Could not run the checks: {exc}")
-        return Claim(False)
-    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("fail", "warn")}
-    job_finish(job, message=f"Checked: {counts['fail']} fail, {counts['warn']} warn")
-    logger.info("check job %s done timings=%s", job_id, job.timings)
-    return claim
 
 
 def check_results_store(

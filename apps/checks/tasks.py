@@ -5,7 +5,7 @@ from typing import Any
 from celery import shared_task
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from apps.core.jobs import job_task_run
 
 

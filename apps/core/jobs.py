@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from celery import current_app
 from django.conf import settings
@@ -64,6 +65,27 @@ def _kind_for(job: Job) -> JobKind:
 
 def _lease() -> timedelta:
     return timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def job_create(model: type[J], **fields: Any) -> J:
+    """Create a queued job row and publish it once the surrounding transaction commits. The
+    caller audits the request (who asked for what differs per kind)."""
+    job = model._default_manager.create(
+        **{"queued_at": timezone.now(), "message": "Queued", **fields}
+    )
+    job_dispatch(job)
+    return job
+
+
+def job_get_or_create(model: type[J], **lookup: Any) -> tuple[J, bool]:
+    """The job row for ``lookup`` (one per draft, say); a new one is queued and published after
+    commit, an existing one is returned untouched, whatever its state."""
+    job, created = model._default_manager.get_or_create(
+        **lookup, defaults={"queued_at": timezone.now(), "message": "Queued"}
+    )
+    if created:
+        job_dispatch(job)
+    return job, created
 
 
 def job_publish(job: Job) -> None:
@@ -292,6 +314,109 @@ class _Phase:
         elapsed = time.perf_counter() - self.start
         timings = self.timer.job.timings
         timings[self.name] = round(timings.get(self.name, 0.0) + elapsed, 4)
+
+
+# Exception classes, one or a tuple, as ``except`` takes them.
+Errors = type[BaseException] | tuple[type[BaseException], ...]
+
+# After a retryable failure (storage down) the row goes back to the queue and the task retries
+# after this pause; the claim counted the attempt, so the attempt cap still applies.
+RELEASE_RETRY_SECONDS = 30.0
+
+
+class JobRun(Generic[J]):
+    """What the body of a ``*_run`` works with inside ``job_running``: the claimed row, its
+    progress reporter and phase timer, and ``result``, the Claim the run returns."""
+
+    def __init__(self, job: J | None, claim: Claim) -> None:
+        self.claimed = claim.claimed
+        self.result = claim
+        self._job = job if claim.claimed else None
+        if self._job is not None:
+            self.report = ProgressReporter(self._job)
+            self.timer = PhaseTimer(self._job)
+
+    @property
+    def job(self) -> J:
+        assert self._job is not None, "only a claimed run has a job to work on"
+        return self._job
+
+    def phase(self, name: str) -> _Phase:
+        return self.timer.phase(name)
+
+    def finish(self, *, output_key: str = "", message: str = "Done") -> None:
+        job = self.job
+        job_finish(job, output_key=output_key, message=message)
+        logger.info("%s %s done timings=%s", type(job).__name__, job.pk, job.timings)
+
+    def fail(self, error: str) -> Claim:
+        """Fail the job with a message for the person; returns the Claim the run returns."""
+        job_fail(self.job, error)
+        self.result = Claim(False)
+        return self.result
+
+    def stop(self) -> Claim:
+        """End quietly (the job was cancelled meanwhile); returns the Claim the run returns."""
+        self.result = Claim(False)
+        return self.result
+
+
+@contextmanager
+def job_running(
+    model: type[J],
+    job_id: int,
+    *,
+    failure: str,
+    expected: Mapping[Errors, str] | None = None,
+    retry: Mapping[Errors, str] | None = None,
+    cancelled: Errors = (),
+    held: J | None = None,
+) -> Iterator[JobRun[J]]:
+    """Claim the job and run the body with it; what every ``*_run`` does around its work::
+
+        with job_running(PreviewJob, job_id, failure="Could not make previews: {exc}") as run:
+            if not run.claimed:
+                return run.result  # gone, done, refused, or held by another delivery
+            ...
+            run.finish(message="Previews ready")
+        return run.result
+
+    An exception from the body ends the run here: a lost database connection goes on to
+    ``job_task_run``, which hands the row back and retries; ``cancelled`` ends quietly; an
+    ``expected`` one fails the job with its message (``{exc}`` is the error); a ``retry`` one
+    puts the row back in the queue with its message and the task retries after a pause; any
+    other is logged with its traceback and fails the job with ``failure``. Messages are shown to
+    the person. ``held`` is a row this worker created already running, so there is nothing to
+    claim (the GPU worker's export from memory)."""
+    if held is not None:
+        job: J | None
+        job, claim = held, Claim(True)
+    else:
+        job, claim = job_claim(model, job_id)
+    run = JobRun(job, claim)
+    if not run.claimed:
+        yield run
+        return
+    try:
+        yield run
+    except DATABASE_GONE:
+        raise  # job_task_run gives the row back and retries
+    except cancelled:
+        logger.info("%s %s cancelled", model.__name__, job_id)
+        run.stop()
+    except Exception as exc:
+        for errors, message in (expected or {}).items():
+            if isinstance(exc, errors):
+                run.fail(message.format(exc=exc))
+                return
+        for errors, message in (retry or {}).items():
+            if isinstance(exc, errors):
+                logger.warning("%s %s will retry: %s", model.__name__, job_id, exc)
+                job_release(run.job, message.format(exc=exc))
+                run.result = Claim(False, retry_in=RELEASE_RETRY_SECONDS)
+                return
+        logger.exception("%s %s failed", model.__name__, job_id)
+        run.fail(failure.format(exc=exc))
 
 
 def sweep_jobs(*, stale_queued_after: timedelta | None = None) -> dict[str, int]:

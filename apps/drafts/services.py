@@ -16,17 +16,7 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
-from apps.core.jobs import (
-    DATABASE_GONE,
-    Claim,
-    PhaseTimer,
-    ProgressReporter,
-    job_claim,
-    job_dispatch,
-    job_fail,
-    job_finish,
-    job_release,
-)
+from apps.core.jobs import job_create, job_dispatch
 from apps.core.models import JobStatus
 from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE, storage_put
 from apps.drafts.hooks import draft_added, draft_revised
@@ -39,7 +29,7 @@ from apps.drafts.models import (
     PreviewJob,
     Rendition,
 )
-from apps.drafts.storage_keys import original_key, reference_key, rendition_key
+from apps.drafts.storage_keys import original_key, reference_key
 from workers.genmeta import GenerationInfo, read_embedded
 from workers.imaging.containers import image_end
 from workers.intake import (
@@ -49,7 +39,6 @@ from workers.intake import (
     inspect_image,
     sanitize_display_name,
 )
-from workers.renditions import DEFAULT_SPECS, render_renditions
 
 logger = logging.getLogger(__name__)
 
@@ -205,8 +194,7 @@ def _create_draft(
         generation_passes=[dataclasses.asdict(generation_pass) for generation_pass in info.passes],
         uploaded_by=uploaded_by,
     )
-    job = PreviewJob.objects.create(draft=draft, queued_at=timezone.now(), message="Queued")
-    job_dispatch(job)
+    job_create(PreviewJob, draft=draft)
     draft_added(draft)
     audit_record(
         campaign=batch.campaign,
@@ -290,63 +278,6 @@ def reference_add_file(*, draft: Draft, name: str, data: bytes, by: User | None)
         target=draft,
     )
     return ref
-
-
-def draft_preview_run(*, job_id: int) -> Claim:
-    """Make the draft's renditions. Idempotent: keys depend on the draft's content only."""
-    job, claim = job_claim(PreviewJob, job_id)
-    if job is None or not claim.claimed:
-        return claim
-    draft = job.draft
-    report = ProgressReporter(job)
-    timer = PhaseTimer(job)
-    try:
-        with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
-            data = fh.read()
-        report(0.2, "Decoding", force=True)
-        with timer.phase("render"):
-            renditions = render_renditions(data, DEFAULT_SPECS)
-        report(0.7, "Storing previews", force=True)
-        with timer.phase("store"):
-            for index, rendition in enumerate(renditions):
-                ext = "." + rendition.format.lower()
-                key = rendition_key(
-                    campaign_id=draft.campaign_id,
-                    draft_id=draft.pk,
-                    name=rendition.name,
-                    sha256=draft.sha256,
-                    ext=ext,
-                )
-                storage_put(key, rendition.data)
-                Rendition.objects.update_or_create(
-                    draft=draft,
-                    name=rendition.name,
-                    defaults={
-                        "file_key": key,
-                        "width": rendition.width,
-                        "height": rendition.height,
-                        "content_type": rendition.content_type,
-                    },
-                )
-                report(0.7 + 0.3 * (index + 1) / len(renditions), "Storing previews")
-    except FileNotFoundError:
-        job_fail(job, "Could not make previews: the original file is missing from storage.")
-        return Claim(False)
-    except STORAGE_ERRORS as exc:
-        # Retryable: put the row back in the queue; the task retries it after a pause and the
-        # attempt cap still applies.
-        logger.warning("preview job %s: storage unavailable (%s), will retry", job_id, exc)
-        job_release(job, f"Storage unavailable, retrying: {exc}")
-        return Claim(False, retry_in=30.0)
-    except DATABASE_GONE:
-        raise  # job_task_run gives the row back and retries
-    except Exception as exc:
-        logger.exception("preview job %s failed", job_id)
-        job_fail(job, f"Could not make previews: {exc}")
-        return Claim(False)
-    job_finish(job, output_key=draft.file_key, message="Previews ready")
-    logger.info("preview job %s done timings=%s", job_id, job.timings)
-    return claim
 
 
 def _read_upload(upload: IO[bytes] | bytes, size: int | None, limits: IntakeLimits) -> bytes:

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from apps.core.jobs import job_task_run
 from apps.drafts.models import PreviewJob
-from apps.drafts.services import draft_preview_run
+from apps.drafts.runs import draft_preview_run
 
 
 @shared_task(bind=True, name="apps.drafts.tasks.draft_preview_task", max_retries=20)

@@ -6,13 +6,18 @@ class ExportsConfig(AppConfig):
     label = "exports"
 
     def ready(self) -> None:
+        from apps.campaigns.channels import register_channel_targets
         from apps.campaigns.home import register_waiting
         from apps.core.jobs import register_job_kind
         from apps.core.panels import register_batch_panel, register_draft_panel
         from apps.exports import panels
         from apps.exports.home import export_waiting
         from apps.exports.models import ExportJob, Pack
-        from apps.exports.selectors import export_job_refusal, pack_refusal
+        from apps.exports.selectors import (
+            export_job_refusal,
+            pack_refusal,
+            preset_channel_targets,
+        )
 
         register_job_kind(
             ExportJob,
@@ -23,6 +28,8 @@ class ExportsConfig(AppConfig):
         register_job_kind(
             Pack, task_name="apps.exports.tasks.pack_task", queue="default", authorize=pack_refusal
         )
+        # The presets are the one source of channel sizes and names (apps.campaigns.channels).
+        register_channel_targets(preset_channel_targets)
         register_draft_panel("panel_middle", panels.draft_panel, order=200)
         register_batch_panel("toolbar", panels.batch_toolbar, order=200)
         register_waiting(export_waiting)

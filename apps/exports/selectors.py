@@ -10,6 +10,7 @@ from django.apps import apps as django_apps
 from django.db.models import QuerySet
 from django.http import Http404
 
+from apps.campaigns.channels import ChannelTarget
 from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import AnyUser, requester_refusal, require_membership
@@ -65,15 +66,29 @@ def active_presets() -> QuerySet[ChannelPreset]:
     return ChannelPreset.objects.filter(is_active=True).order_by("sort_order", "id")
 
 
-def presets_for_campaign(campaign: Campaign) -> list[ChannelPreset]:
-    """The presets a campaign's target channels pick (by channel or by preset slug); every
-    active preset when the campaign names none."""
-    presets = list(active_presets())
-    targets = set(campaign.target_channels or [])
+def targeted_presets(campaign: Campaign) -> list[ChannelPreset]:
+    """The active presets a campaign's target channels pick, by channel or by preset slug."""
+    targets = {str(t) for t in campaign.target_channels or []}
     if not targets:
-        return presets
-    picked = [p for p in presets if p.slug in targets or (p.channel and p.channel in targets)]
-    return picked or presets
+        return []
+    return [
+        p for p in active_presets() if p.slug in targets or (p.channel and p.channel in targets)
+    ]
+
+
+def preset_channel_targets(campaign: Campaign) -> list[ChannelTarget]:
+    """The channel-targets provider (registered in apps.py): the campaign's presets as the sizes
+    and names checks, upscales and the pages use."""
+    return [
+        ChannelTarget(channel=p.channel, slug=p.slug, label=p.name, width=p.width, height=p.height)
+        for p in targeted_presets(campaign)
+    ]
+
+
+def presets_for_campaign(campaign: Campaign) -> list[ChannelPreset]:
+    """The presets an export renders: those the campaign's target channels pick; every active
+    preset when it names none (or none that a preset serves)."""
+    return targeted_presets(campaign) or list(active_presets())
 
 
 def get_preset(slug: str) -> ChannelPreset:

@@ -6,7 +6,8 @@ from celery import shared_task
 
 from apps.core.jobs import job_task_run
 from apps.exports.models import ExportJob, Pack
-from apps.exports.services import export_run, pack_run, packs_expire
+from apps.exports.runs import export_run, pack_run
+from apps.exports.services import packs_expire
 
 
 @shared_task(bind=True, name="apps.exports.tasks.export_task", max_retries=20)

@@ -10,11 +10,11 @@ from apps.drafts.models import Draft
 class UpscaleJob(Job):
     """One upscale of one kept draft (gpu queue). Status moves as ``JobStatus`` describes.
 
-    Requested: ``model_name`` and ``scale`` (``fit_channel`` names the channel a "fit the
-    largest target channel" request was sized for). Filled by the worker: the model that really
-    ran (the classical fallback when the weights are missing), its weights' SHA-256, the output
-    size and ``output_key`` — deterministic in (draft content, model, scale, weights), so a
-    repeated job finds its file and does nothing.
+    Requested: ``model_name`` and ``scale`` (``fit_channel`` names the channel, or the preset
+    slug, whose preset set the scale of a "fit the largest target channel" request). Filled by
+    the worker: the model that really ran (the classical fallback when the weights are
+    missing), its weights' SHA-256, the output size and ``output_key`` — deterministic in
+    (draft content, model, scale, weights), so a repeated job finds its file and does nothing.
     """
 
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="upscale_jobs")
@@ -23,7 +23,8 @@ class UpscaleJob(Job):
     )
     model_name = models.CharField(max_length=40)
     scale = models.FloatField()
-    fit_channel = models.CharField(max_length=20, blank=True)
+    # As long as a preset slug: a campaign can target a preset by its slug.
+    fit_channel = models.CharField(max_length=40, blank=True)
     used_model = models.CharField(max_length=40, blank=True)
     model_label = models.CharField(max_length=100, blank=True)
     neural = models.BooleanField(default=False)

@@ -16,17 +16,18 @@ from apps.drafts.models import Decision
 from apps.upscales.forms import UpscaleForm
 from apps.upscales.selectors import (
     batch_active_count,
-    channel_fits,
     default_model,
     done_upscales_by_draft,
+    draft_channel_fits,
     draft_upscales,
     kept_drafts,
-    largest_channel_fit,
+    largest_fit,
 )
 
 
 def draft_panel(request: HttpRequest, draft: Any, membership: Membership) -> str:
     can_upscale = role_can(membership.role, Can.UPSCALE)
+    fits = draft_channel_fits(draft)
     return render_to_string(
         "upscales/panel.html",
         {
@@ -35,8 +36,8 @@ def draft_panel(request: HttpRequest, draft: Any, membership: Membership) -> str
             "can_upscale": can_upscale,
             "kept": draft.decision == Decision.KEEP,
             "form": UpscaleForm(initial={"model": default_model(), "target": "4"}),
-            "fit": largest_channel_fit(draft),
-            "fits": channel_fits(draft.width, draft.height, draft.campaign.target_channels),
+            "fit": largest_fit(fits),
+            "fits": fits,
         },
         request=request,
     )

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
-from apps.campaigns.models import Channel
+from apps.campaigns.channels import ChannelTarget, campaign_channel_targets
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import AnyUser, requester_refusal, require_membership
 from apps.core.models import ACTIVE_STATUSES, JobStatus
@@ -19,17 +19,6 @@ from apps.drafts.selectors import Scoped
 from apps.upscales.models import UpscaleJob
 from workers.upscale.registry import CLASSICAL, CLASSICAL_SPEC, MODELS, weights_path
 
-# The pixel size each target channel needs (width, height). Exports own the full presets; this
-# is only what "fit the largest target channel" has to cover.
-CHANNEL_SIZES: dict[str, tuple[int, int]] = {
-    Channel.SQUARE: (1080, 1080),
-    Channel.SOCIAL: (1080, 1350),
-    Channel.VERTICAL: (1080, 1920),
-    Channel.WIDESCREEN: (1920, 1080),
-    Channel.HERO: (2400, 800),
-    Channel.PRODUCT_CARD: (2048, 2048),
-    Channel.PRESENTATION: (1920, 1080),
-}
 SCALE_CHOICES = (2.0, 3.0, 4.0)
 
 
@@ -96,27 +85,37 @@ def default_model() -> str:
 
 @dataclass(frozen=True)
 class ChannelFit:
-    channel: str
+    channel: str  # the campaign channel the preset serves, else the preset's slug
     label: str
     size: tuple[int, int]
-    scale: float  # the scale at which the draft covers the channel (crop allowed)
+    scale: float  # the scale at which the draft covers the preset (crop allowed)
 
 
-def channel_fits(width: int, height: int, channels: Sequence[str]) -> list[ChannelFit]:
-    labels = dict(Channel.choices)
-    fits = []
-    for channel in channels:
-        size = CHANNEL_SIZES.get(channel)
-        if size is None:
-            continue
-        need = max(size[0] / width, size[1] / height)
-        fits.append(ChannelFit(channel, str(labels.get(channel, channel)), size, need))
-    return fits
+def channel_fits(width: int, height: int, targets: Sequence[ChannelTarget]) -> list[ChannelFit]:
+    """The scale each of the campaign's output sizes needs: one per preset, so a channel with
+    two presets (``hero`` and ``hero_wide``) is covered by its larger need."""
+    return [
+        ChannelFit(
+            t.channel or t.slug,
+            t.label,
+            t.size,
+            max(t.width / width, t.height / height),
+        )
+        for t in targets
+    ]
+
+
+def draft_channel_fits(draft: Draft) -> list[ChannelFit]:
+    return channel_fits(draft.width, draft.height, campaign_channel_targets(draft.campaign))
 
 
 def largest_channel_fit(draft: Draft) -> ChannelFit | None:
-    """The target channel that needs the biggest scale, with that scale rounded up to 0.01."""
-    fits = channel_fits(draft.width, draft.height, draft.campaign.target_channels)
+    return largest_fit(draft_channel_fits(draft))
+
+
+def largest_fit(fits: Sequence[ChannelFit]) -> ChannelFit | None:
+    """The output size that needs the biggest scale, with that scale rounded up to 0.01: one
+    upscale at it covers every preset of every target channel."""
     if not fits:
         return None
     best = max(fits, key=lambda f: f.scale)

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from apps.core.jobs import job_task_run
 from apps.upscales.models import UpscaleJob
-from apps.upscales.services import upscale_run
+from apps.upscales.runs import upscale_run
 
 
 @shared_task(bind=True, name="apps.upscales.tasks.upscale_task", max_retries=20)

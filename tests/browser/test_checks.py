@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from tests.browser.conftest import log_in, shot
 from tests.checks.builders import scene_png
 from tests.core.builders import run_queued

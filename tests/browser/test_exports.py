@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.exports.models import CropOverride, ExportJob, FocalArea, Pack
-from apps.exports.services import export_run, pack_run, preset_defaults_ensure
+from apps.exports.runs import export_run, pack_run
+from apps.exports.services import preset_defaults_ensure
 from tests.browser.conftest import log_in, shot
 from tests.core.builders import run_queued
 from tests.exports.builders import kept_draft

@@ -154,7 +154,7 @@ def test_a_reviewer_unfolds_every_pass_of_a_multi_pass_draft_without_losing_the_
 ):
     sample = Path(__file__).resolve().parents[1] / "workers" / "genmeta_samples"
     draft = make_draft(batch, data=(sample / "noisy_latents_3_subjects_cropped.png").read_bytes())
-    _run_preview_jobs()
+    run_previews()
     page.set_viewport_size({"width": width, "height": height})
     log_in(page, "reviewer", PASSWORD)
     page.goto(f"/drafts/{draft.pk}/")

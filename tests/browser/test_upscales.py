@@ -7,7 +7,7 @@ import pytest
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
 from apps.upscales.models import UpscaleJob
-from apps.upscales.services import upscale_run
+from apps.upscales.runs import upscale_run
 from tests.browser.conftest import log_in, shot
 from tests.factories import PASSWORD, make_draft
 from tests.images import encode_png, pattern_image

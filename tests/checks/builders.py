@@ -1,4 +1,5 @@
-"""Pictures with real detail for the checks' tests (tests.images makes flat colours)."""
+"""Pictures with real detail for the checks' tests (tests.images makes flat colours), and a
+draft's checks run as the worker runs them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import io
 import random
 
 from PIL import Image, ImageDraw, ImageFilter
+
+from apps.checks.models import CheckJob, CheckResult
+from apps.checks.runs import draft_checks_run
 
 
 def scene(size: tuple[int, int] = (1024, 1024), seed: int = 1) -> Image.Image:
@@ -44,3 +48,13 @@ def scene_png(size: tuple[int, int] = (1024, 1024), seed: int = 1, *, blur: floa
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
+
+
+def run_checks(draft) -> CheckJob:
+    """Run the draft's check job as the worker would; the job row afterwards."""
+    draft_checks_run(job_id=draft.check_job.pk)
+    return CheckJob.objects.get(pk=draft.check_job.pk)
+
+
+def check_statuses(draft) -> dict[str, str]:
+    return dict(CheckResult.objects.filter(draft=draft).values_list("key", "status"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management import call_command
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from apps.core.models import JobStatus
 from tests.factories import make_draft
 

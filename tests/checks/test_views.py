@@ -8,7 +8,7 @@ from django.urls import reverse
 from PIL import Image
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft
 from tests.checks.builders import scene, scene_png
@@ -34,7 +34,7 @@ def test_the_draft_page_shows_every_check_above_the_decision_form(cast, batch):
     assert html.index('id="checks-panel"') < html.index('id="review-form"')
     for key in ("softness", "blockiness", "noise", "resolution.hero", "crop.square", "colour.icc"):
         assert f'data-check="{key}"' in html
-    assert "Hero banner needs 2400 px wide: ×4.7 from this draft" in html
+    assert "Hero banner 3:1 needs 2400 px wide: ×4.7 from this draft" in html
     assert '<span class="check-pill check-fail" id="checks-verdict">' in html
     assert "Run the checks again" in html
     assert "js/checks.js" in html
@@ -84,7 +84,8 @@ def test_the_grid_shows_a_compact_badge_per_draft(cast, batch):
     _checked(batch, name="small.png", data=scene_png((512, 512)))
     make_draft(batch, name="waiting.png")
     html = cast.client("reviewer").get(reverse("drafts:batch", args=[batch.pk])).text
-    assert re.search(r'class="check-badge check-fail" title="fail: Hero banner resolution', html)
+    badge = r'class="check-badge check-fail" title="fail: Hero banner 3:1 resolution'
+    assert re.search(badge, html)
     assert '<span class="check-badge check-pending" title="Automatic checks are running"' in html
     assert 'id="check-controls"' in html and "js/checks-grid.js" in html
 

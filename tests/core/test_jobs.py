@@ -4,11 +4,17 @@ import pytest
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from apps.checks.models import CheckJob
 from apps.core.jobs import (
+    RELEASE_RETRY_SECONDS,
+    Claim,
     ProgressReporter,
     job_claim,
+    job_create,
     job_finish,
+    job_get_or_create,
     job_requeue,
+    job_running,
     job_task_run,
     sweep_jobs,
 )
@@ -181,3 +187,153 @@ def test_a_job_held_by_another_delivery_is_retried_after_that_lease(batch):
     with pytest.raises(_Retry):
         job_task_run(task, lambda *, job_id: job_claim(PreviewJob, job_id)[1], PreviewJob, job.pk)
     assert task.countdown is not None and task.countdown > 5
+
+
+def test_a_created_job_is_queued_and_published_only_after_commit(
+    batch, mocker, django_capture_on_commit_callbacks
+):
+    draft = make_draft(batch)
+    PreviewJob.objects.filter(draft=draft).delete()
+    send = mocker.patch("apps.core.jobs.current_app.send_task")
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = job_create(PreviewJob, draft=draft)
+        send.assert_not_called()
+    assert (job.status, job.message) == (JobStatus.QUEUED, "Queued")
+    assert job.queued_at is not None
+    for callback in callbacks:
+        callback()
+    send.assert_called_once_with(
+        "apps.drafts.tasks.draft_preview_task", args=[job.pk], queue="default"
+    )
+
+
+def test_get_or_create_publishes_a_new_job_and_leaves_an_existing_one_alone(
+    batch, mocker, django_capture_on_commit_callbacks
+):
+    draft = make_draft(batch)
+    CheckJob.objects.filter(draft=draft).delete()
+    send = mocker.patch("apps.core.jobs.current_app.send_task")
+    with django_capture_on_commit_callbacks(execute=True):
+        job, created = job_get_or_create(CheckJob, draft=draft)
+    assert created and job.message == "Queued"
+    CheckJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE)
+    with django_capture_on_commit_callbacks(execute=True):
+        same, created = job_get_or_create(CheckJob, draft=draft)
+    assert not created and same.pk == job.pk and same.status == JobStatus.DONE
+    send.assert_called_once()
+
+
+def _run(job_id: int, body, **handling) -> Claim:
+    """A ``*_run`` shaped like the real ones, with ``body(run)`` as its work."""
+    with job_running(PreviewJob, job_id, failure="Could not do it: {exc}", **handling) as run:
+        if not run.claimed:
+            return run.result
+        body(run)
+        run.finish(output_key="out", message="All done")
+    return run.result
+
+
+def test_a_claimed_run_reports_times_its_phases_and_finishes(batch):
+    job = _job(batch)
+
+    def body(run):
+        with run.phase("work"):
+            assert run.report(0.5, "Halfway", force=True)
+        assert PreviewJob.objects.get().message == "Halfway"
+
+    assert _run(job.pk, body) == Claim(True)
+    job.refresh_from_db()
+    assert (job.status, job.output_key, job.message) == (JobStatus.DONE, "out", "All done")
+    assert set(job.timings) == {"work"}
+
+
+def test_a_run_that_is_not_claimed_returns_the_claim_without_running_the_body(batch):
+    job = _job(batch)
+    job_claim(PreviewJob, job.pk)  # another delivery holds it
+    body_ran = []
+    claim = _run(job.pk, body_ran.append)
+    assert not claim.claimed and claim.retry_in is not None  # the task retries after its lease
+    assert body_ran == []
+    assert _run(10**9, body_ran.append) == Claim(False)  # the row is gone
+    assert body_ran == []
+
+
+def test_an_error_in_the_body_fails_the_job_with_its_message(batch):
+    job = _job(batch)
+
+    def body(run):
+        raise ValueError("the pixels are upside down")
+
+    assert _run(job.pk, body) == Claim(False)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == "Could not do it: the pixels are upside down"
+
+
+def test_an_expected_error_fails_with_its_own_message_and_a_retryable_one_requeues(batch):
+    job = _job(batch)
+
+    def missing(run):
+        raise FileNotFoundError("gone")
+
+    assert _run(job.pk, missing, expected={FileNotFoundError: "The file is missing."}) == Claim(
+        False
+    )
+    job.refresh_from_db()
+    assert (job.status, job.error) == (JobStatus.FAILED, "The file is missing.")
+
+    other = _job(batch)
+
+    def storage_down(run):
+        raise OSError("no space left on device")
+
+    claim = _run(
+        other.pk,
+        storage_down,
+        expected={FileNotFoundError: "The file is missing."},
+        retry={OSError: "Storage unavailable, retrying: {exc}"},
+    )
+    assert claim == Claim(False, retry_in=RELEASE_RETRY_SECONDS)
+    other.refresh_from_db()
+    assert (other.status, other.lease_expires_at) == (JobStatus.QUEUED, None)
+    assert other.message == "Storage unavailable, retrying: no space left on device"
+
+
+def test_a_cancelled_run_ends_quietly_without_failing_the_job(batch):
+    job = _job(batch)
+
+    class Cancelled(Exception):
+        pass
+
+    def body(run):
+        PreviewJob.objects.update(status=JobStatus.CANCELLED)
+        raise Cancelled
+
+    assert _run(job.pk, body, cancelled=Cancelled) == Claim(False)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (JobStatus.CANCELLED, "")
+
+
+def test_a_run_that_loses_its_database_is_handed_back_by_the_task(batch, settings, close_all):
+    settings.JOB_DATABASE_RETRY_SECONDS = 7
+    job = _job(batch)
+
+    def body(run):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    task = _Task()
+    with pytest.raises(_Retry):
+        job_task_run(task, lambda *, job_id: _run(job_id, body), PreviewJob, job.pk)
+    job.refresh_from_db()
+    assert task.countdown == 7
+    assert (job.status, job.lease_expires_at, job.error) == (JobStatus.QUEUED, None, "")
+    assert "database connection was lost" in job.message
+
+
+def test_a_row_the_worker_already_holds_runs_without_a_claim(batch):
+    job, _ = job_claim(PreviewJob, _job(batch).pk)
+    with job_running(PreviewJob, job.pk, failure="{exc}", held=job) as run:
+        assert run.claimed and run.job is job
+        run.finish()
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.DONE, 1)  # no second claim

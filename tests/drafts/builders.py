@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apps.drafts.models import PreviewJob
-from apps.drafts.services import draft_preview_run
+from apps.drafts.runs import draft_preview_run
 from tests.core.builders import run_queued
 
 

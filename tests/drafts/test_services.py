@@ -7,8 +7,8 @@ from sd_parsers.parsers import NovelAIParser
 
 from apps.campaigns.models import AuditEvent
 from apps.core.models import JobStatus
-from apps.drafts.models import Draft, PreviewJob, Rendition
-from apps.drafts.services import draft_intake, draft_preview_run
+from apps.drafts.models import Draft
+from apps.drafts.services import draft_intake
 from tests.factories import make_draft
 from tests.images import EXPECTED, HOSTILE_CASES, jpeg_bytes, png_bytes
 
@@ -126,47 +126,6 @@ def test_intake_queues_a_preview_job_that_is_dispatched_after_commit(
     assert call.kwargs["queue"] == "default"
 
 
-def test_the_preview_task_makes_renditions_and_finishes_its_job(batch):
-    draft = make_draft(batch)
-    job = draft.preview_job
-    from apps.drafts.tasks import draft_preview_task
-
-    draft_preview_task.run(job.pk)
-    job.refresh_from_db()
-    assert job.status == JobStatus.DONE and job.progress == 1.0
-    assert set(job.timings) == {"read", "render", "store"}
-    names = set(Rendition.objects.filter(draft=draft).values_list("name", flat=True))
-    assert names == {"thumb", "preview"}
-    for r in Rendition.objects.filter(draft=draft):
-        assert default_storage.exists(r.file_key)
-
-
-def test_a_second_delivery_of_a_done_preview_job_is_a_no_op(batch):
-    draft = make_draft(batch)
-    draft_preview_run(job_id=draft.preview_job.pk)
-    keys = list(Rendition.objects.values_list("file_key", flat=True))
-    claim = draft_preview_run(job_id=draft.preview_job.pk)
-    assert not claim.claimed and claim.retry_in is None
-    assert list(Rendition.objects.values_list("file_key", flat=True)) == keys
-    assert PreviewJob.objects.get().attempts == 1
-
-
-def test_a_preview_job_whose_draft_is_gone_returns_quietly(batch):
-    draft = make_draft(batch)
-    job_id = draft.preview_job.pk
-    draft.delete()
-    assert draft_preview_run(job_id=job_id).claimed is False
-
-
-def test_a_missing_original_fails_the_job_with_a_clear_error(batch):
-    draft = make_draft(batch)
-    default_storage.delete(draft.file_key)
-    draft_preview_run(job_id=draft.preview_job.pk)
-    job = PreviewJob.objects.get()
-    assert job.status == JobStatus.FAILED
-    assert job.error.startswith("Could not make previews")
-
-
 def test_a_polyglot_is_stored_without_the_payload_glued_to_its_end(batch):
     image = png_bytes(size=(40, 30), color=(1, 2, 3))
     payload = b"<html><script>alert(document.cookie)</script></html>PK\x03\x04zipzip"
@@ -189,20 +148,6 @@ def test_a_storage_failure_is_a_clear_retryable_error_for_that_file_only(batch, 
     assert (failed.status, failed.code) == ("error", "storage")
     assert "try this file again" in failed.message
     assert list(batch.drafts.all()) == [good.draft]  # nothing half-recorded
-
-
-def test_a_preview_job_goes_back_to_the_queue_when_storage_is_down(batch, mocker):
-    draft = make_draft(batch)
-    mocker.patch.object(default_storage, "open", side_effect=OSError("S3 endpoint unavailable"))
-    claim = draft_preview_run(job_id=draft.preview_job.pk)
-    assert claim.retry_in == 30.0
-    job = PreviewJob.objects.get()
-    assert job.status == JobStatus.QUEUED
-    assert "Storage unavailable" in job.message
-    mocker.stopall()
-    assert draft_preview_run(job_id=job.pk).claimed
-    job.refresh_from_db()
-    assert (job.status, job.attempts) == (JobStatus.DONE, 2)
 
 
 GENMETA_SAMPLES = Path(__file__).resolve().parent.parent / "workers" / "genmeta_samples"

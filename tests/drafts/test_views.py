@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from apps.drafts.models import Draft, DraftReference
-from apps.drafts.services import draft_preview_run
+from apps.drafts.runs import draft_preview_run
 from tests.factories import make_draft
 from tests.images import EXPECTED, HOSTILE_CASES, png_bytes
 

@@ -17,7 +17,8 @@ from django.core.files.storage import default_storage
 from apps.campaigns.models import Membership
 from apps.core.models import JobStatus
 from apps.exports.models import ChannelVersion, Pack, PackKind
-from apps.exports.services import export_queue, export_run, pack_queue, pack_run
+from apps.exports.runs import export_run, pack_run
+from apps.exports.services import export_queue, pack_queue
 from apps.reviews.models import RegionCategory
 from apps.reviews.services import review_submit
 from tests.exports.builders import kept_draft

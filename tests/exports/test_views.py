@@ -19,7 +19,8 @@ from apps.campaigns.models import Membership
 from apps.core.models import JobStatus
 from apps.exports.links import pack_link_token
 from apps.exports.models import ChannelVersion, CropOverride, ExportJob, FocalArea, Pack
-from apps.exports.services import export_queue, export_run, pack_queue, pack_run
+from apps.exports.runs import export_run, pack_run
+from apps.exports.services import export_queue, pack_queue
 from tests.exports.builders import kept_draft
 from tests.factories import make_draft
 

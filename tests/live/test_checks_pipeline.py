@@ -19,7 +19,7 @@ def _checked(n: int) -> bool:
 
 
 def test_uploaded_drafts_are_checked_by_the_worker_and_grouped_as_near_duplicates(
-    cast, batch, worker
+    cast, batch, channel_presets, worker
 ):
     client = cast.client("creator")
     url = reverse("drafts:upload-file", args=[batch.pk])

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from apps.reviews.services import review_submit
 from tests.factories import make_draft
 

@@ -5,7 +5,8 @@ import pytest
 from django.core.files.storage import default_storage
 
 from apps.drafts.models import Rendition
-from apps.drafts.services import draft_preview_run, draft_revision_add
+from apps.drafts.runs import draft_preview_run
+from apps.drafts.services import draft_revision_add
 from tests.factories import make_draft
 from tests.images import png_bytes
 from workers.intake import IntakeError
@@ -53,7 +54,7 @@ def test_going_back_to_an_earlier_file_is_a_new_revision(batch):
 
 def test_an_edit_runs_the_automatic_checks_again_on_the_new_file(batch):
     from apps.checks.models import CheckJob
-    from apps.checks.services import draft_checks_run
+    from apps.checks.runs import draft_checks_run
 
     draft = make_draft(batch, data=png_bytes(size=(96, 64), color=(10, 80, 120)))
     draft_checks_run(job_id=CheckJob.objects.get(draft=draft).pk)

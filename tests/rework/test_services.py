@@ -10,6 +10,7 @@ from apps.campaigns.models import AuditEvent, Membership
 from apps.drafts.models import Draft
 from apps.reviews.services import review_sign_off, review_submit
 from apps.rework.models import Assignment, Notification
+from apps.rework.runs import notification_email_send
 from apps.rework.selectors import (
     compare_choices,
     default_compare_pair,
@@ -24,7 +25,6 @@ from apps.rework.services import (
     assignment_submit,
     draft_reference_mark,
     draft_reference_unmark,
-    notification_email_send,
     notifications_mark_read,
 )
 from tests.factories import BatchFactory, make_draft
@@ -132,7 +132,7 @@ def test_the_regenerated_draft_is_a_new_draft_linked_to_its_parent_back_in_revie
 
 def test_an_edit_is_a_new_revision_of_the_same_draft_back_in_review(cast, batch):
     from apps.drafts.models import Rendition
-    from apps.drafts.services import draft_preview_run
+    from apps.drafts.runs import draft_preview_run
 
     draft = make_draft(batch, name="can.png")
     draft_preview_run(job_id=draft.preview_job.pk)
@@ -273,18 +273,6 @@ def test_people_without_an_address_get_no_email(cast, batch, mocker):
     _assign(cast, make_draft(batch))
     assert Notification.objects.get().email_state == "skipped"
     send.assert_not_called()
-
-
-def test_a_failing_mail_backend_is_recorded_on_the_notification(cast, batch, settings):
-    cast.creator.email = "cora@example.com"
-    cast.creator.save()
-    _assign(cast, make_draft(batch))
-    note = Notification.objects.get()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
-    assert not notification_email_send(notification_id=note.pk)
-    note.refresh_from_db()
-    assert note.email_state == "failed" and note.email_error
 
 
 def test_decisions_notify_art_directors_then_the_reviewer_and_the_uploader(cast, batch):

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from apps.drafts.models import Batch, Decision, Draft
+from tests.factories import make_draft
+
 
 def requires_upscaler() -> None:
     """Skip when torch/basicsr are missing, except in CI, where they must be installed."""
@@ -107,3 +110,11 @@ def identity_compact(monkeypatch, tmp_path, *, residual: float = 0.0):
     monkeypatch.setitem(registry.MODELS, spec.name, pinned)
     clear_cache()
     return pinned
+
+
+def kept_draft(batch: Batch, **kw) -> Draft:
+    """A real draft (through intake), marked kept so it may be upscaled."""
+    draft = make_draft(batch, **kw)
+    Draft.objects.filter(pk=draft.pk).update(decision=Decision.KEEP)
+    draft.refresh_from_db()
+    return draft

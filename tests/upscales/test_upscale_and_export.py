@@ -10,9 +10,11 @@ from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
 from apps.exports.masters import master_for
 from apps.exports.models import ChannelVersion, ExportJob
-from apps.exports.services import export_queue, export_run
+from apps.exports.runs import export_run
+from apps.exports.services import export_queue
 from apps.upscales.models import UpscaleJob
-from apps.upscales.services import upscale_request, upscale_run
+from apps.upscales.runs import upscale_run
+from apps.upscales.services import upscale_request
 from tests.factories import make_draft
 from tests.images import encode_png, pattern_image
 
@@ -81,3 +83,25 @@ def test_asking_to_export_an_already_finished_upscale_queues_a_cpu_export(cast, 
     assert (again.pk, created) == (job.pk, False)
     assert ExportJob.objects.filter(draft=draft, status=JobStatus.QUEUED).count() == 1
     assert UpscaleJob.objects.count() == 1
+
+
+def test_one_fit_upscale_covers_every_preset_of_the_hero_channel(cast, batch):
+    # hero needs 2400×800 (×2.4 from 1000 px), hero_wide 2520×1080 (×2.52): one upscale at the
+    # larger need, then both export without a "too small".
+    cast.campaign.target_channels = ["hero"]
+    cast.campaign.save(update_fields=["target_channels"])
+    draft = _kept(batch, size=(1000, 1000))
+    job, _ = upscale_request(
+        draft=draft, by=cast.art_director, model="classical", fit_largest_channel=True
+    )
+    assert (job.scale, job.fit_channel) == (2.52, "hero")
+    upscale_run(job_id=job.pk)
+    export = export_queue(draft=draft, by=cast.producer)
+    export_run(job_id=export.pk)
+    export.refresh_from_db()
+    assert {slug: r["status"] for slug, r in export.report.items()} == {
+        "hero": "rendered",
+        "hero_wide": "rendered",
+    }
+    sizes = ChannelVersion.objects.filter(draft=draft).values_list("width", "height")
+    assert sorted(sizes) == [(2400, 800), (2520, 1080)]

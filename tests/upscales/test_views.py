@@ -8,7 +8,8 @@ from django.urls import reverse
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
 from apps.upscales.models import UpscaleJob
-from apps.upscales.services import upscale_request, upscale_run
+from apps.upscales.runs import upscale_run
+from apps.upscales.services import upscale_request
 from tests.factories import make_draft
 from tests.images import encode_png, pattern_image
 
@@ -153,3 +154,15 @@ def test_grid_badges_cost_one_query_for_the_whole_page(
     with django_assert_num_queries(1):
         badges = tile_badges(drafts)
     assert list(badges) == [done_job.draft_id] and "×2" in str(badges[done_job.draft_id])
+
+
+def test_the_fit_choice_names_the_preset_that_needs_the_most_and_lists_every_presets_need(
+    cast, batch
+):
+    cast.campaign.target_channels = ["hero"]
+    cast.campaign.save(update_fields=["target_channels"])
+    draft = make_draft(batch, data=encode_png(pattern_image((1000, 1000))))
+    Draft.objects.filter(pk=draft.pk).update(decision=Decision.KEEP)
+    page = cast.client("art_director").get(reverse("drafts:detail", args=[draft.pk])).text
+    assert "Fit the largest target channel — Hero banner 21:9 2520×1080 (×2.52)" in page
+    assert "Hero banner 3:1 needs ×2.40. Hero banner 21:9 needs ×2.52." in page

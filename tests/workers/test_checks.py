@@ -14,8 +14,8 @@ from tests.images import encode_jpeg, encode_png, pattern_image, png_16bit_rgb_b
 from workers import checks
 from workers.checks import (
     NEAR_DUPLICATE_BITS,
-    PLACEMENTS,
     CheckError,
+    Placement,
     blockiness,
     check_crop,
     check_resolution,
@@ -40,9 +40,16 @@ def decoded(image: Image.Image, fmt: str = "PNG", **options: object) -> checks.D
 
 # --- resolution and crop ---------------------------------------------------------------------
 
+# The engine holds no channel sizes: the app passes the campaign's presets in.
+HERO = Placement("hero", "Hero banner", 2400, 800)
+VERTICAL = Placement("vertical", "Vertical story", 1080, 1920)
+SQUARE = Placement("square", "Square post", 1080, 1080)
+SOCIAL = Placement("social", "Social 4:5", 1080, 1350)
+WIDESCREEN = Placement("widescreen", "Widescreen", 1920, 1080)
+
 
 def test_a_512_px_draft_fails_the_hero_banner_because_even_x4_is_not_enough():
-    outcome = check_resolution(512, 512, PLACEMENTS["hero"])
+    outcome = check_resolution(512, 512, HERO)
     assert outcome.status == "fail"
     assert outcome.value == pytest.approx(2400 / 512, abs=0.001)
     assert outcome.threshold == 4.0
@@ -50,46 +57,53 @@ def test_a_512_px_draft_fails_the_hero_banner_because_even_x4_is_not_enough():
 
 
 def test_a_1000_px_draft_needs_x2_4_for_the_hero_banner_and_is_told_so():
-    outcome = check_resolution(1000, 1000, PLACEMENTS["hero"])
+    outcome = check_resolution(1000, 1000, HERO)
     assert outcome.status == "warn"
     assert outcome.explanation.startswith("Hero banner needs 2400 px wide: ×2.4 from this draft")
     assert outcome.value_label == "×2.4"
 
 
 def test_the_binding_side_is_named_when_the_placement_is_tall():
-    outcome = check_resolution(1080, 1080, PLACEMENTS["vertical"])
+    outcome = check_resolution(1080, 1080, VERTICAL)
     assert outcome.status == "pass"
     assert "needs 1920 px tall: ×1.8" in outcome.explanation
 
 
 def test_a_draft_larger_than_the_placement_needs_no_upscale():
-    outcome = check_resolution(3000, 3000, PLACEMENTS["square"])
+    outcome = check_resolution(3000, 3000, SQUARE)
     assert (outcome.status, outcome.value_label) == ("pass", "no upscale")
     assert "already has enough pixels" in outcome.explanation
 
 
 def test_a_square_draft_loses_two_thirds_to_the_hero_crop_and_a_fifth_to_social():
-    hero = check_crop(1024, 1024, PLACEMENTS["hero"])
+    hero = check_crop(1024, 1024, HERO)
     # A warning, not a failure: no square draft can fill a 3:1 banner, the words say what to do.
     assert hero.status == "warn"
     assert "keeps only 33% of the picture" in hero.explanation
     assert hero.value == pytest.approx(2 / 3, abs=0.001)
     assert "top and bottom" in hero.explanation and "3:1" in hero.explanation
-    social = check_crop(1024, 1024, PLACEMENTS["social"])
+    social = check_crop(1024, 1024, SOCIAL)
     assert social.status == "pass" and social.value == pytest.approx(0.2, abs=0.001)
     assert "left and right" in social.explanation
-    same = check_crop(1920, 1080, PLACEMENTS["widescreen"])
+    same = check_crop(1920, 1080, WIDESCREEN)
     assert same.value == 0 and "nothing is cut away" in same.explanation
 
 
-def test_placement_checks_cover_each_known_channel_once_in_campaign_order():
-    outcomes = placement_checks(1024, 1024, ["hero", "square", "hero", "billboard"])
+def test_placement_checks_give_every_resolution_then_every_crop_in_the_order_given():
+    outcomes = placement_checks(1024, 1024, [HERO, SQUARE])
     assert [o.key for o in outcomes] == [
         "resolution.hero",
         "resolution.square",
         "crop.hero",
         "crop.square",
     ]
+
+
+def test_a_placement_name_that_already_states_its_ratio_is_not_followed_by_it_again():
+    named = check_crop(1024, 1024, Placement("social", "Social 4:5", 1080, 1350))
+    assert named.explanation.startswith("Social 4:5 cuts 20%")
+    unnamed = check_crop(1024, 1024, Placement("banner", "Banner", 2400, 800))
+    assert unnamed.explanation.startswith("Banner (3:1) keeps only 33%")
 
 
 # --- softness --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from workers.focal import (
     scale_box,
     upscale_needed,
 )
-from workers.render import DEFAULT_PRESETS
+from workers.presets import DEFAULT_PRESETS
 
 
 def scene(

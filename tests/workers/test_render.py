@@ -21,8 +21,8 @@ from tests.images import (
     swapped_primaries_icc,
 )
 from workers.focal import Box, SafeArea, detect_focal
+from workers.presets import DEFAULT_PRESETS
 from workers.render import (
-    DEFAULT_PRESETS,
     PresetSpec,
     RenderError,
     render_channel_versions,

@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.upscales.services import model_spec
+from apps.upscales.runs import model_spec
 from workers.upscale.registry import MODELS, UnknownModel, file_sha256, weights_path
 from workers.upscale.weights import WeightsError, verify_weights
 

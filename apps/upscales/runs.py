@@ -1,0 +1,187 @@
+"""The worker side of upscales: one upscale job (model, tiles, store, and "then export")."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+from apps.core.jobs import Claim, JobRun, job_running
+from apps.core.storage import storage_put
+from apps.drafts.models import Decision, Draft
+from apps.upscales.models import UpscaleJob
+from workers.upscale.engine_types import UpscaleCancelled
+from workers.upscale.pipeline import ModelChoice, choose_model, upscale_to_png
+from workers.upscale.registry import CLASSICAL, ModelSpec, get_model
+
+logger = logging.getLogger(__name__)
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The registry entry, re-pinned when UPSCALE_PINS names another checkpoint for it."""
+    spec = get_model(name)
+    for pin in settings.UPSCALE_PINS:
+        pinned_name, _, digest = pin.partition("=")
+        if pinned_name.strip() == name and len(digest.strip()) == 64:
+            return dataclasses.replace(spec, sha256=digest.strip().lower())
+    return spec
+
+
+def upscale_key(*, draft: Draft, choice: ModelChoice, scale: float) -> str:
+    weights = choice.weights_sha256[:16] if choice.neural else "none"
+    return (
+        f"campaigns/{draft.campaign_id}/upscales/{draft.sha256[:2]}/"
+        f"{draft.sha256}-{choice.name}-x{scale:g}-{weights}.png"
+    )
+
+
+def upscale_run(*, job_id: int) -> Claim:
+    """Run one upscale job. Idempotent: an existing output under the deterministic key is
+    reused; the file is written under a temporary key and published whole."""
+    with job_running(
+        UpscaleJob, job_id, failure="Could not upscale: {exc}", cancelled=UpscaleCancelled
+    ) as run:
+        if not run.claimed:
+            return run.result
+        job, report, timer = run.job, run.report, run.timer
+        draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
+        if draft.decision != Decision.KEEP:
+            return run.fail("The draft is no longer kept, so it was not upscaled.")
+        with timer.phase("load_model"):
+            model: str | ModelSpec = job.model_name
+            if job.model_name != CLASSICAL:
+                model = model_spec(job.model_name)
+            choice = choose_model(
+                model,
+                settings.UPSCALE_MODELS_DIR,
+                device=settings.UPSCALE_DEVICE or None,
+                precision=settings.UPSCALE_PRECISION,
+                compile_mode=settings.UPSCALE_COMPILE,
+            )
+        key = upscale_key(draft=draft, choice=choice, scale=job.scale)
+        if default_storage.exists(key):
+            _finish(run, choice, key, reused=True)
+            return run.result
+        with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
+            data = fh.read()
+        report(0.02, "Decoding", force=True)
+        fraction, waiting = 0.02, False
+
+        def progress(done: int, total: int) -> bool:
+            nonlocal fraction, waiting
+            fraction, waiting = 0.05 + 0.85 * done / max(1, total), False
+            return report(fraction, f"{done} of {total} tiles")
+
+        def device_wait(seconds: float) -> bool:
+            # The worker's other job has the GPU for its network pass. Reporting while waiting
+            # keeps this job's lease alive and notices a cancel; the first report of a wait is
+            # not throttled, so the page says at once why the bar stopped.
+            nonlocal waiting
+            first, waiting = not waiting, True
+            return report(fraction, "Waiting for the GPU", force=first)
+
+        def preparing(seconds: float) -> bool:
+            # The worker's first job compiles the network (UPSCALE_COMPILE); the reports keep
+            # the lease alive for as long as that takes.
+            return report(
+                fraction,
+                "Preparing the model for the GPU (first job of this worker)",
+                force=seconds < 2,
+            )
+
+        from workers.upscale.engine_types import TileOptions
+
+        options = TileOptions(tile=settings.UPSCALE_TILE or None)
+        encoded = upscale_to_png(
+            data,
+            model=choice,
+            scale=job.scale,
+            models_dir=settings.UPSCALE_MODELS_DIR,
+            device=settings.UPSCALE_DEVICE or None,
+            precision=settings.UPSCALE_PRECISION,
+            compile_mode=settings.UPSCALE_COMPILE,
+            tile_options=options,
+            progress=progress,
+            png_level=settings.UPSCALE_PNG_LEVEL,
+            keep_pixels=bool(job.spec.get("then_export")),
+            on_device_wait=device_wait,
+            # The threads pool enforces no Celery time limit, so a pass that holds the GPU
+            # longer than a prefork child would have lived is taken for stuck.
+            device_wait_limit=settings.CELERY_TASK_TIME_LIMIT,
+            on_prepare=preparing,
+        )
+        encoded.result.timings.pop("load", None)  # already timed here as load_model
+        job.timings.update(encoded.result.timings)
+        if not report(0.95, "Storing", force=True):
+            return Claim(False)  # cancelled while the last strips were encoded
+        with timer.phase("store"):
+            storage_put(key, encoded.png)
+        job.notes = encoded.result.notes
+        _finish(
+            run,
+            choice,
+            key,
+            size=(encoded.result.width, encoded.result.height),
+            sha256=hashlib.sha256(encoded.png).hexdigest(),
+        )
+        if job.spec.get("then_export"):
+            # "Upscale and export": render the channel versions from the image this worker
+            # already holds instead of storing, fetching and decoding it again.
+            _export_from_memory(job, encoded.result.to_pil())
+    return run.result
+
+
+def _export_from_memory(job: UpscaleJob, image: Any) -> None:
+    from apps.exports.runs import export_render_in_memory
+
+    draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
+    try:
+        export_render_in_memory(draft=draft, image=image, by=job.requested_by)
+    except Exception:
+        # The upscale itself succeeded; the export job row carries its own failure.
+        logger.exception("upscale job %s: channel versions from memory failed", job.pk)
+
+
+def _storage_sha256(key: str) -> str:
+    digest = hashlib.sha256()
+    with default_storage.open(key, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _finish(
+    run: JobRun[UpscaleJob],
+    choice: ModelChoice,
+    key: str,
+    *,
+    size: tuple[int, int] | None = None,
+    reused: bool = False,
+    sha256: str = "",
+) -> None:
+    job = run.job
+    if size is None:
+        from workers.upscale.imaging import png_size
+
+        with default_storage.open(key, "rb") as fh:
+            size = png_size(fh.read(32))
+    notes = list(job.notes or []) + list(choice.notes)
+    if reused:
+        notes.append("The same upscale already existed; its file was reused.")
+    UpscaleJob.objects.filter(pk=job.pk).update(
+        used_model=choice.name,
+        model_label=choice.label,
+        neural=choice.neural,
+        weights_sha256=choice.weights_sha256,
+        output_width=size[0],
+        output_height=size[1],
+        output_bytes=default_storage.size(key),
+        output_sha256=sha256 or _storage_sha256(key),
+        notes=list(dict.fromkeys(notes)),
+    )
+    message = f"Done: {size[0]}×{size[1]} by {choice.label}"
+    run.finish(output_key=key, message=message[:300])
