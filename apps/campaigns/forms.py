@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
+from apps.campaigns.channels import channel_choices
 from apps.campaigns.models import Channel, Role
 from apps.reviews.models import SignOffRule
 
@@ -31,6 +32,12 @@ class CampaignForm(forms.Form):
     product_reference = forms.FileField(
         required=False, label="Product reference image (PNG, JPEG or WebP)"
     )
+
+    def __init__(self, *args: Any, current_channels: list[str] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        field = self.fields["target_channels"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = channel_choices(current_channels)
 
     def clean_brand_rules(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["brand_rules"].splitlines()]

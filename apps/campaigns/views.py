@@ -148,7 +148,12 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "target_channels": campaign.target_channels,
         "sign_off": review_settings.sign_off,
     }
-    form = CampaignForm(request.POST or None, request.FILES or None, initial=initial)
+    form = CampaignForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        current_channels=campaign.target_channels,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             campaign_update(campaign=campaign, by=request_user(request), **form.campaign_fields())

@@ -198,3 +198,11 @@ def test_the_home_says_what_waits_for_each_role(cast, owner, batch):
     make_draft(batch, name="a.png")
     assert "1</strong> drafts to decide" in cast.client("reviewer").get("/").text
     assert "drafts to decide" not in cast.client("creator").get("/").text
+
+
+def test_the_form_offers_channels_with_their_presets_and_keeps_a_preset_slug(cast, owner):
+    cast.campaign.target_channels = ["hero", "youtube_thumbnail"]
+    cast.campaign.save()
+    page = cast.client("art_director").get(reverse("campaigns:edit", args=[cast.campaign.pk]))
+    assert 'value="youtube_thumbnail"' in page.text
+    assert page.context["form"].initial["target_channels"] == ["hero", "youtube_thumbnail"]
