@@ -285,7 +285,8 @@ DRAFTROOM_BASE_URL = env_str("DRAFTROOM_BASE_URL", "" if PRODUCTION else "http:/
 #   (a thread cannot be killed): a job that stops reporting loses its lease and the sweeper
 #   re-queues it, a job that waits for the GPU longer than CELERY_TASK_TIME_LIMIT fails with a
 #   clear message, and a thread that really hangs keeps its slot until the worker restarts.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# The filesystem transport ignores the host, but kombu warns "No hostname was supplied" without one.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -83,7 +83,7 @@ def test_embedded_defaults_need_no_variables(tmp_path):
     assert result.returncode == 0, result.stderr
     engine, broker, storage, var_dir = result.stdout.split()
     assert engine == "django.db.backends.sqlite3"
-    assert broker == "filesystem://"
+    assert broker == "filesystem://localhost/"
     assert storage == "django.core.files.storage.FileSystemStorage"
     assert var_dir == str(tmp_path / "var")
     assert (tmp_path / "var" / "secret_key").exists()
