@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
 from apps.checks.models import CheckJob, CheckResult, CheckStatus, CheckSummary
-from apps.core.jobs import job_dispatch, job_get_or_create
+from apps.core.jobs import job_get_or_create, job_requeue
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft
 from workers.checks import Measurements, Outcome, check_duplicates, duplicate_groups, worst
@@ -42,27 +42,16 @@ def checks_on_draft_revised(draft: Draft) -> None:
     check_rerun(draft=draft, by=None)
 
 
+_RERUNNABLE = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
 def check_rerun(*, draft: Draft, by: User | None) -> bool:
     """Run the checks again (thresholds, channels or the file changed). False when a run is
     already queued or running; that run will pick up the current campaign settings."""
     with transaction.atomic():
         job, created = job_get_or_create(CheckJob, draft=draft)
-        if not created:
-            updated = CheckJob.objects.filter(
-                pk=job.pk, status__in=[JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED]
-            ).update(
-                status=JobStatus.QUEUED,
-                attempts=0,
-                progress=0.0,
-                error="",
-                message="Queued",
-                queued_at=timezone.now(),
-                started_at=None,
-                finished_at=None,
-            )
-            if not updated:
-                return False
-            job_dispatch(job)
+        if not created and not job_requeue(job, statuses=_RERUNNABLE):
+            return False
         audit_record(
             campaign=draft.campaign,
             actor=by,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -192,16 +192,25 @@ def job_release(job: Job, message: str) -> bool:
     return bool(updated)
 
 
-def job_requeue(job: Job, *, reset_attempts: bool = True, by: Any = None) -> bool:
-    """Retry a failed or cancelled job (a person pressed retry). The person who retries
-    becomes the job's requester, so the worker's check (``authorize``) asks about them: a job
-    refused because its first requester left the campaign runs when a member retries it."""
+def job_requeue(
+    job: Job,
+    *,
+    reset_attempts: bool = True,
+    by: Any = None,
+    statuses: Sequence[str] = (JobStatus.FAILED, JobStatus.CANCELLED),
+) -> bool:
+    """Retry a failed or cancelled job (a person pressed retry), or one in another of
+    ``statuses`` (checks re-run a done job). False when the job is in none of them, e.g. still
+    queued or running. The person who retries becomes the job's requester, so the worker's
+    check (``authorize``) asks about them: a job refused because its first requester left the
+    campaign runs when a member retries it."""
     fields: dict[str, Any] = {
         "status": JobStatus.QUEUED,
         "error": "",
         "message": "Queued",
         "progress": 0.0,
         "queued_at": timezone.now(),
+        "started_at": None,
         "finished_at": None,
     }
     if reset_attempts:
@@ -209,9 +218,7 @@ def job_requeue(job: Job, *, reset_attempts: bool = True, by: Any = None) -> boo
     if by is not None and any(f.name == "requested_by" for f in type(job)._meta.fields):
         fields["requested_by"] = by
     updated = (
-        type(job)
-        ._default_manager.filter(pk=job.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELLED])
-        .update(**fields)
+        type(job)._default_manager.filter(pk=job.pk, status__in=list(statuses)).update(**fields)
     )
     if updated:
         job_dispatch(job)

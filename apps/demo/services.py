@@ -10,8 +10,8 @@ from django.db import transaction
 
 from apps.campaigns.models import Campaign, Channel, Role
 from apps.campaigns.services import campaign_create, membership_set
-from apps.demo.art import render_demo_drafts
 from apps.drafts.services import batch_create, draft_intake
+from workers.demo_art import render_demo_drafts
 
 DEMO_CAMPAIGN = "Fjell Sparkling — summer launch"
 

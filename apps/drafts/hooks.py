@@ -35,3 +35,19 @@ def register_draft_revised(func: DraftHook) -> None:
 def draft_revised(draft: Any) -> None:
     for func in _ON_DRAFT_REVISED:
         func(draft)
+
+
+_ON_PREVIEWS_READY: list[DraftHook] = []
+
+
+def register_previews_ready(func: DraftHook) -> None:
+    """Runs in the preview job once the draft's renditions are stored, for work that reads
+    them (exports proposes the focal rectangle here, so pages never compute it in a GET).
+    A listener's failure is logged; it never fails the previews."""
+    if func not in _ON_PREVIEWS_READY:
+        _ON_PREVIEWS_READY.append(func)
+
+
+def previews_ready(draft: Any) -> None:
+    for func in _ON_PREVIEWS_READY:
+        func(draft)

@@ -9,10 +9,10 @@ from pathlib import Path
 from django.contrib.auth.models import User
 
 from apps.campaigns.models import Campaign
+from apps.core.errors import Refusal
 from apps.drafts.models import Batch
 from apps.drafts.services import IntakeResult, batch_create, draft_intake, reference_add_file
 from workers.genmeta import read_sidecar
-from workers.intake import IntakeError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 SIDECAR_SUFFIXES = {".json", ".txt"}
@@ -86,5 +86,5 @@ def _attach_file_reference(
         reference_add_file(
             draft=result.draft, name=candidate.name, data=candidate.read_bytes(), by=by
         )
-    except IntakeError as exc:
+    except Refusal as exc:
         result.message += f" Reference “{ref}” not added: {exc.message}"

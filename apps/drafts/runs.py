@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.files.storage import default_storage
 
-from apps.core.jobs import Claim, job_running
+from apps.core.jobs import DATABASE_GONE, Claim, job_running
 from apps.core.storage import STORAGE_ERRORS, storage_put
-from apps.drafts.models import PreviewJob, Rendition
-from apps.drafts.storage_keys import rendition_key
+from apps.core.storage_keys import rendition_key
+from apps.drafts.hooks import previews_ready
+from apps.drafts.models import Draft, PreviewJob, Rendition
 from workers.renditions import DEFAULT_SPECS, render_renditions
+
+logger = logging.getLogger(__name__)
+
+
+def _previews_ready(job_id: int, draft: Draft) -> None:
+    try:
+        previews_ready(draft)
+    except DATABASE_GONE:
+        raise
+    except Exception:
+        # The previews are made; a listener (the focal proposal) must not fail them, and the
+        # export job proposes the focal rectangle itself when none is stored.
+        logger.exception("preview job %s: a listener of the finished previews failed", job_id)
 
 
 def draft_preview_run(*, job_id: int) -> Claim:
@@ -54,6 +70,9 @@ def draft_preview_run(*, job_id: int) -> Claim:
                         "content_type": rendition.content_type,
                     },
                 )
-                report(0.7 + 0.3 * (index + 1) / len(renditions), "Storing previews")
+                report(0.7 + 0.9 * 0.3 * (index + 1) / len(renditions), "Storing previews")
+        report(0.97, "Finding the subject", force=True)
+        with timer.phase("listeners"):
+            _previews_ready(job_id, draft)
         run.finish(output_key=draft.file_key, message="Previews ready")
     return run.result

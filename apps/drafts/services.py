@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Literal
@@ -16,9 +18,11 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
+from apps.core.errors import Refusal
 from apps.core.jobs import job_create, job_dispatch
 from apps.core.models import JobStatus
 from apps.core.storage import STORAGE_ERRORS, STORAGE_UNAVAILABLE, storage_put
+from apps.core.storage_keys import original_key, reference_key
 from apps.drafts.hooks import draft_added, draft_revised
 from apps.drafts.models import (
     Batch,
@@ -29,7 +33,6 @@ from apps.drafts.models import (
     PreviewJob,
     Rendition,
 )
-from apps.drafts.storage_keys import original_key, reference_key
 from workers.genmeta import GenerationInfo, read_embedded
 from workers.imaging.containers import image_end
 from workers.intake import (
@@ -62,6 +65,16 @@ class IntakeResult:
             "code": self.code,
             "draft_id": self.draft.pk if self.draft else None,
         }
+
+
+@contextmanager
+def intake_refusals() -> Iterator[None]:
+    """The service boundary of the intake engine: its framework-free ``IntakeError`` becomes
+    the domain's ``Refusal``, with the same message and code."""
+    try:
+        yield
+    except IntakeError as exc:
+        raise Refusal(exc.message, code=exc.code) from None
 
 
 def intake_limits() -> IntakeLimits:
@@ -262,8 +275,10 @@ def reference_add_url(*, draft: Draft, url: str, by: User | None) -> DraftRefere
 
 
 def reference_add_file(*, draft: Draft, name: str, data: bytes, by: User | None) -> DraftReference:
-    """Reference files go through the same validation as drafts (they are shown as images)."""
-    facts = inspect_image(data, intake_limits())
+    """Reference files go through the same validation as drafts (they are shown as images).
+    A bad file raises Refusal with the intake's message."""
+    with intake_refusals():
+        facts = inspect_image(data, intake_limits())
     key = reference_key(
         campaign_id=draft.campaign_id, sha256=facts.sha256, extension=facts.extension
     )
@@ -302,15 +317,17 @@ def draft_revision_add(
     note: str = "",
 ) -> DraftRevision:
     """An edit: the retouched file becomes the draft's current file and the draft goes back
-    into review (undecided). Earlier files stay as revisions. A bad file raises IntakeError
+    into review (undecided). Earlier files stay as revisions. A bad file raises Refusal
     with a message for the person and changes nothing."""
     display = sanitize_display_name(name)
     limits = intake_limits()
-    data = _read_upload(upload, size, limits)
-    facts = inspect_image(data, limits)
+    with intake_refusals():
+        data = _read_upload(upload, size, limits)
+        facts = inspect_image(data, limits)
     if facts.sha256 == draft.sha256:
-        raise IntakeError(
-            "unchanged", "This is the same file as the current version: upload the retouched one."
+        raise Refusal(
+            "This is the same file as the current version: upload the retouched one.",
+            code="unchanged",
         )
     other = (
         Draft.objects.filter(campaign_id=draft.campaign_id, sha256=facts.sha256)
@@ -318,8 +335,8 @@ def draft_revision_add(
         .first()
     )
     if other is not None:
-        raise IntakeError(
-            "duplicate", f"This file is already in the campaign as “{other.original_name}”."
+        raise Refusal(
+            f"This file is already in the campaign as “{other.original_name}”.", code="duplicate"
         )
     key = original_key(
         campaign_id=draft.campaign_id, sha256=facts.sha256, extension=facts.extension
@@ -332,7 +349,7 @@ def draft_revision_add(
             draft_revised(draft)
     except IntegrityError:
         # Another upload of the same file won the race for the campaign's unique sha256.
-        raise IntakeError("duplicate", "This file was just added to the campaign.") from None
+        raise Refusal("This file was just added to the campaign.", code="duplicate") from None
     # Old previews belong to the old file; their keys are never reused, so delete after commit.
     transaction.on_commit(lambda: _delete_files(stale_keys))
     draft.refresh_from_db()

@@ -4,7 +4,6 @@ import mimetypes
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.http import request_user
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user, serve_private
 from apps.core.panels import render_batch_panels, render_draft_panels, render_tile_badges
 from apps.drafts.forms import BatchForm, ReferenceForm
 from apps.drafts.models import Decision
@@ -38,7 +38,6 @@ from apps.drafts.services import (
 from apps.reviews.forms import ReviewForm
 from apps.reviews.guide import suggest_decision
 from apps.reviews.selectors import draft_reviews, latest_review_by
-from workers.intake import IntakeError
 
 # Multipart headers and the CSRF field around one file.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -256,7 +255,7 @@ def draft_image(request: HttpRequest, pk: int, name: str) -> FileResponse:
             draft.file_key,
             CONTENT_TYPES.get(draft.format, "application/octet-stream"),
         )
-    return _serve(key, content_type, etag=f"{draft.sha256}-{name}")
+    return serve_private(key, content_type, etag=f"{draft.sha256}-{name}")
 
 
 @require_GET
@@ -264,10 +263,11 @@ def draft_download(request: HttpRequest, pk: int) -> FileResponse:
     scoped = get_draft_for_user(request_user(request), pk, need=Can.DOWNLOAD_ORIGINAL)
     draft = scoped.obj
     ext = mimetypes.guess_extension(CONTENT_TYPES.get(draft.format, "")) or ""
-    filename = f"draft-{draft.pk}{ext}"
-    response = _serve(draft.file_key, CONTENT_TYPES.get(draft.format, "application/octet-stream"))
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return serve_private(
+        draft.file_key,
+        CONTENT_TYPES.get(draft.format, "application/octet-stream"),
+        filename=f"draft-{draft.pk}{ext}",
+    )
 
 
 @require_GET
@@ -276,21 +276,7 @@ def reference_file(request: HttpRequest, pk: int) -> FileResponse:
     if not ref.file_key:
         raise Http404("This reference is a link, not a file")
     content_type = mimetypes.guess_type(ref.file_key)[0] or "application/octet-stream"
-    return _serve(ref.file_key, content_type)
-
-
-def _serve(key: str, content_type: str, *, etag: str | None = None) -> FileResponse:
-    try:
-        fh = default_storage.open(key, "rb")
-    except FileNotFoundError:
-        raise Http404("The file is missing from storage") from None
-    response = FileResponse(fh, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    if etag:
-        response["ETag"] = f'"{etag}"'
-    return response
+    return serve_private(ref.file_key, content_type)
 
 
 @require_POST
@@ -312,8 +298,13 @@ def reference_add(request: HttpRequest, pk: int) -> HttpResponse:
                     draft=scoped.obj, url=form.cleaned_data["url"], by=request_user(request)
                 )
             messages.success(request, "Reference added.")
-        except IntakeError as exc:
-            messages.error(request, f"Reference not added: {exc.message}")
+        except Refusal as exc:
+            return refuse(
+                request,
+                exc,
+                back=reverse("drafts:detail", args=[scoped.obj.pk]),
+                prefix="Reference not added: ",
+            )
     else:
         for error in form.non_field_errors() + [e for errs in form.errors.values() for e in errs]:
             messages.error(request, f"Reference not added: {error}")

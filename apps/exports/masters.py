@@ -3,7 +3,8 @@
 Exports, packs and records all ask ``master_for(draft)``, the one place that chooses: the
 newest finished upscale when the draft has one, else the draft's original. Nothing else in
 exports chooses; the ``Master`` it returns carries the file, its upright size, its SHA-256,
-where it came from and a label for people.
+where it came from and a label for people. Exports read upscales; upscales never import
+exports (they announce a finished upscale through ``apps.upscales.hooks``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.drafts.models import Draft
+from apps.upscales.selectors import done_upscales_by_draft
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,6 @@ def master_for(draft: Draft) -> Master:
     The newest finished upscale wins. Output keys include the master's SHA-256, so exports of
     the original stay valid and new ones render from the upscale.
     """
-    from apps.upscales.selectors import done_upscales_by_draft
-
     upscale = done_upscales_by_draft([draft.pk]).get(draft.pk)
     if upscale is None or not upscale.output_key or not upscale.output_sha256:
         return original_master(draft)

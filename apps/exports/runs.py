@@ -18,6 +18,7 @@ from apps.campaigns.models import Campaign
 from apps.core.jobs import Claim, JobRun, job_running
 from apps.core.models import JobStatus
 from apps.core.storage import storage_put
+from apps.core.storage_keys import pack_key
 from apps.drafts.models import Draft
 from apps.drafts.selectors import draft_rendition
 from apps.exports.masters import Master, master_for
@@ -31,7 +32,6 @@ from apps.exports.selectors import (
 from apps.exports.services.focal import focal_ensure
 from apps.exports.services.packs import pack_members
 from apps.exports.services.versions import export_versions_store
-from apps.exports.storage_keys import pack_key
 from workers.focal import Box
 from workers.packs import Slide, write_deck, write_pack
 from workers.render import PresetSpec, RenderError, render_channel_versions

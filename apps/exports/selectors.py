@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps as django_apps
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -23,9 +22,11 @@ from apps.exports.models import (
     CropOverride,
     ExportJob,
     FocalArea,
+    FocalSource,
     Pack,
 )
-from apps.reviews.selectors import draft_reviews
+from apps.reviews.selectors import draft_regions, draft_reviews, region_as_json
+from apps.rework.selectors import lineage_path
 from workers.focal import Box, fit_box_to_aspect, scale_box, upscale_needed
 from workers.render import UPSCALE_TOLERANCE, plan_crops, too_small_message
 
@@ -102,6 +103,30 @@ def focal_for(draft: Draft) -> FocalArea | None:
     return FocalArea.objects.filter(draft=draft).first()
 
 
+def focal_default_box(draft: Draft) -> Box:
+    """The proposal when saliency has not run yet or cannot read the picture: the middle."""
+    return Box(draft.width // 3, draft.height // 3, draft.width // 3, draft.height // 3)
+
+
+def focal_shown(draft: Draft) -> FocalArea:
+    """The focal rectangle pages show: the stored one, or, before the preview job has proposed
+    one from saliency, the default proposal, unsaved (``pk`` is None). Pages only read: the
+    proposal is written by the preview job (``focal_ensure``), never by a GET."""
+    focal = focal_for(draft)
+    if focal is not None:
+        return focal
+    box = focal_default_box(draft)
+    return FocalArea(
+        draft=draft,
+        x=box.x,
+        y=box.y,
+        width=box.width,
+        height=box.height,
+        source=FocalSource.AUTO,
+        confidence=0.0,
+    )
+
+
 def crop_overrides(draft: Draft) -> dict[int, CropOverride]:
     return {o.preset_id: o for o in CropOverride.objects.filter(draft=draft)}
 
@@ -111,9 +136,9 @@ def planned_crops(
 ) -> tuple[Box | None, dict[str, tuple[Box, tuple[str, ...]]], set[str]]:
     """The focal rectangle and every preset's crop with its warnings, in the master's pixels,
     and the slugs a person cropped by hand. Stored boxes are in the original's pixels."""
-    focal = focal_for(draft)
+    focal = focal_shown(draft)
     master_size, size = (master.width, master.height), (draft.width, draft.height)
-    focal_box = scale_box(focal.box, size, master_size) if focal else None
+    focal_box = scale_box(focal.box, size, master_size)
     by_id = crop_overrides(draft)
     overrides: dict[str, Box] = {}
     for preset in presets:
@@ -249,76 +274,6 @@ def kept_drafts(*, campaign: Campaign | None = None, batch: Batch | None = None)
 # --- the record ------------------------------------------------------------------------------
 
 
-def draft_regions(draft: Draft) -> list[dict[str, Any]]:
-    """Marked regions from apps.reviews, when that app has them. Read defensively: that app
-    grows beside this one, so its own export selector is preferred and the model's fields are
-    otherwise taken as they come."""
-    from apps.reviews import selectors as review_selectors
-
-    exporter = getattr(review_selectors, "draft_regions_export", None)
-    if exporter is not None:
-        return list(exporter(draft).get("regions", []))
-    try:
-        model = django_apps.get_model("reviews", "Region")
-    except LookupError:
-        return []
-    field_names = {f.name for f in model._meta.get_fields() if getattr(f, "concrete", False)}
-    qs = model._default_manager.all()
-    if "draft" in field_names:
-        qs = qs.filter(draft=draft)
-    elif "review" in field_names:
-        qs = qs.filter(review__draft=draft)
-    else:
-        return []
-    wanted = [
-        n
-        for n in (
-            "id",
-            "review",
-            "revision",
-            "category",
-            "kind",
-            "label",
-            "note",
-            "x",
-            "y",
-            "w",
-            "h",
-            "width",
-            "height",
-            "image_width",
-            "image_height",
-            "status",
-            "created_at",
-        )
-        if n in field_names
-    ]
-    rows = []
-    for row in qs.order_by("pk").values(*wanted):
-        item = dict(row)
-        if "review" in item:
-            item["review_id"] = item.pop("review")
-        if "created_at" in item and item["created_at"] is not None:
-            item["created_at"] = item["created_at"].isoformat()
-        rows.append(item)
-    return rows
-
-
-def draft_lineage(draft: Draft) -> list[Draft]:
-    """The draft's ancestors, oldest first, then the draft itself."""
-    chain = [draft]
-    seen = {draft.pk}
-    current = draft
-    while current.parent_id and current.parent_id not in seen:
-        parent = Draft.objects.filter(pk=current.parent_id).first()
-        if parent is None:
-            break
-        chain.append(parent)
-        seen.add(parent.pk)
-        current = parent
-    return list(reversed(chain))
-
-
 def _person(user: Any) -> str | None:
     return user.get_username() if user is not None else None
 
@@ -329,7 +284,7 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
     master = master_for(draft)
     campaign = draft.campaign
     focal = focal_for(draft)
-    lineage = draft_lineage(draft)
+    lineage = lineage_path(draft)
     versions = versions if versions is not None else current_versions(draft, master)
     return {
         "campaign": {
@@ -403,7 +358,7 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             }
             for review in draft_reviews(draft)
         ],
-        "regions": draft_regions(draft),
+        "regions": [region_as_json(r) for r in draft_regions(draft)],
         "master": master.as_json(),
         "focal": (
             {"box": focal.box.as_list(), "source": focal.source, "confidence": focal.confidence}

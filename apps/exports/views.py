@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,11 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.http import request_user, wants_json
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
-from apps.drafts.views import _serve
 from apps.exports.links import pack_id_from_token, pack_link_token
 from apps.exports.masters import master_for
 from apps.exports.models import PackKind
@@ -26,7 +25,7 @@ from apps.exports.selectors import (
     campaign_packs,
     channel_sheet,
     current_versions,
-    focal_for,
+    focal_shown,
     get_pack_for_user,
     get_preset,
     get_version_for_user,
@@ -40,7 +39,6 @@ from apps.exports.services import (
     crop_override_set,
     export_queue,
     export_queue_kept,
-    focal_ensure,
     focal_set,
     pack_queue,
     record_next_batch,
@@ -52,15 +50,7 @@ def _fractions(request: HttpRequest) -> tuple[float, float, float, float]:
     try:
         return tuple(float(request.POST[k]) for k in ("x", "y", "w", "h"))  # type: ignore[return-value]
     except (KeyError, ValueError):
-        raise ValidationError("Send the box as x, y, w and h (fractions of the picture).") from None
-
-
-def _error(request: HttpRequest, exc: ValidationError, back: str) -> HttpResponse:
-    text = " ".join(exc.messages)
-    if wants_json(request):
-        return JsonResponse({"error": text}, status=400)
-    messages.error(request, text)
-    return redirect(back)
+        raise Refusal("Send the box as x, y, w and h (fractions of the picture).") from None
 
 
 # --- channel sheet, focal rectangle, crop editor --------------------------------------------
@@ -69,7 +59,6 @@ def _error(request: HttpRequest, exc: ValidationError, back: str) -> HttpRespons
 def sheet_page(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_draft_for_user(request_user(request), pk)
     draft = scoped.obj
-    focal_ensure(draft=draft)  # proposed from saliency the first time anyone looks
     presets = presets_for_campaign(draft.campaign)
     sheet = channel_sheet(draft, presets)
     return render(
@@ -79,7 +68,7 @@ def sheet_page(request: HttpRequest, pk: int) -> HttpResponse:
             "draft": draft,
             "campaign": draft.campaign,
             "sheet": sheet,
-            "focal_area": focal_for(draft),
+            "focal_area": focal_shown(draft),
             "job": latest_export_job(draft),
             "can_export": scoped.can(Can.EXPORT),
             "is_kept": draft.decision == Decision.KEEP,
@@ -96,9 +85,9 @@ def focal_save(request: HttpRequest, pk: int) -> HttpResponse:
         box = box_from_fractions(_fractions(request), (draft.width, draft.height))
         focal = focal_set(draft=draft, box=box, by=request_user(request))
     except ValueError as exc:
-        return _error(request, ValidationError(str(exc)), back)
-    except ValidationError as exc:
-        return _error(request, exc, back)
+        return refuse(request, Refusal(str(exc)), back=back)
+    except Refusal as exc:
+        return refuse(request, exc, back=back)
     if wants_json(request):
         return JsonResponse({"box": focal.box.as_list(), "source": focal.source})
     messages.success(request, "Subject saved: every crop keeps it in frame.")
@@ -116,12 +105,11 @@ def crop_editor(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
             box = box_from_fractions(_fractions(request), (master.width, master.height))
             crop_override_set(draft=draft, preset=preset, box=box, by=request_user(request))
         except ValueError as exc:
-            return _error(request, ValidationError(str(exc)), request.path)
-        except ValidationError as exc:
-            return _error(request, exc, request.path)
+            return refuse(request, Refusal(str(exc)), back=request.path)
+        except Refusal as exc:
+            return refuse(request, exc, back=request.path)
         messages.success(request, f"{preset.name} crop saved.")
         return redirect(back)
-    focal_ensure(draft=draft)
     focal_box, planned, overridden = planned_crops(draft, master, [preset])
     crop, warnings = planned[preset.slug]
     return render(
@@ -156,13 +144,11 @@ def crop_reset(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
 def export_draft(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_draft_for_user(request_user(request), pk, need=Can.EXPORT)
     draft = scoped.obj
-    back = request.POST.get("next") or reverse("exports:sheet", args=[draft.pk])
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("exports:sheet", args=[draft.pk])
+    back = safe_next(request, reverse("exports:sheet", args=[draft.pk]))
     try:
         job = export_queue(draft=draft, by=request_user(request))
-    except ValidationError as exc:
-        return _error(request, exc, back)
+    except Refusal as exc:
+        return refuse(request, exc, back=back)
     if wants_json(request):
         return JsonResponse({"job_id": job.pk, "status": job.status})
     messages.success(request, "Export queued: the channel versions appear here when ready.")
@@ -208,12 +194,14 @@ def export_campaign(request: HttpRequest, pk: int) -> HttpResponse:
 def version_file(request: HttpRequest, pk: int) -> FileResponse:
     scoped = get_version_for_user(request_user(request), pk)
     version = scoped.obj
-    response = _serve(version.file_key, version.content_type, etag=version.sha256)
+    filename = None
     if request.GET.get("download"):
         ext = version.file_key.rsplit(".", 1)[-1]
         name = f"draft-{version.draft_id}-{version.preset.slug}-{version.width}x{version.height}"
-        response["Content-Disposition"] = f'attachment; filename="{name}.{ext}"'
-    return response
+        filename = f"{name}.{ext}"
+    return serve_private(
+        version.file_key, version.content_type, etag=version.sha256, filename=filename
+    )
 
 
 # --- packs -----------------------------------------------------------------------------------
@@ -245,8 +233,8 @@ def pack_create(request: HttpRequest, pk: int) -> HttpResponse:
     kind = request.POST.get("kind", PackKind.ZIP)
     try:
         pack = pack_queue(campaign=membership.campaign, by=request_user(request), kind=kind)
-    except ValidationError as exc:
-        return _error(request, exc, back)
+    except Refusal as exc:
+        return refuse(request, exc, back=back)
     if wants_json(request):
         return JsonResponse({"pack_id": pack.pk})
     messages.success(request, f"{pack.get_kind_display()} queued.")
@@ -260,8 +248,8 @@ def pack_create_draft(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("exports:packs", args=[draft.campaign_id])
     try:
         pack = pack_queue(campaign=draft.campaign, draft=draft, by=request_user(request))
-    except ValidationError as exc:
-        return _error(request, exc, reverse("exports:sheet", args=[draft.pk]))
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("exports:sheet", args=[draft.pk]))
     if wants_json(request):
         return JsonResponse({"pack_id": pack.pk})
     messages.success(request, "Channel pack queued.")
@@ -278,10 +266,10 @@ def _pack_response(pack_id: int, request: HttpRequest, fingerprint: str | None) 
     if fingerprint is not None and fingerprint != pack.sha256[:16]:
         raise Http404("This link is for an older build of the pack")
     content_type = "application/pdf" if pack.kind == PackKind.DECK else "application/zip"
-    response = _serve(pack.output_key, content_type)
-    response["Content-Disposition"] = f'attachment; filename="{pack.filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # no-store: a pack is rebuilt under the same key, and a signed link must not outlive it.
+    return serve_private(
+        pack.output_key, content_type, filename=pack.filename, cache_control="private, no-store"
+    )
 
 
 @require_GET

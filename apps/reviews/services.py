@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,9 +16,11 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record
+from apps.core.errors import Refusal
 from apps.core.storage import storage_put
+from apps.core.storage_keys import product_reference_key
 from apps.drafts.models import Decision, Draft
-from apps.drafts.services import intake_limits
+from apps.drafts.services import intake_limits, intake_refusals
 from apps.reviews.guide import suggest_decision
 from apps.reviews.hooks import DecisionEvent, DecisionEventKind, decision_recorded
 from apps.reviews.models import (
@@ -33,7 +34,7 @@ from apps.reviews.models import (
     SignOffRule,
 )
 from apps.reviews.selectors import review_settings_for
-from workers.intake import IntakeError, inspect_image, sanitize_display_name
+from workers.intake import inspect_image, sanitize_display_name
 
 NOTE_MAX = 4000
 REGION_NOTE_MAX = 1000
@@ -47,15 +48,15 @@ def clean_checklist(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     cleaned: dict[str, dict[str, str]] = {}
     for key, item in raw.items():
         if key not in Criterion.values:
-            raise ValidationError(f"Unknown checklist criterion “{key}”.")
+            raise Refusal(f"Unknown checklist criterion “{key}”.")
         if not isinstance(item, Mapping):
-            raise ValidationError(f"Checklist item “{key}” must have a rating and a note.")
+            raise Refusal(f"Checklist item “{key}” must have a rating and a note.")
         rating = str(item.get("rating") or "")
         note = str(item.get("note") or "").strip()
         if rating and rating not in Rating.values:
-            raise ValidationError(f"Rating for “{key}” must be pass, concern or fail.")
+            raise Refusal(f"Rating for “{key}” must be pass, concern or fail.")
         if len(note) > NOTE_MAX:
-            raise ValidationError(f"The note for “{key}” is too long.")
+            raise Refusal(f"The note for “{key}” is too long.")
         if rating or note:
             cleaned[key] = {"rating": rating, "note": note}
     return cleaned
@@ -66,9 +67,9 @@ def _fraction(item: Mapping[str, Any], key: str) -> float:
         value = float(item[key])
     # OverflowError: JSON integers have no size limit, floats do.
     except (KeyError, TypeError, ValueError, OverflowError):
-        raise ValidationError(f"A marked region needs a number for “{key}”.") from None
+        raise Refusal(f"A marked region needs a number for “{key}”.") from None
     if not math.isfinite(value):
-        raise ValidationError(f"A marked region needs a number for “{key}”.")
+        raise Refusal(f"A marked region needs a number for “{key}”.")
     return value
 
 
@@ -84,29 +85,29 @@ def clean_regions(raw: Any, *, width: int, height: int) -> list[dict[str, Any]]:
             raw = json.loads(raw)
         # RecursionError: a few thousand nested brackets are enough to exhaust the parser.
         except (ValueError, RecursionError):
-            raise ValidationError("The marked regions could not be read.") from None
+            raise Refusal("The marked regions could not be read.") from None
     if not isinstance(raw, list):
-        raise ValidationError("The marked regions could not be read.")
+        raise Refusal("The marked regions could not be read.")
     if len(raw) > MAX_REGIONS_PER_REVIEW:
-        raise ValidationError(f"Mark at most {MAX_REGIONS_PER_REVIEW} regions per review.")
+        raise Refusal(f"Mark at most {MAX_REGIONS_PER_REVIEW} regions per review.")
     cleaned = []
     for item in raw:
         if not isinstance(item, Mapping):
-            raise ValidationError("The marked regions could not be read.")
+            raise Refusal("The marked regions could not be read.")
         category = str(item.get("category") or "")
         if category not in RegionCategory.values:
-            raise ValidationError("Choose a category for every marked region.")
+            raise Refusal("Choose a category for every marked region.")
         note = str(item.get("note") or "").strip()
         if len(note) > REGION_NOTE_MAX:
-            raise ValidationError("A region's note is too long.")
+            raise Refusal("A region's note is too long.")
         if _UNSTORABLE.search(note):
-            raise ValidationError("A region's note contains characters that cannot be saved.")
+            raise Refusal("A region's note contains characters that cannot be saved.")
         x, y = _fraction(item, "x"), _fraction(item, "y")
         w, h = _fraction(item, "w"), _fraction(item, "h")
         left, top = max(0.0, min(1.0, x)), max(0.0, min(1.0, y))
         right, bottom = max(0.0, min(1.0, x + w)), max(0.0, min(1.0, y + h))
         if (right - left) * width < 1 or (bottom - top) * height < 1 or left >= 1 or top >= 1:
-            raise ValidationError("A marked region is empty or outside the image.")
+            raise Refusal("A marked region is empty or outside the image.")
         cleaned.append(
             {
                 "category": category,
@@ -139,12 +140,12 @@ def review_submit(
     for an art director's sign-off follows the campaign's review settings; art directors' own
     decisions always count. Every review is kept as history."""
     if decision not in (Decision.KEEP, Decision.REGENERATE, Decision.REJECT):
-        raise ValidationError("Choose keep, regenerate or reject.")
+        raise Refusal("Choose keep, regenerate or reject.")
     note = note.strip()
     if len(note) > NOTE_MAX:
-        raise ValidationError("The note is too long.")
+        raise Refusal("The note is too long.")
     if decision in (Decision.REGENERATE, Decision.REJECT) and not note:
-        raise ValidationError(
+        raise Refusal(
             f"A note is required to {decision}: say what should change or why it cannot work."
         )
     cleaned = clean_checklist(checklist or {})
@@ -224,10 +225,10 @@ def review_sign_off(*, draft: Draft, by: User) -> Review:
     """An art director makes the decision that waits for sign-off count. The decision stays
     the reviewer's (``decided_by``); the sign-off is recorded beside it."""
     if not _can_sign_off(by, draft.campaign_id):
-        raise ValidationError("Only an art director can sign off a decision.")
+        raise Refusal("Only an art director can sign off a decision.")
     current = Draft.objects.select_for_update(no_key=True).get(pk=draft.pk)
     if not current.proposed_decision:
-        raise ValidationError("No decision is waiting for sign-off.")
+        raise Refusal("No decision is waiting for sign-off.")
     review = (
         Review.objects.filter(
             draft=current,
@@ -240,7 +241,7 @@ def review_sign_off(*, draft: Draft, by: User) -> Review:
         .first()
     )
     if review is None:
-        raise ValidationError("No decision is waiting for sign-off.")
+        raise Refusal("No decision is waiting for sign-off.")
     now = timezone.now()
     # Compare-and-swap on the proposal: a newer decision meanwhile makes this sign-off stale.
     updated = Draft.objects.filter(
@@ -259,7 +260,7 @@ def review_sign_off(*, draft: Draft, by: User) -> Review:
         proposed_at=None,
     )
     if not updated:
-        raise ValidationError("The decision changed meanwhile: reload and look again.")
+        raise Refusal("The decision changed meanwhile: reload and look again.")
     SignOff.objects.create(review=review, signed_by=by)
     draft.refresh_from_db()
     audit_record(
@@ -280,7 +281,7 @@ def review_sign_off(*, draft: Draft, by: User) -> Review:
 @transaction.atomic
 def review_settings_update(*, campaign: Campaign, by: User, sign_off: str) -> ReviewSettings:
     if sign_off not in SignOffRule.values:
-        raise ValidationError("Choose when a decision needs sign-off.")
+        raise Refusal("Choose when a decision needs sign-off.")
     settings, _ = ReviewSettings.objects.get_or_create(campaign=campaign)
     if settings.sign_off != sign_off:
         settings.sign_off = sign_off
@@ -296,20 +297,17 @@ def review_settings_update(*, campaign: Campaign, by: User, sign_off: str) -> Re
     return settings
 
 
-def product_reference_key(*, campaign_id: int, sha256: str, extension: str) -> str:
-    return f"campaigns/{campaign_id}/product-reference/{sha256}{extension}"
-
-
 def product_reference_set(
     *, campaign: Campaign, by: User, name: str, upload: IO[bytes] | bytes
 ) -> ReviewSettings:
     """The campaign's product reference image (what the product must look like). It goes
-    through the intake's validation, since it is shown as an image. Raises IntakeError."""
+    through the intake's validation, since it is shown as an image. Raises Refusal."""
     limits = intake_limits()
     data = upload if isinstance(upload, bytes) else upload.read(limits.max_bytes + 1)
     if len(data) > limits.max_bytes:
-        raise IntakeError("too_large", "The product reference image is too large.")
-    facts = inspect_image(data, limits)
+        raise Refusal("The product reference image is too large.", code="too_large")
+    with intake_refusals():
+        facts = inspect_image(data, limits)
     key = product_reference_key(
         campaign_id=campaign.pk, sha256=facts.sha256, extension=facts.extension
     )

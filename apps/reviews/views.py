@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.http import request_user, wants_json
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user, serve_private, wants_json
 from apps.drafts.models import Draft
 from apps.drafts.selectors import get_draft_for_user
-from apps.reviews.files import serve_stored
 from apps.reviews.forms import (
     ProductReferenceForm,
     ReviewForm,
@@ -30,7 +30,6 @@ from apps.reviews.services import (
     review_submit,
 )
 from apps.reviews.templatetags.reviews_tags import decision_now_context
-from workers.intake import IntakeError
 
 
 def _decided_by(draft: Draft) -> str:
@@ -54,8 +53,8 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
                 regions=request.POST.get("regions", ""),
             )
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
+        except Refusal as exc:
+            error = exc.message
     else:
         error = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
     if wants_json(request):
@@ -101,8 +100,8 @@ def review_suggest(request: HttpRequest, pk: int) -> JsonResponse:
     get_draft_for_user(request_user(request), pk, need=Can.REVIEW)
     try:
         checklist = clean_checklist(checklist_from_post(request.POST))
-    except ValidationError as exc:
-        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    except Refusal as exc:
+        return JsonResponse({"error": exc.message}, status=400)
     return JsonResponse(suggest_decision(checklist).as_json())
 
 
@@ -111,11 +110,8 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_draft_for_user(request_user(request), pk, need=Can.SIGN_OFF)
     try:
         review_sign_off(draft=scoped.obj, by=request_user(request))
-    except ValidationError as exc:
-        if wants_json(request):
-            return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=400)
-        messages.error(request, " ".join(exc.messages))
-        return redirect("drafts:detail", pk=scoped.obj.pk)
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("drafts:detail", args=[scoped.obj.pk]))
     draft = scoped.obj
     if wants_json(request):
         return JsonResponse(
@@ -148,7 +144,8 @@ def settings_page(request: HttpRequest, pk: int) -> HttpResponse:
                     product_reference_set(
                         campaign=campaign, by=user, name=upload.name or "", upload=upload
                     )
-                except IntakeError as exc:
+                except Refusal as exc:
+                    # Not ``refuse``: the page is shown again with the forms, not redirected.
                     messages.error(request, f"Not saved: {exc.message}")
                 else:
                     messages.success(request, "Product reference image saved.")
@@ -183,7 +180,7 @@ def product_reference(request: HttpRequest, pk: int) -> FileResponse:
     settings = review_settings_for(membership.campaign)
     if not settings.product_reference_key:
         raise Http404("This campaign has no product reference image")
-    return serve_stored(
+    return serve_private(
         settings.product_reference_key,
         settings.product_reference_content_type or "application/octet-stream",
         etag=settings.product_reference_sha256,

@@ -141,18 +141,27 @@ class LineageNode:
         return nodes
 
 
-def lineage_root(draft: Draft) -> Draft:
-    """The first draft of the family, walking up parents (within the campaign)."""
-    current, seen = draft, {draft.pk}
+def lineage_path(draft: Draft) -> list[Draft]:
+    """The draft's ancestors, oldest first, then the draft itself: the path from the family's
+    root down to it, walking up parents within the campaign (a cycle or a missing parent ends
+    the walk). The flat shape of ``draft_lineage``, for the asset record."""
+    chain, seen = [draft], {draft.pk}
+    current = draft
     for _ in range(MAX_LINEAGE_DEPTH):
         if current.parent_id is None or current.parent_id in seen:
             break
         parent = Draft.objects.filter(pk=current.parent_id, campaign_id=draft.campaign_id).first()
         if parent is None:
             break
+        chain.append(parent)
         seen.add(parent.pk)
         current = parent
-    return current
+    return chain[::-1]
+
+
+def lineage_root(draft: Draft) -> Draft:
+    """The first draft of the family."""
+    return lineage_path(draft)[0]
 
 
 def draft_lineage(draft: Draft) -> LineageNode:

@@ -10,7 +10,6 @@ from typing import IO, Any
 
 from celery import current_app
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from apps.campaigns.models import Campaign, Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record
+from apps.core.errors import Refusal
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.services import draft_intake, draft_revision_add
 from apps.reviews.hooks import DecisionEvent, DecisionEventKind
@@ -31,7 +31,6 @@ from apps.rework.models import (
     Notification,
     NotificationKind,
 )
-from workers.intake import IntakeError
 
 logger = logging.getLogger(__name__)
 
@@ -130,21 +129,19 @@ def _clean_assignment(
     *, draft: Draft, assignee: User, kind: str, instructions: str, due_date: date
 ) -> str:
     if kind not in AssignmentKind.values:
-        raise ValidationError("Choose regenerate or edit.")
+        raise Refusal("Choose regenerate or edit.")
     membership = membership_for(assignee, draft.campaign_id)
     if membership is None or not role_can(membership.role, Can.UPLOAD):
-        raise ValidationError("Assign rework to someone in this campaign who uploads drafts.")
+        raise Refusal("Assign rework to someone in this campaign who uploads drafts.")
     instructions = instructions.strip()
     if not instructions:
-        raise ValidationError("Say what should change: the instructions are required.")
+        raise Refusal("Say what should change: the instructions are required.")
     if len(instructions) > INSTRUCTIONS_MAX:
-        raise ValidationError("The instructions are too long.")
+        raise Refusal("The instructions are too long.")
     if due_date < timezone.localdate():
-        raise ValidationError("The due date is in the past.")
+        raise Refusal("The due date is in the past.")
     if due_date > timezone.localdate() + timedelta(days=DUE_WITHIN_DAYS):
-        raise ValidationError(
-            f"The due date {due_date:%d %b %Y} is more than a year away: check the year."
-        )
+        raise Refusal(f"The due date {due_date:%d %b %Y} is more than a year away: check the year.")
     return instructions
 
 
@@ -164,7 +161,7 @@ def assignment_create(
     )
     chosen = list(regions)
     if any(region.draft_id != draft.pk for region in chosen):
-        raise ValidationError("Only this draft's marked regions can travel with its rework.")
+        raise Refusal("Only this draft's marked regions can travel with its rework.")
     assignment = Assignment.objects.create(
         campaign_id=draft.campaign_id,
         draft=draft,
@@ -204,7 +201,7 @@ def assignment_cancel(*, assignment: Assignment, by: User) -> Assignment:
         status=AssignmentStatus.CANCELLED, completed_at=timezone.now(), completed_by=by
     )
     if not updated:
-        raise ValidationError("This assignment is no longer open.")
+        raise Refusal("This assignment is no longer open.")
     assignment.refresh_from_db()
     audit_record(
         campaign=assignment.campaign,
@@ -246,11 +243,11 @@ def assignment_submit(
     """The new version: for a regeneration a new draft whose parent is the assignment's draft
     (through the normal intake); for an edit a new revision of the same draft. Either way it
     goes back into review, undecided. Returns the draft to review next. A bad file raises
-    ValidationError with the intake's message and leaves the assignment open."""
+    Refusal with the intake's message and leaves the assignment open."""
     if not assignment_can_submit(assignment, by):
-        raise ValidationError("Only the person it is assigned to can upload the new version.")
+        raise Refusal("Only the person it is assigned to can upload the new version.")
     if not assignment.is_open:
-        raise ValidationError("This assignment is no longer open.")
+        raise Refusal("This assignment is no longer open.")
     note = note.strip()[:4000]
     parent = assignment.draft
     if assignment.kind == AssignmentKind.REGENERATE:
@@ -258,16 +255,14 @@ def assignment_submit(
             batch=parent.batch, uploaded_by=by, name=name, upload=upload, size=size, parent=parent
         )
         if result.status != "added" or result.draft is None:
-            raise ValidationError(result.message)
+            raise Refusal(result.message)
         target = result.draft
         fields: dict[str, Any] = {"result_draft": target}
     else:
-        try:
-            revision = draft_revision_add(
-                draft=parent, uploaded_by=by, name=name, upload=upload, size=size, note=note
-            )
-        except IntakeError as exc:
-            raise ValidationError(exc.message) from None
+        # A bad file raises Refusal with the intake's message.
+        revision = draft_revision_add(
+            draft=parent, uploaded_by=by, name=name, upload=upload, size=size, note=note
+        )
         target = parent
         fields = {"result_revision": revision, "result_draft": parent}
     with transaction.atomic():
@@ -320,9 +315,9 @@ def draft_reference_mark(
     """Keep the draft as a reference. With no batch it is attached to the campaign's next
     batch, the first one created from now on that receives a draft."""
     if not draft_can_be_reference(draft):
-        raise ValidationError("Only rejected or regenerated drafts can be used as references.")
+        raise Refusal("Only rejected or regenerated drafts can be used as references.")
     if batch is not None and (batch.campaign_id != draft.campaign_id or batch.pk == draft.batch_id):
-        raise ValidationError("Attach the reference to another batch of this campaign.")
+        raise Refusal("Attach the reference to another batch of this campaign.")
     now = timezone.now()
     Draft.objects.filter(pk=draft.pk).update(
         is_reference=True,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import mimetypes
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -13,13 +13,12 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
-from apps.core.http import request_user, wants_json
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.drafts.selectors import get_draft_for_user
-from apps.reviews.files import serve_stored
 from apps.reviews.selectors import draft_regions
 from apps.rework.forms import (
     AssignmentForm,
@@ -65,8 +64,8 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                     due_date=form.cleaned_data["due_date"],
                     regions=form.cleaned_data["regions"],
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except Refusal as exc:
+                form.add_error(None, exc.message)
             else:
                 messages.success(
                     request,
@@ -149,8 +148,8 @@ def assignment_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 size=upload.size,
                 note=form.cleaned_data["note"],
             )
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
+        except Refusal as exc:
+            error = exc.message
     else:
         error = " ".join(str(e) for errs in form.errors.values() for e in errs)
     if wants_json(request):
@@ -171,10 +170,9 @@ def assignment_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_assignment_for_user(request_user(request), pk, need=Can.ASSIGN_REWORK)
     try:
         assignment_cancel(assignment=scoped.obj, by=request_user(request))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Assignment cancelled.")
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("rework:assignment", args=[scoped.obj.pk]))
+    messages.success(request, "Assignment cancelled.")
     return redirect("rework:assignment", pk=scoped.obj.pk)
 
 
@@ -201,8 +199,8 @@ def reference(request: HttpRequest, pk: int) -> HttpResponse:
                 batch=form.cleaned_data["batch"],
             )
             messages.success(request, "Kept as a reference for the next batch.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except Refusal as exc:
+        return refuse(request, exc, back=reverse("drafts:detail", args=[draft.pk]))
     return redirect("drafts:detail", pk=draft.pk)
 
 
@@ -237,7 +235,7 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
 def revision_image(request: HttpRequest, pk: int) -> FileResponse:
     revision = get_revision_for_user(request_user(request), pk)
     content_type = mimetypes.guess_type(revision.file_key)[0] or "application/octet-stream"
-    return serve_stored(revision.file_key, content_type, etag=revision.sha256)
+    return serve_private(revision.file_key, content_type, etag=revision.sha256)
 
 
 def notifications(request: HttpRequest) -> HttpResponse:
@@ -264,10 +262,4 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     notifications_mark_read(user=user, ids=form.cleaned_data["id"] or None)
     if wants_json(request):
         return JsonResponse({"ok": True})
-    target = request.POST.get("next", "")
-    # Only a path on this site: ``redirect()`` would also treat "rework:inbox" as a view name
-    # and answer any other word without a slash or dot with NoReverseMatch, a 500.
-    local = target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    )
-    return HttpResponseRedirect(target if local else reverse("rework:notifications"))
+    return HttpResponseRedirect(safe_next(request, reverse("rework:notifications")))

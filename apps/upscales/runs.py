@@ -12,7 +12,9 @@ from django.core.files.storage import default_storage
 
 from apps.core.jobs import Claim, JobRun, job_running
 from apps.core.storage import storage_put
+from apps.core.storage_keys import upscale_key
 from apps.drafts.models import Decision, Draft
+from apps.upscales.hooks import UpscaleFinished, upscale_finished
 from apps.upscales.models import UpscaleJob
 from workers.upscale.engine_types import UpscaleCancelled
 from workers.upscale.pipeline import ModelChoice, choose_model, upscale_to_png
@@ -29,14 +31,6 @@ def model_spec(name: str) -> ModelSpec:
         if pinned_name.strip() == name and len(digest.strip()) == 64:
             return dataclasses.replace(spec, sha256=digest.strip().lower())
     return spec
-
-
-def upscale_key(*, draft: Draft, choice: ModelChoice, scale: float) -> str:
-    weights = choice.weights_sha256[:16] if choice.neural else "none"
-    return (
-        f"campaigns/{draft.campaign_id}/upscales/{draft.sha256[:2]}/"
-        f"{draft.sha256}-{choice.name}-x{scale:g}-{weights}.png"
-    )
 
 
 def upscale_run(*, job_id: int) -> Claim:
@@ -62,7 +56,14 @@ def upscale_run(*, job_id: int) -> Claim:
                 precision=settings.UPSCALE_PRECISION,
                 compile_mode=settings.UPSCALE_COMPILE,
             )
-        key = upscale_key(draft=draft, choice=choice, scale=job.scale)
+        key = upscale_key(
+            campaign_id=draft.campaign_id,
+            sha256=draft.sha256,
+            model_name=choice.name,
+            scale=job.scale,
+            neural=choice.neural,
+            weights_sha256=choice.weights_sha256,
+        )
         if default_storage.exists(key):
             _finish(run, choice, key, reused=True)
             return run.result
@@ -128,22 +129,20 @@ def upscale_run(*, job_id: int) -> Claim:
             size=(encoded.result.width, encoded.result.height),
             sha256=hashlib.sha256(encoded.png).hexdigest(),
         )
-        if job.spec.get("then_export"):
-            # "Upscale and export": render the channel versions from the image this worker
-            # already holds instead of storing, fetching and decoding it again.
-            _export_from_memory(job, encoded.result.to_pil())
+        then_export = bool(job.spec.get("then_export"))
+        _announce(job, then_export, encoded.result.to_pil() if then_export else None)
     return run.result
 
 
-def _export_from_memory(job: UpscaleJob, image: Any) -> None:
-    from apps.exports.runs import export_render_in_memory
-
-    draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
+def _announce(job: UpscaleJob, then_export: bool, image: Any) -> None:
+    """Tell the listeners (exports' "upscale and export") while the picture is in memory."""
     try:
-        export_render_in_memory(draft=draft, image=image, by=job.requested_by)
+        upscale_finished(
+            UpscaleFinished(job=job, by=job.requested_by, then_export=then_export, image=image)
+        )
     except Exception:
         # The upscale itself succeeded; the export job row carries its own failure.
-        logger.exception("upscale job %s: channel versions from memory failed", job.pk)
+        logger.exception("upscale job %s: a listener of the finished upscale failed", job.pk)
 
 
 def _storage_sha256(key: str) -> str:

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.campaigns.services import audit_record
+from apps.core.errors import Refusal
 from apps.core.jobs import job_create, job_requeue
 from apps.core.models import ACTIVE_STATUSES, JobStatus
 from apps.drafts.models import Batch, Decision, Draft
+from apps.upscales.hooks import UpscaleFinished, upscale_finished
 from apps.upscales.models import UpscaleJob
 from apps.upscales.selectors import kept_drafts, largest_channel_fit
 from workers.upscale.pipeline import MAX_SCALE
@@ -26,13 +27,9 @@ from workers.upscale.registry import CLASSICAL, MODELS, UnknownModel
 logger = logging.getLogger(__name__)
 
 
-class UpscaleRequestError(ValueError):
-    """A request that cannot be queued; the message is shown to the person."""
-
-
 def _check_model(name: str) -> None:
     if name != CLASSICAL and name not in MODELS:
-        raise UpscaleRequestError(f"Unknown model “{name}”.")
+        raise Refusal(f"Unknown model “{name}”.")
 
 
 def _resolve_scale(
@@ -41,15 +38,15 @@ def _resolve_scale(
     if fit_largest_channel:
         fit = largest_channel_fit(draft)
         if fit is None:
-            raise UpscaleRequestError("This campaign has no target channels to fit.")
+            raise Refusal("This campaign has no target channels to fit.")
         if fit.scale <= 1.0:
-            raise UpscaleRequestError(
+            raise Refusal(
                 f"{draft.width}×{draft.height} already covers {fit.label} "
                 f"({fit.size[0]}×{fit.size[1]}); no upscale is needed."
             )
         return fit.scale, fit.channel
     if scale is None or math.isnan(scale) or not (1.0 < scale <= MAX_SCALE):
-        raise UpscaleRequestError(f"Choose a scale above 1 and at most {MAX_SCALE:g}.")
+        raise Refusal(f"Choose a scale above 1 and at most {MAX_SCALE:g}.")
     return round(scale, 2), ""
 
 
@@ -65,12 +62,12 @@ def upscale_request(
     """Queue an upscale of a kept draft. Returns (job, created): an identical request that is
     queued, running or done returns that job instead of a second one."""
     if draft.decision != Decision.KEEP:
-        raise UpscaleRequestError("Only kept drafts can be upscaled.")
+        raise Refusal("Only kept drafts can be upscaled.")
     _check_model(model)
     value, channel = _resolve_scale(draft, scale, fit_largest_channel)
     out_pixels = round(draft.width * value) * round(draft.height * value)
     if out_pixels > settings.UPSCALE_MAX_OUTPUT_PIXELS:
-        raise UpscaleRequestError(
+        raise Refusal(
             f"×{value:g} would make {out_pixels / 1e6:.0f} MP; the limit is "
             f"{settings.UPSCALE_MAX_OUTPUT_PIXELS / 1e6:.0f} MP."
         )
@@ -87,7 +84,8 @@ def upscale_request(
         )
         if existing is not None:
             if then_export and existing.status == JobStatus.DONE:
-                _queue_export_of_existing(existing, by)
+                # Exports queue the channel versions from the stored master, or refuse.
+                upscale_finished(UpscaleFinished(job=existing, by=by, then_export=True))
             elif then_export and not existing.spec.get("then_export"):
                 spec = {**existing.spec, "then_export": True}
                 UpscaleJob.objects.filter(pk=existing.pk).update(spec=spec)
@@ -117,15 +115,6 @@ def upscale_request(
     return job, True
 
 
-def _queue_export_of_existing(job: UpscaleJob, by: User | None) -> None:
-    from apps.exports.services import export_queue
-
-    try:
-        export_queue(draft=job.draft, by=by)
-    except ValidationError as exc:
-        raise UpscaleRequestError(" ".join(exc.messages)) from exc
-
-
 @dataclass
 class BatchRequestResult:
     queued: int = 0
@@ -153,7 +142,7 @@ def upscale_request_batch(
                 scale=scale,
                 fit_largest_channel=fit_largest_channel,
             )
-        except UpscaleRequestError as exc:
+        except Refusal as exc:
             result.refused.append(f"{draft.original_name}: {exc}")
             continue
         if created:
@@ -186,7 +175,7 @@ def upscale_cancel(*, job: UpscaleJob, by: User | None) -> bool:
 def upscale_retry(*, job: UpscaleJob, by: User | None) -> bool:
     """Failed or cancelled -> queued again, with a fresh attempt budget."""
     if job.draft.decision != Decision.KEEP:
-        raise UpscaleRequestError("Only kept drafts can be upscaled.")
+        raise Refusal("Only kept drafts can be upscaled.")
     requeued = job_requeue(job, by=by)
     if requeued:
         audit_record(
@@ -203,7 +192,6 @@ def upscale_retry(*, job: UpscaleJob, by: User | None) -> bool:
 __all__ = [
     "BatchRequestResult",
     "UnknownModel",
-    "UpscaleRequestError",
     "upscale_cancel",
     "upscale_request",
     "upscale_request_batch",

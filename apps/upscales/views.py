@@ -7,15 +7,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
-from apps.core.http import request_user, wants_json
+from apps.core.errors import Refusal
+from apps.core.http import refuse, request_user, serve_private, wants_json
 from apps.core.models import JobStatus
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
-from apps.drafts.views import _serve
 from apps.upscales.forms import UpscaleForm
 from apps.upscales.models import UpscaleJob
 from apps.upscales.selectors import get_upscale_for_user
 from apps.upscales.services import (
-    UpscaleRequestError,
     upscale_cancel,
     upscale_request,
     upscale_request_batch,
@@ -52,8 +51,10 @@ def upscale_create(request: HttpRequest, pk: int) -> HttpResponse:
             fit_largest_channel=form.cleaned_data["fit"],
             then_export=form.cleaned_data["then_export"],
         )
-    except UpscaleRequestError as exc:
-        return _answer(request, False, f"Not queued: {exc}", back, status=422)
+    except Refusal as exc:
+        return refuse(
+            request, exc, back=back, prefix="Not queued: ", status=422, json_key="message"
+        )
     text = "Upscale queued." if created else "The same upscale already exists; showing it."
     return _answer(request, True, text, back)
 
@@ -123,8 +124,8 @@ def upscale_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if upscale_retry(job=scoped.obj, by=request_user(request)):
             return _answer(request, True, "Upscale queued again.", back)
-    except UpscaleRequestError as exc:
-        return _answer(request, False, str(exc), back, status=422)
+    except Refusal as exc:
+        return refuse(request, exc, back=back, status=422, json_key="message")
     return _answer(request, False, "Only a failed or cancelled upscale can be retried.", back)
 
 
@@ -133,7 +134,7 @@ def _output(request: HttpRequest, pk: int, need: Can) -> tuple[FileResponse, Ups
     job = scoped.obj
     if job.status != JobStatus.DONE or not job.output_key:
         raise Http404("This upscale has no file yet")
-    return _serve(job.output_key, "image/png", etag=job.output_key.rsplit("/", 1)[-1]), job
+    return serve_private(job.output_key, "image/png", etag=job.output_key.rsplit("/", 1)[-1]), job
 
 
 @require_GET

@@ -100,6 +100,17 @@ def test_retry_requeues_a_failed_job_and_dispatches_it(
     send.assert_called_once()
 
 
+def test_requeue_takes_a_done_job_only_when_asked_and_never_a_running_one(batch, mocker):
+    mocker.patch("apps.core.jobs.current_app.send_task")
+    job, _ = job_claim(PreviewJob, _job(batch).pk)
+    assert not job_requeue(job, statuses=(JobStatus.DONE, JobStatus.FAILED))  # running
+    job_finish(job)
+    assert not job_requeue(job)  # done is not a retry
+    assert job_requeue(job, statuses=(JobStatus.DONE,))
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.started_at) == (JobStatus.QUEUED, 0, None)
+
+
 def test_the_sweeper_republishes_jobs_whose_message_was_lost(batch, mocker):
     send = mocker.patch("apps.core.jobs.current_app.send_task")
     job = _job(batch)

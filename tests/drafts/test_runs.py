@@ -3,6 +3,7 @@
 from django.core.files.storage import default_storage
 
 from apps.core.models import JobStatus
+from apps.drafts import hooks
 from apps.drafts.models import PreviewJob, Rendition
 from apps.drafts.runs import draft_preview_run
 from tests.factories import make_draft
@@ -16,7 +17,7 @@ def test_the_preview_task_makes_renditions_and_finishes_its_job(batch):
     draft_preview_task.run(job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.progress == 1.0
-    assert set(job.timings) == {"read", "render", "store"}
+    assert set(job.timings) == {"read", "render", "store", "listeners"}
     names = set(Rendition.objects.filter(draft=draft).values_list("name", flat=True))
     assert names == {"thumb", "preview"}
     for r in Rendition.objects.filter(draft=draft):
@@ -61,3 +62,19 @@ def test_a_preview_job_goes_back_to_the_queue_when_storage_is_down(batch, mocker
     assert draft_preview_run(job_id=job.pk).claimed
     job.refresh_from_db()
     assert (job.status, job.attempts) == (JobStatus.DONE, 2)
+
+
+def test_the_preview_job_tells_its_listeners_and_survives_a_broken_one(batch, monkeypatch):
+    seen = []
+
+    def broken(draft):
+        seen.append(draft.pk)
+        raise RuntimeError("listener bug")
+
+    monkeypatch.setattr(hooks, "_ON_PREVIEWS_READY", [broken])
+    draft = make_draft(batch)
+    draft_preview_run(job_id=draft.preview_job.pk)
+    job = PreviewJob.objects.get(pk=draft.preview_job.pk)
+    assert seen == [draft.pk]
+    assert job.status == JobStatus.DONE
+    assert Rendition.objects.filter(draft=draft).count() >= 2

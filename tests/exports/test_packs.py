@@ -166,9 +166,9 @@ def test_an_export_asked_for_by_someone_who_left_is_not_rendered(cast, batch):
 
 
 def test_no_pack_without_kept_drafts(cast, batch):
-    from django.core.exceptions import ValidationError
+    from apps.core.errors import Refusal
 
-    with pytest.raises(ValidationError, match="No kept drafts"):
+    with pytest.raises(Refusal, match="No kept drafts"):
         pack_queue(campaign=cast.campaign, by=None)
 
 

@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from apps.campaigns.models import AuditEvent, Channel
+from apps.core.errors import Refusal
 from apps.drafts.models import Batch, Draft
 from apps.drafts.services import reference_add_url
 from apps.exports.defaults import default_preset_rows
@@ -86,7 +86,7 @@ def test_a_crop_override_is_locked_to_the_presets_aspect_ratio(cast, batch):
 
 def test_only_kept_drafts_are_exported(cast, batch):
     draft = make_draft(batch)
-    with pytest.raises(ValidationError, match="Only kept drafts"):
+    with pytest.raises(Refusal, match="Only kept drafts"):
         export_queue(draft=draft, by=cast.producer)
 
 

@@ -42,13 +42,31 @@ def test_the_channel_sheet_shows_every_preset_with_its_crop_and_warnings(cast, b
     cast.campaign.target_channels = []
     cast.campaign.save()
     draft = kept_draft(batch, cast.art_director, size=(1200, 800))
+    # The preview job proposed the subject from saliency; the page only reads it.
+    assert FocalArea.objects.filter(draft=draft, source="auto").exists()
     page = cast.client("reviewer").get(reverse("exports:sheet", args=[draft.pk]))
     assert page.status_code == 200
     html = page.content.decode()
     assert html.count('class="sheet-card') == 10
     assert "Upscale the master ×4 to export this channel" in html  # the product card
     assert "Edit crop" not in html  # reviewers look, producers and art directors act
-    assert FocalArea.objects.filter(draft=draft, source="auto").exists()
+    assert "Proposed automatically from saliency (confidence" in html
+
+
+def test_before_the_preview_job_the_sheet_and_crop_editor_show_the_middle_and_write_nothing(
+    cast, batch
+):
+    draft = make_draft(batch, name="fresh.png")  # its preview job has not run
+    FocalArea.objects.filter(draft=draft).delete()
+    client = cast.client("producer")
+    sheet = client.get(reverse("exports:sheet", args=[draft.pk]))
+    assert sheet.status_code == 200
+    assert "Not proposed yet" in sheet.content.decode()
+    third = (draft.width // 3, draft.height // 3, draft.width // 3, draft.height // 3)
+    assert 'data-box="{},{},{},{}"'.format(*third) in sheet.content.decode()
+    crop = client.get(reverse("exports:crop", args=[draft.pk, "square"]))
+    assert crop.status_code == 200
+    assert not FocalArea.objects.filter(draft=draft).exists()
 
 
 def test_the_sheet_page_runs_a_bounded_number_of_queries(

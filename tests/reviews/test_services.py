@@ -1,9 +1,9 @@
 import json
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from apps.campaigns.models import AuditEvent
+from apps.core.errors import Refusal
 from apps.reviews.models import Region, Review, ReviewSettings, SignOff
 from apps.reviews.selectors import draft_consensus, draft_regions_export, review_settings_for
 from apps.reviews.services import (
@@ -14,7 +14,6 @@ from apps.reviews.services import (
 )
 from tests.factories import make_draft
 from tests.images import png_bytes
-from workers.intake import IntakeError
 
 HANDS = {"category": "hands", "note": "six fingers", "x": 0.1, "y": 0.2, "w": 0.25, "h": 0.5}
 
@@ -68,7 +67,7 @@ def test_a_region_that_spills_over_the_edge_is_cut_at_the_edge(cast, batch):
 )
 def test_bad_regions_are_refused_and_nothing_is_saved(cast, batch, bad, message):
     draft = make_draft(batch)
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(Refusal, match=message):
         _keep(draft, cast.reviewer, regions=bad)
     assert not Review.objects.exists() and not Region.objects.exists()
 
@@ -122,7 +121,7 @@ def test_a_reviewers_regenerate_counts_at_once_and_replaces_a_waiting_keep(cast,
     review_submit(draft=draft, reviewer=cast.reviewer, decision="regenerate", note="label")
     draft.refresh_from_db()
     assert (draft.decision, draft.proposed_decision) == ("regenerate", "")
-    with pytest.raises(ValidationError, match="No decision is waiting"):
+    with pytest.raises(Refusal, match="No decision is waiting"):
         review_sign_off(draft=draft, by=cast.art_director)
 
 
@@ -145,7 +144,7 @@ def test_an_art_director_signs_off_a_waiting_keep_which_stays_the_reviewers(cast
 def test_only_art_directors_can_sign_off(cast, batch):
     draft = make_draft(batch)
     _keep(draft, cast.reviewer)
-    with pytest.raises(ValidationError, match="Only an art director"):
+    with pytest.raises(Refusal, match="Only an art director"):
         review_sign_off(draft=draft, by=cast.reviewer)
     draft.refresh_from_db()
     assert draft.decision == ""
@@ -182,7 +181,7 @@ def test_the_default_settings_are_not_stored_until_changed(cast):
     assert settings.needs_sign_off("keep") and not settings.needs_sign_off("reject")
     review_settings_update(campaign=cast.campaign, by=cast.art_director, sign_off="all")
     assert ReviewSettings.objects.get().sign_off == "all"
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refusal):
         review_settings_update(campaign=cast.campaign, by=cast.art_director, sign_off="x")
 
 
@@ -241,7 +240,7 @@ def test_the_product_reference_image_is_validated_and_stored(cast):
     assert settings.product_reference_name == "can.png"
     assert (settings.product_reference_width, settings.product_reference_height) == (64, 48)
     assert settings.product_reference_key.startswith(f"campaigns/{cast.campaign.pk}/")
-    with pytest.raises(IntakeError):
+    with pytest.raises(Refusal):
         product_reference_set(
             campaign=cast.campaign, by=cast.art_director, name="x.png", upload=b"not an image"
         )

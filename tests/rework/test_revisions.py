@@ -4,12 +4,12 @@ with the rework feature that uses them."""
 import pytest
 from django.core.files.storage import default_storage
 
+from apps.core.errors import Refusal
 from apps.drafts.models import Rendition
 from apps.drafts.runs import draft_preview_run
 from apps.drafts.services import draft_revision_add
 from tests.factories import make_draft
 from tests.images import png_bytes
-from workers.intake import IntakeError
 
 
 def test_a_revision_gets_fresh_previews_and_the_old_ones_are_deleted_after_commit(
@@ -36,7 +36,7 @@ def test_a_file_another_draft_already_has_is_refused(batch):
     draft, other = make_draft(batch), make_draft(batch, name="other.png")
     with default_storage.open(other.file_key, "rb") as fh:
         data = fh.read()
-    with pytest.raises(IntakeError, match=r"already in the campaign as “other\.png”"):
+    with pytest.raises(Refusal, match=r"already in the campaign as “other\.png”"):
         draft_revision_add(draft=draft, uploaded_by=None, name="x.png", upload=data)
     draft.refresh_from_db()
     assert draft.revision == 1 and not draft.revisions.exists()

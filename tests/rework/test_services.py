@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.campaigns.models import AuditEvent, Membership
+from apps.core.errors import Refusal
 from apps.drafts.models import Draft
 from apps.reviews.services import review_sign_off, review_submit
 from apps.rework.models import Assignment, Notification
@@ -16,6 +16,8 @@ from apps.rework.selectors import (
     default_compare_pair,
     draft_lineage,
     inbox_for,
+    lineage_path,
+    lineage_root,
     unread_notification_count,
 )
 from apps.rework.services import (
@@ -90,7 +92,7 @@ def test_an_assignment_needs_a_creator_instructions_a_kind_and_a_due_date(
         change = {"due_date": _soon(-1)}
     if change.get("due_date") == "next decade":
         change = {"due_date": _soon(3650)}
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(Refusal, match=message):
         _assign(cast, draft, **change)
     assert not Assignment.objects.exists() and not Notification.objects.exists()
 
@@ -100,7 +102,7 @@ def test_regions_of_another_draft_cannot_travel_with_an_assignment(cast, batch):
     review = review_submit(
         draft=other, reviewer=cast.reviewer, decision="reject", note="x", regions=[HANDS]
     )
-    with pytest.raises(ValidationError, match="Only this draft"):
+    with pytest.raises(Refusal, match="Only this draft"):
         _assign(cast, draft, regions=review.regions.all())
 
 
@@ -165,10 +167,10 @@ def test_an_edit_is_a_new_revision_of_the_same_draft_back_in_review(cast, batch)
 def test_a_bad_file_leaves_the_assignment_open_and_the_draft_unchanged(cast, batch):
     draft = make_draft(batch)
     assignment = _assign(cast, draft, kind="edit")
-    with pytest.raises(ValidationError, match="not a recognised image"):
+    with pytest.raises(Refusal, match="not a recognised image"):
         assignment_submit(assignment=assignment, by=cast.creator, name="x.png", upload=b"text")
     same = draft.sha256
-    with pytest.raises(ValidationError, match="same file"):
+    with pytest.raises(Refusal, match="same file"):
         assignment_submit(
             assignment=assignment,
             by=cast.creator,
@@ -190,7 +192,7 @@ def _file_of(draft):
 def test_a_regeneration_that_duplicates_a_draft_is_refused_with_the_intakes_message(cast, batch):
     draft, other = make_draft(batch), make_draft(batch, name="other.png")
     assignment = _assign(cast, draft)
-    with pytest.raises(ValidationError, match="Already in this campaign"):
+    with pytest.raises(Refusal, match="Already in this campaign"):
         assignment_submit(
             assignment=assignment, by=cast.creator, name="o.png", upload=_file_of(other)
         )
@@ -206,7 +208,7 @@ def test_only_the_assignee_or_an_art_director_uploads_the_new_version(cast, batc
     second_creator = UserFactory(username="creator2")
     MembershipFactory(campaign=cast.campaign, user=second_creator, role="creator")
     for who in (second_creator, cast.reviewer, cast.outsider):
-        with pytest.raises(ValidationError, match="assigned to"):
+        with pytest.raises(Refusal, match="assigned to"):
             assignment_submit(assignment=assignment, by=who, name="n.png", upload=png_bytes())
     child = assignment_submit(
         assignment=assignment, by=cast.art_director, name="n.png", upload=png_bytes()
@@ -220,9 +222,9 @@ def test_a_cancelled_assignment_takes_no_upload_and_the_creator_is_told(cast, ba
     assignment_cancel(assignment=assignment, by=cast.art_director)
     assert assignment.status == "cancelled"
     assert Notification.objects.filter(recipient=cast.creator, kind="assignment_cancelled")
-    with pytest.raises(ValidationError, match="no longer open"):
+    with pytest.raises(Refusal, match="no longer open"):
         assignment_submit(assignment=assignment, by=cast.creator, name="n.png", upload=png_bytes())
-    with pytest.raises(ValidationError, match="no longer open"):
+    with pytest.raises(Refusal, match="no longer open"):
         assignment_cancel(assignment=assignment, by=cast.art_director)
     assert not Draft.objects.filter(parent=draft).exists()
 
@@ -335,14 +337,14 @@ def test_a_rejected_draft_becomes_a_reference_for_the_next_batch(cast, batch):
 def test_only_rejected_or_regenerated_drafts_can_be_references(cast, batch):
     kept, parent = make_draft(batch), make_draft(batch)
     review_submit(draft=kept, reviewer=cast.art_director, decision="keep")
-    with pytest.raises(ValidationError, match="rejected or regenerated"):
+    with pytest.raises(Refusal, match="rejected or regenerated"):
         draft_reference_mark(draft=kept, by=cast.reviewer)
     # A draft that was regenerated (it has a child) qualifies whatever its decision.
     make_draft(batch, parent=parent)
     round_2 = BatchFactory(campaign=cast.campaign, name="Round 2")
     draft_reference_mark(draft=parent, by=cast.reviewer, batch=round_2)
     assert parent.reference_batch == round_2
-    with pytest.raises(ValidationError, match="another batch"):
+    with pytest.raises(Refusal, match="another batch"):
         draft_reference_mark(draft=parent, by=cast.reviewer, batch=batch)
     draft_reference_unmark(draft=parent, by=cast.reviewer)
     assert not parent.is_reference and parent.reference_batch is None
@@ -371,6 +373,25 @@ def test_the_lineage_is_one_tree_of_regenerations_and_edits_from_any_member(cast
     tree = draft_lineage(sibling)
     assert [r.number for r in tree.children[0].revisions] == [1, 2]
     assert tree.children[1].draft == sibling
+
+
+def test_the_lineage_path_runs_from_the_root_down_to_the_draft(cast, batch):
+    root = make_draft(batch, name="root.png")
+    child = make_draft(batch, name="child.png", parent=root)
+    make_draft(batch, name="sibling.png", parent=root)
+    grandchild = make_draft(batch, name="grand.png", parent=child)
+    assert lineage_path(grandchild) == [root, child, grandchild]
+    assert lineage_path(root) == [root]
+    assert lineage_root(grandchild) == root
+
+
+def test_the_lineage_path_stops_at_a_parent_in_another_campaign(cast, batch):
+    elsewhere = make_draft(BatchFactory(campaign=cast.other_campaign), name="theirs.png")
+    draft = make_draft(batch, name="ours.png")
+    # Intake never links across campaigns; a row edited by hand must not leak the other one.
+    Draft.objects.filter(pk=draft.pk).update(parent=elsewhere)
+    draft.refresh_from_db()
+    assert lineage_path(draft) == [draft]
 
 
 def test_compare_offers_every_version_and_the_product_reference(cast, batch):

@@ -7,13 +7,13 @@ import json
 
 import pytest
 
+from apps.core.errors import Refusal
 from apps.core.models import JobStatus
 from apps.exports.models import ChannelPreset
 from apps.upscales.models import UpscaleJob
 from apps.upscales.runs import upscale_run
 from apps.upscales.selectors import largest_channel_fit
 from apps.upscales.services import (
-    UpscaleRequestError,
     upscale_cancel,
     upscale_request,
     upscale_request_batch,
@@ -26,7 +26,7 @@ from tests.upscales.builders import kept_draft
 
 def test_only_kept_drafts_can_be_upscaled(cast, batch):
     draft = make_draft(batch)
-    with pytest.raises(UpscaleRequestError, match="Only kept drafts"):
+    with pytest.raises(Refusal, match="Only kept drafts"):
         upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2)
 
 
@@ -55,12 +55,12 @@ def test_an_identical_request_returns_the_existing_job(cast, batch):
 @pytest.mark.parametrize("scale", [1.0, 0.5, 9, float("nan"), None])
 def test_scales_outside_the_range_get_a_clear_message(cast, batch, scale):
     draft = kept_draft(batch)
-    with pytest.raises(UpscaleRequestError, match="above 1 and at most 8"):
+    with pytest.raises(Refusal, match="above 1 and at most 8"):
         upscale_request(draft=draft, by=cast.art_director, model="classical", scale=scale)
 
 
 def test_unknown_models_are_refused(cast, batch):
-    with pytest.raises(UpscaleRequestError, match="Unknown model"):
+    with pytest.raises(Refusal, match="Unknown model"):
         upscale_request(draft=kept_draft(batch), by=None, model="../../etc", scale=2)
 
 
@@ -79,13 +79,13 @@ def test_a_draft_already_big_enough_needs_no_upscale(cast, batch):
     cast.campaign.target_channels = ["square"]
     cast.campaign.save()
     draft = kept_draft(batch, data=encode_png(pattern_image((1200, 1100))))
-    with pytest.raises(UpscaleRequestError, match="no upscale is needed"):
+    with pytest.raises(Refusal, match="no upscale is needed"):
         upscale_request(draft=draft, by=None, model="classical", fit_largest_channel=True)
 
 
 def test_the_output_pixel_cap_is_enforced(cast, batch, settings):
     settings.UPSCALE_MAX_OUTPUT_PIXELS = 10_000
-    with pytest.raises(UpscaleRequestError, match="the limit is"):
+    with pytest.raises(Refusal, match="the limit is"):
         upscale_request(draft=kept_draft(batch), by=None, model="classical", scale=4)
 
 

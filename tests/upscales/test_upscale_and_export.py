@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from django.core.files.storage import default_storage
 
+from apps.core.errors import Refusal
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
 from apps.exports.masters import master_for
-from apps.exports.models import ChannelVersion, ExportJob
+from apps.exports.models import ChannelPreset, ChannelVersion, ExportJob
 from apps.exports.runs import export_run
 from apps.exports.services import export_queue
+from apps.upscales import hooks
+from apps.upscales.hooks import UpscaleFinished
 from apps.upscales.models import UpscaleJob
 from apps.upscales.runs import upscale_run
 from apps.upscales.services import upscale_request
@@ -105,3 +109,29 @@ def test_one_fit_upscale_covers_every_preset_of_the_hero_channel(cast, batch):
     }
     sizes = ChannelVersion.objects.filter(draft=draft).values_list("width", "height")
     assert sorted(sizes) == [(2400, 800), (2520, 1080)]
+
+
+def test_an_export_refused_for_a_finished_upscale_is_refused_to_the_person(cast, batch):
+    draft = _kept(batch)
+    job, _ = upscale_request(draft=draft, by=cast.art_director, model="classical", scale=2)
+    upscale_run(job_id=job.pk)
+    ChannelPreset.objects.update(is_active=False)
+    with pytest.raises(Refusal, match="No channel presets are active"):
+        upscale_request(
+            draft=draft, by=cast.art_director, model="classical", scale=2, then_export=True
+        )
+
+
+def test_a_failing_listener_does_not_fail_the_finished_upscale(cast, batch, monkeypatch):
+    def broken(event: UpscaleFinished) -> None:
+        raise RuntimeError("listener bug")
+
+    monkeypatch.setattr(hooks, "_LISTENERS", [broken])
+    draft = _kept(batch)
+    job, _ = upscale_request(
+        draft=draft, by=cast.art_director, model="classical", scale=2, then_export=True
+    )
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    assert not ExportJob.objects.filter(draft=draft).exists()

@@ -6,7 +6,7 @@ import re
 import pytest
 from PIL import Image, ImageFilter, ImageStat
 
-from apps.demo.art import DemoDraft, render_demo_drafts
+from workers.demo_art import DemoDraft, render_demo_drafts
 from workers.genmeta import parse_a1111, read_embedded
 from workers.intake import inspect_image
 

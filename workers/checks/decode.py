@@ -8,13 +8,12 @@ period follows the reduction."""
 
 from __future__ import annotations
 
-import io
-import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
+
+from workers.imaging.decode import apply_orientation, decode
 
 # JPEGs are decoded with shrink-on-load to about this long side: enough for the softness
 # measure at SOFTNESS_SIDE (a downscale, never an upscale) at a fraction of a full decode.
@@ -44,37 +43,16 @@ class DecodedDraft:
 
 def decode_for_checks(data: bytes, *, decode_side: int = DECODE_SIDE) -> DecodedDraft:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as im:
-                stored_width = im.width
-                if im.format in ("JPEG", "MPO"):
-                    scale = decode_side / max(im.size)
-                    if scale < 1.0:
-                        im.draft(
-                            None,
-                            (
-                                max(1, math.ceil(im.width * scale)),
-                                max(1, math.ceil(im.height * scale)),
-                            ),
-                        )
-                im.load()
-                grey = _grey(im)
-                exif = im.getexif()
+        # Stored orientation: blockiness and noise need the pixels as the encoder laid them out.
+        decoded = decode(data, shrink_to=decode_side, upright=False)
+        grey = _grey(decoded.image)
     except Exception as exc:  # any decoder failure means "cannot check"
         raise CheckError(f"The image could not be decoded: {exc}") from exc
-    reduction = max(1, round(stored_width / grey.width))
-    native, offset = _centre_crop(grey, NATIVE_CROP, block=max(1, 8 // reduction))
-    orientation = exif.get(0x0112, 1) if exif else 1
-    upright = grey
-    if orientation in range(2, 9):
-        # exif_transpose needs the EXIF on the image it turns; the grey copy lost it.
-        grey.info["exif"] = exif.tobytes()
-        try:
-            upright = ImageOps.exif_transpose(grey)
-        except Exception:  # unreadable EXIF counts as upright, as it does at intake
-            upright = grey
-    return DecodedDraft(native=native, upright=upright, reduction=reduction, grid_offset=offset)
+    native, offset = _centre_crop(grey, NATIVE_CROP, block=max(1, 8 // decoded.reduction))
+    upright = apply_orientation(grey, decoded.orientation)
+    return DecodedDraft(
+        native=native, upright=upright, reduction=decoded.reduction, grid_offset=offset
+    )
 
 
 def _grey(im: Image.Image) -> Image.Image:

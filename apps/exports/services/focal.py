@@ -9,16 +9,16 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from apps.campaigns.services import audit_record
+from apps.core.errors import Refusal
 from apps.drafts.models import Draft
 from apps.drafts.selectors import draft_rendition
 from apps.exports.masters import master_for
 from apps.exports.models import ChannelPreset, CropOverride, FocalArea, FocalSource
-from apps.exports.selectors import focal_for
+from apps.exports.selectors import focal_default_box, focal_for
 from workers.focal import Box, detect_focal, fit_box_to_aspect, scale_box
 
 logger = logging.getLogger(__name__)
@@ -29,8 +29,10 @@ def _draft_size(draft: Draft) -> tuple[int, int]:
 
 
 def focal_ensure(*, draft: Draft) -> FocalArea:
-    """The draft's focal rectangle, proposed from saliency the first time it is needed. The
-    proposal reads the small preview (the subject is visible at thumbnail size)."""
+    """The draft's focal rectangle, proposed from saliency the first time: by the preview job
+    once the renditions exist (``export_focal_propose``), or by an export job for a draft
+    older than that. The proposal reads the small preview (the subject is visible at thumbnail
+    size). Never called from a GET: pages show ``focal_shown``."""
     existing = focal_for(draft)
     if existing is not None:
         return existing
@@ -44,7 +46,7 @@ def focal_ensure(*, draft: Draft) -> FocalArea:
         confidence = guess.confidence
     except Exception:  # a picture saliency cannot read still gets the middle, unconfirmed
         logger.exception("focal proposal failed for draft %s", draft.pk)
-        box = Box(draft.width // 3, draft.height // 3, draft.width // 3, draft.height // 3)
+        box = focal_default_box(draft)
         confidence = 0.0
     try:
         with transaction.atomic():
@@ -66,7 +68,7 @@ def focal_set(*, draft: Draft, box: Box, by: User | None) -> FocalArea:
     """A person confirms or moves the subject rectangle (original draft pixels)."""
     box = box.clamped(*_draft_size(draft))
     if box.width < 2 or box.height < 2:
-        raise ValidationError("Mark an area of at least 2×2 pixels.")
+        raise Refusal("Mark an area of at least 2×2 pixels.")
     focal, _ = FocalArea.objects.update_or_create(
         draft=draft,
         defaults={

@@ -10,13 +10,13 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
+from apps.core.errors import Refusal
 from apps.core.jobs import job_create
 from apps.core.models import ACTIVE_STATUSES
 from apps.drafts.models import Draft
@@ -36,12 +36,12 @@ def pack_queue(
 ) -> Pack:
     """Queue a channel pack (a draft's or the campaign's kept drafts') or the campaign deck."""
     if kind not in PackKind.values:
-        raise ValidationError("Unknown pack kind.")
+        raise Refusal("Unknown pack kind.")
     if draft is not None and draft.campaign_id != campaign.pk:
-        raise ValidationError("That draft belongs to another campaign.")
+        raise Refusal("That draft belongs to another campaign.")
     drafts = [draft] if draft is not None else list(kept_drafts(campaign=campaign))
     if not drafts:
-        raise ValidationError("No kept drafts yet: keep at least one draft first.")
+        raise Refusal("No kept drafts yet: keep at least one draft first.")
     now = timezone.now()
     with transaction.atomic():
         pack = job_create(

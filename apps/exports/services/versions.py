@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.campaigns.services import audit_record
+from apps.core.errors import Refusal
 from apps.core.jobs import job_create
 from apps.core.models import ACTIVE_STATUSES
 from apps.core.storage import storage_put
+from apps.core.storage_keys import version_key
 from apps.drafts.models import Decision, Draft
 from apps.exports.masters import Master
 from apps.exports.models import ChannelPreset, ChannelVersion, ExportJob
 from apps.exports.selectors import presets_for_campaign
-from apps.exports.storage_keys import version_key
 from workers.render import ExportResult
 
 
@@ -27,10 +27,10 @@ def export_queue(
     """Queue the channel versions of a kept draft; an export already waiting or running for
     the draft is returned instead of a second one."""
     if draft.decision != Decision.KEEP:
-        raise ValidationError("Only kept drafts are exported: keep this draft first.")
+        raise Refusal("Only kept drafts are exported: keep this draft first.")
     chosen = list(presets) if presets is not None else presets_for_campaign(draft.campaign)
     if not chosen:
-        raise ValidationError("No channel presets are active: ask a staff admin to add some.")
+        raise Refusal("No channel presets are active: ask a staff admin to add some.")
     with transaction.atomic():
         active = ExportJob.objects.filter(draft=draft, status__in=ACTIVE_STATUSES).first()
         if active is not None:

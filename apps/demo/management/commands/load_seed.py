@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign, Channel, Membership, Role
 from apps.core.models import JobStatus
-from apps.demo.art import render_demo_drafts
+from apps.core.storage_keys import load_seed_original_key, load_seed_rendition_key
 from apps.drafts.models import Batch, Draft, PreviewJob, Rendition
+from workers.demo_art import render_demo_drafts
 from workers.renditions import DEFAULT_SPECS, render_renditions
 
 LOAD_CAMPAIGN = "Load test"
@@ -60,13 +61,14 @@ class Command(BaseCommand):
             Membership.objects.create(campaign=campaign, user=user, role=Role.REVIEWER)
         batch = Batch.objects.create(campaign=campaign, name="Load batch")
         art = render_demo_drafts(count=1, size=(768, 768))[0]
-        original = f"campaigns/{campaign.pk}/originals/load/original.png"
+        original = load_seed_original_key(campaign_id=campaign.pk)
         default_storage.save(original, ContentFile(art.data))
         renditions = {r.name: r for r in render_renditions(art.data, DEFAULT_SPECS)}
         keys = {}
         for name, rendition in renditions.items():
             keys[name] = default_storage.save(
-                f"campaigns/{campaign.pk}/renditions/load/{name}.webp", ContentFile(rendition.data)
+                load_seed_rendition_key(campaign_id=campaign.pk, name=name),
+                ContentFile(rendition.data),
             )
         drafts = Draft.objects.bulk_create(
             [
