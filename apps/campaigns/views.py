@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.campaigns.forms import CampaignForm, InviteForm, NewAccountForm, RoleForm
@@ -38,11 +39,10 @@ from apps.campaigns.services import (
     membership_set,
 )
 from apps.core.errors import Refusal
-from apps.core.http import request_user
+from apps.core.http import refuse, request_user
 from apps.drafts.selectors import campaign_batches, decision_counts
 from apps.reviews.selectors import review_settings_for
 from apps.reviews.services import product_reference_set, review_settings_update
-from workers.intake import IntakeError
 
 
 def campaign_list(request: HttpRequest) -> HttpResponse:
@@ -110,8 +110,8 @@ def _save_review_settings(
     if upload:
         try:
             product_reference_set(campaign=campaign, by=user, name=upload.name, upload=upload)
-        except IntakeError as exc:
-            return f"Product reference image not saved: {exc.message}"
+        except Refusal as refusal:
+            return f"Product reference image not saved: {refusal.message}"
     return None
 
 
@@ -223,9 +223,8 @@ def campaign_invite(request: HttpRequest, pk: int) -> HttpResponse:
             by=user,
         )
     except Refusal as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, f"Invitation sent to {new.invitation.email}.")
+        return refuse(request, refusal, back=reverse("campaigns:people", args=[pk]))
+    messages.success(request, f"Invitation sent to {new.invitation.email}.")
     return redirect("campaigns:people", pk=pk)
 
 
@@ -248,7 +247,7 @@ def member_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
     try:
         membership_set(campaign=campaign, user=member.user, role=form.cleaned_data["role"], by=user)
     except Refusal as refusal:
-        messages.error(request, refusal.message)
+        return refuse(request, refusal, back=reverse("campaigns:people", args=[pk]))
     else:
         label = dict(RoleForm.base_fields["role"].choices)[form.cleaned_data["role"]]  # type: ignore[attr-defined]
         messages.success(request, f"{member.user.get_username()} is now {label}.")
@@ -263,7 +262,7 @@ def member_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResp
     try:
         membership_remove(campaign=campaign, user=member.user, by=user)
     except Refusal as refusal:
-        messages.error(request, refusal.message)
+        return refuse(request, refusal, back=reverse("campaigns:people", args=[pk]))
     else:
         messages.success(request, f"Removed {member.user.get_username()} from {campaign.name}.")
     return redirect("campaigns:people", pk=pk)
