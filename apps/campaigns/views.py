@@ -69,15 +69,17 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     membership = require_membership(request_user(request), pk)
     campaign = membership.campaign
+    writable = not campaign.is_archived
     return render(
         request,
         "campaigns/detail.html",
         {
             "campaign": campaign,
             "membership": membership,
-            "can_upload": role_can(membership.role, Can.UPLOAD),
-            "can_export": role_can(membership.role, Can.EXPORT),
-            "can_sign_off": role_can(membership.role, Can.SIGN_OFF),
+            # An archived campaign is read-only: no buttons that would only be refused.
+            "can_upload": writable and role_can(membership.role, Can.UPLOAD),
+            "can_export": writable and role_can(membership.role, Can.EXPORT),
+            "can_sign_off": writable and role_can(membership.role, Can.SIGN_OFF),
             "is_owner": is_owner(request.user, campaign),
             "batches": campaign_batches(campaign.pk),
             "counts": decision_counts(campaign.drafts.all()),

@@ -12,6 +12,7 @@ from apps.campaigns.services import invitation_create
 from tests.accounts.provider import oidc_provider  # noqa: F401 - the fixture
 from tests.browser.conftest import shot
 
+PHONE = {"width": 390, "height": 844}
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -30,7 +31,10 @@ def test_an_invited_person_logs_in_through_the_company_login(cast, page, oidc_pr
     )
     page.goto("/login/")
     expect(page.locator("#sso-login")).to_have_text("Log in with Fjell login")
-    shot(page, "sso-login")
+    for label, size in (("desktop", {"width": 1440, "height": 900}), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shot(page, f"sso-login-{label}")
     _company_login(page, oidc_provider, "kari")
     expect(page.locator("h1")).to_have_text("My campaigns")
     expect(page.locator(".campaign-card")).to_contain_text("Fjell summer")

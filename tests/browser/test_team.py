@@ -95,6 +95,17 @@ def test_an_owner_creates_a_campaign_invites_a_person_changes_their_role_and_rem
     expect(page.locator(".msg-success")).to_contain_text("Removed nia")
     expect(page.locator("#members li[data-username=nia]")).to_have_count(0)
 
+    # The owner archives the campaign (read-only, off the lists) and restores it from home.
+    page.goto(f"/campaigns/{campaign.pk}/edit/")
+    page.click("#archive-form button[type=submit]")
+    expect(page.locator(".archived-list")).to_contain_text("Fjell autumn")
+    expect(page.locator(".campaign-card")).to_have_count(0)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    expect(page.locator(".archived-banner")).to_contain_text("read-only")
+    _both_sizes(page, "archived")
+    page.click(".archived-banner button")
+    expect(page.locator(".archived-banner")).to_have_count(0)
+
     # Nia no longer sees it.
     page.context.clear_cookies()
     log_in(page, "nia", "snow-on-the-ridge-42")
