@@ -206,3 +206,14 @@ def test_the_form_offers_channels_with_their_presets_and_keeps_a_preset_slug(cas
     page = cast.client("art_director").get(reverse("campaigns:edit", args=[cast.campaign.pk]))
     assert 'value="youtube_thumbnail"' in page.text
     assert page.context["form"].initial["target_channels"] == ["hero", "youtube_thumbnail"]
+
+
+def test_django_admin_is_for_staff_only_and_lists_invitations(cast, owner):
+    invitation_create(campaign=cast.campaign, email="n@example.com", role="creator", by=owner)
+    assert cast.client("art_director").get("/admin/").status_code == 302  # to the admin login
+    staff = UserFactory(username="sam", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    page = client.get("/admin/campaigns/invitation/")
+    assert page.status_code == 200 and "n@example.com" in page.text
+    assert client.get("/admin/campaigns/campaign/").status_code == 200
