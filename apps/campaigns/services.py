@@ -83,7 +83,9 @@ def _clean_channels(channels: list[str] | None) -> list[str]:
     return list(dict.fromkeys(values))  # keeps their order, once each
 
 
-def _refuse_if_archived(campaign: Campaign) -> None:
+def campaign_refuse_if_archived(campaign: Campaign) -> None:
+    """Services that add to a campaign call this first: an archived campaign is read-only
+    (the getters refuse first for people; this also holds for scripts and commands)."""
     if campaign.is_archived:
         raise Refusal("This campaign is archived: restore it before changing it.")
 
@@ -108,7 +110,7 @@ def campaign_update(*, campaign: Campaign, by: User | None, **changes: Any) -> C
     if unknown:
         raise TypeError(f"campaign_update() got unknown fields {sorted(unknown)}")
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _refuse_if_archived(campaign)
+    campaign_refuse_if_archived(campaign)
     if "brand_rules" in changes:
         changes["brand_rules"] = _clean_rules(changes["brand_rules"])
     if "target_channels" in changes:
@@ -162,7 +164,7 @@ def membership_set(
     also for jobs they queued: the worker asks ``requester_refusal`` before running one."""
     if role not in Role.values:
         raise Refusal(f"Unknown role: {role}.")
-    _refuse_if_archived(campaign)
+    campaign_refuse_if_archived(campaign)
     membership, _ = Membership.objects.update_or_create(
         campaign=campaign, user=user, defaults={"role": role}
     )
@@ -180,7 +182,7 @@ def membership_set(
 def membership_remove(*, campaign: Campaign, user: User, by: User | None) -> bool:
     """Take a person out of the campaign. Jobs they queued are refused by the worker
     (``requester_refusal``), their past decisions and uploads stay with their name."""
-    _refuse_if_archived(campaign)
+    campaign_refuse_if_archived(campaign)
     if campaign.created_by_id == user.pk:
         raise Refusal("The campaign's creator owns it and stays a member.")
     deleted, _ = Membership.objects.filter(campaign=campaign, user=user).delete()
@@ -231,7 +233,7 @@ def invitation_create(*, campaign: Campaign, email: str, role: str, by: User) ->
 
     A new invitation to the same address replaces a pending one (the older link stops
     working), so an owner who mistyped a role simply invites again."""
-    _refuse_if_archived(campaign)
+    campaign_refuse_if_archived(campaign)
     email = email.strip().lower()
     if role not in Role.values:
         raise Refusal(f"Unknown role: {role}.")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
-from apps.campaigns.services import audit_record
+from apps.campaigns.services import audit_record, campaign_refuse_if_archived
 from apps.core.errors import Refusal
 from apps.core.storage import storage_put
 from apps.core.storage_keys import product_reference_key
@@ -139,6 +139,7 @@ def review_submit(
     """Record a review with its marked regions. Whether the decision counts at once or waits
     for an art director's sign-off follows the campaign's review settings; art directors' own
     decisions always count. Every review is kept as history."""
+    campaign_refuse_if_archived(draft.campaign)
     if decision not in (Decision.KEEP, Decision.REGENERATE, Decision.REJECT):
         raise Refusal("Choose keep, regenerate or reject.")
     note = note.strip()
@@ -224,6 +225,7 @@ def review_submit(
 def review_sign_off(*, draft: Draft, by: User) -> Review:
     """An art director makes the decision that waits for sign-off count. The decision stays
     the reviewer's (``decided_by``); the sign-off is recorded beside it."""
+    campaign_refuse_if_archived(draft.campaign)
     if not _can_sign_off(by, draft.campaign_id):
         raise Refusal("Only an art director can sign off a decision.")
     current = Draft.objects.select_for_update(no_key=True).get(pk=draft.pk)

@@ -217,3 +217,21 @@ def test_django_admin_is_for_staff_only_and_lists_invitations(cast, owner):
     page = client.get("/admin/campaigns/invitation/")
     assert page.status_code == 200 and "n@example.com" in page.text
     assert client.get("/admin/campaigns/campaign/").status_code == 200
+
+
+def test_services_refuse_to_add_to_an_archived_campaign(cast, owner, batch):
+    from apps.drafts.services import batch_create, draft_intake
+    from apps.reviews.services import review_submit
+    from tests.factories import make_draft
+    from tests.images import png_bytes
+
+    draft = make_draft(batch)
+    campaign_archive(campaign=cast.campaign, by=owner)
+    batch.campaign.refresh_from_db()
+    draft.campaign.refresh_from_db()
+    with pytest.raises(Refusal, match="archived"):
+        batch_create(campaign=cast.campaign, name="New", created_by=cast.creator)
+    result = draft_intake(batch=batch, uploaded_by=cast.creator, name="a.png", upload=png_bytes())
+    assert result.code == "archived" and result.draft is None
+    with pytest.raises(Refusal, match="archived"):
+        review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
