@@ -235,3 +235,26 @@ def test_services_refuse_to_add_to_an_archived_campaign(cast, owner, batch):
     assert result.code == "archived" and result.draft is None
     with pytest.raises(Refusal, match="archived"):
         review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+
+
+def test_the_home_says_what_waits_for_art_directors_creators_and_producers(cast, batch):
+    from apps.drafts.models import Draft
+    from apps.reviews.services import review_submit
+    from apps.rework.services import assignment_create
+    from tests.factories import make_draft
+
+    waiting = make_draft(batch, name="w.png")
+    review_submit(draft=waiting, reviewer=cast.reviewer, decision="keep")  # awaits sign-off
+    kept = make_draft(batch, name="k.png")
+    Draft.objects.filter(pk=kept.pk).update(decision="keep")
+    assignment_create(
+        draft=kept,
+        assigned_by=cast.art_director,
+        assignee=cast.creator,
+        kind="edit",
+        instructions="Straighten the can",
+        due_date=timezone.localdate() + timedelta(days=1),
+    )
+    assert "1</strong> decisions to sign off" in cast.client("art_director").get("/").text
+    assert "1</strong> open rework for you" in cast.client("creator").get("/").text
+    assert "1</strong> kept drafts to export" in cast.client("producer").get("/").text
