@@ -26,12 +26,34 @@ class Route:
     need: Can | None  # None: any logged-in person (the page lists only their own campaigns)
     args: Callable[[dict], list[int]]
     data: dict | None = None
+    staff_only: bool = False  # not tied to one campaign: every non-staff person gets 403
 
 
 ROUTES: dict[str, Route] = {
     "campaigns:list": Route("get", None, lambda o: []),
     "campaigns:detail": Route("get", Can.VIEW, lambda o: [o["campaign"].pk]),
     "campaigns:activity": Route("get", Can.VIEW, lambda o: [o["campaign"].pk]),
+    # No role owns a campaign: its creator and staff do (tests/campaigns/test_team.py).
+    "campaigns:new": Route("get", Can.OWN, lambda o: [], staff_only=True),
+    "campaigns:edit": Route("get", Can.OWN, lambda o: [o["campaign"].pk]),
+    "campaigns:archive": Route("post", Can.OWN, lambda o: [o["campaign"].pk], {}),
+    "campaigns:restore": Route("post", Can.OWN, lambda o: [o["campaign"].pk], {}),
+    "campaigns:people": Route("get", Can.OWN, lambda o: [o["campaign"].pk]),
+    "campaigns:invite": Route(
+        "post", Can.OWN, lambda o: [o["campaign"].pk], {"email": "a@b.example", "role": "creator"}
+    ),
+    "campaigns:member-role": Route(
+        "post",
+        Can.OWN,
+        lambda o: [o["campaign"].pk, o["membership"].pk],
+        {"role": "creator"},
+    ),
+    "campaigns:member-remove": Route(
+        "post", Can.OWN, lambda o: [o["campaign"].pk, o["membership"].pk], {}
+    ),
+    "campaigns:invitation-withdraw": Route(
+        "post", Can.OWN, lambda o: [o["campaign"].pk, o["invitation"].pk], {}
+    ),
     "drafts:upload": Route("get", Can.UPLOAD, lambda o: [o["campaign"].pk]),
     "drafts:batch-create": Route(
         "post", Can.UPLOAD, lambda o: [o["campaign"].pk], {"new_batch_name": "x"}
@@ -115,7 +137,20 @@ ROUTES: dict[str, Route] = {
     "exports:record-json": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
     "exports:next-batch": Route("post", Can.UPLOAD, lambda o: [o["draft"].pk]),
 }
-PUBLIC = {"login", "logout", "healthz"}
+# Reachable without logging in, each tested where it lives: an invitation link
+# (tests/campaigns/test_team.py), single sign-on and password reset (tests/accounts/).
+PUBLIC = {
+    "login",
+    "logout",
+    "healthz",
+    "campaigns:invitation",
+    "accounts:sso-login",
+    "accounts:sso-callback",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
 
 
 def _names(resolver: URLResolver, prefix: str = "") -> set[str]:
@@ -153,8 +188,14 @@ def matrix_objects(cast, batch) -> dict:
         draft=draft, name="r.png", data=png_bytes(color=(3, 3, 3)), by=None
     )
     assert isinstance(reference, DraftReference)
+    from apps.campaigns.services import invitation_create
+
     return {
         "campaign": cast.campaign,
+        "membership": cast.membership("producer"),
+        "invitation": invitation_create(
+            campaign=cast.campaign, email="new@b.example", role="reviewer", by=cast.art_director
+        ).invitation,
         "batch": batch,
         "draft": draft,
         "reference": reference,
@@ -249,7 +290,9 @@ def _call(client: Client, name: str, objects: dict):
 def test_each_role_gets_exactly_what_its_capabilities_allow(cast, objects, name, who):
     response = _call(cast.client(who), name, objects)
     need = ROUTES[name].need
-    if need is None:
+    if ROUTES[name].staff_only:
+        assert response.status_code == 403
+    elif need is None:
         assert response.status_code == 200
     elif who == "outsider":
         assert response.status_code == 404, "an outsider must not learn the object exists"
