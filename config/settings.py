@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.rework",
     "apps.upscales",
     "apps.exports",
+    "apps.sharing",
     "apps.demo",
 ]
 
@@ -132,6 +133,10 @@ LOGIN_URL = "login"
 LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30)
 LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 15 * 60)
+# Share links (apps.sharing): requests per minute per link and address (a page with its
+# thumbnails is ~20), and wrong link passwords per address within LOGIN_THROTTLE_SECONDS.
+SHARE_LINK_REQUESTS_PER_MINUTE = env_int("SHARE_LINK_REQUESTS_PER_MINUTE", 240)
+SHARE_LINK_PASSWORD_FAILURES = env_int("SHARE_LINK_PASSWORD_FAILURES", 10)
 
 # Login throttling counts must be shared by every web process: Redis in production.
 CACHE_URL = env_str("CACHE_URL", "")

@@ -32,6 +32,7 @@ from apps.exports.selectors import (
 from apps.exports.services.focal import focal_ensure
 from apps.exports.services.packs import pack_members
 from apps.exports.services.versions import export_versions_store
+from apps.sharing.selectors import latest_client_verdict
 from workers.focal import Box
 from workers.packs import Slide, write_deck, write_pack
 from workers.render import PresetSpec, RenderError, render_channel_versions
@@ -237,6 +238,15 @@ def _build_zip(tmp: IO[bytes], pack: Pack, drafts: list[Draft], report: Any) -> 
     return len(summary.members) + 1
 
 
+def _client_line(draft: Draft) -> str:
+    """The latest client verdict through a share link, for the deck; "" when none."""
+    answer = latest_client_verdict(draft)
+    if answer is None:
+        return ""
+    verdict, day = answer.get_verdict_display(), f"{answer.created_at:%Y-%m-%d}"
+    return f"Client: {verdict} by {answer.guest_name}, {day}"
+
+
 def _build_deck(tmp: IO[bytes], campaign: Campaign, drafts: list[Draft]) -> int:
     slides = []
     for draft in drafts:
@@ -262,6 +272,7 @@ def _build_deck(tmp: IO[bytes], campaign: Campaign, drafts: list[Draft]) -> int:
                 title=draft.original_name,
                 lines=[
                     f"Decision: {decided}",
+                    _client_line(draft),
                     "Channels: " + (", ".join(channels) or "none yet"),
                     f"Master: {master.label}, {master.width}×{master.height}",
                     f"Prompt: {draft.prompt}" if draft.prompt else "",

@@ -27,6 +27,7 @@ from apps.exports.models import (
 )
 from apps.reviews.selectors import draft_regions, draft_reviews, region_as_json
 from apps.rework.selectors import lineage_path
+from apps.sharing.selectors import client_approvals_json
 from workers.focal import Box, fit_box_to_aspect, scale_box, upscale_needed
 from workers.render import UPSCALE_TOLERANCE, plan_crops, too_small_message
 
@@ -358,6 +359,8 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             }
             for review in draft_reviews(draft)
         ],
+        # Answers of clients through share links (apps.sharing), oldest first.
+        "client_approvals": client_approvals_json(draft),
         "regions": [region_as_json(r) for r in draft_regions(draft)],
         "master": master.as_json(),
         "focal": (

@@ -3,15 +3,17 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.campaigns.permissions import Can
-from apps.campaigns.selectors import require_membership
+from apps.campaigns.permissions import Can, role_can
+from apps.campaigns.selectors import campaign_members, require_membership
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.core.models import JobStatus
@@ -19,7 +21,7 @@ from apps.drafts.models import Decision
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
 from apps.exports.links import pack_id_from_token, pack_link_token
 from apps.exports.masters import master_for
-from apps.exports.models import PackKind
+from apps.exports.models import Pack, PackKind
 from apps.exports.selectors import (
     asset_record,
     campaign_packs,
@@ -278,13 +280,25 @@ def pack_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @require_GET
-def pack_link_download(request: HttpRequest, token: str) -> FileResponse:
+def pack_link_download(request: HttpRequest, token: str) -> HttpResponseBase:
     """A signed, expiring link; the person opening it must still be allowed to export."""
     found = pack_id_from_token(token)
     if found is None:
         raise Http404("This link is invalid or has expired")
     pack_id, fingerprint = found
-    return _pack_response(pack_id, request, fingerprint)
+    try:
+        return _pack_response(pack_id, request, fingerprint)
+    except PermissionDenied:
+        # A member without the export right: say who can help instead of a bare 403
+        # (a non-member got a 404 above and learns nothing).
+        pack = Pack.objects.select_related("campaign").get(pk=pack_id)
+        helpers = [m.user for m in campaign_members(pack.campaign) if role_can(m.role, Can.EXPORT)]
+        return render(
+            request,
+            "exports/pack_link_refused.html",
+            {"campaign": pack.campaign, "pack": pack, "helpers": helpers},
+            status=403,
+        )
 
 
 # --- the record ------------------------------------------------------------------------------
