@@ -17,6 +17,7 @@ from apps.campaigns.selectors import campaign_members, require_membership
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.core.models import JobStatus
+from apps.core.provenance import content_credentials_on
 from apps.drafts.models import Decision
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
 from apps.exports.links import pack_id_from_token, pack_link_token
@@ -319,6 +320,7 @@ def record_page(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": versions,
             "master": master,
             "can_upload": scoped.can(Can.UPLOAD),
+            "content_credentials": content_credentials_on(),
         },
     )
 
