@@ -177,3 +177,14 @@ def test_the_pages_say_when_content_credentials_are_off(cast, batch, settings, t
     settings.C2PA_SIGNING_CERT = settings.C2PA_SIGNING_KEY = str(tmp_path / "x.pem")
     page = client.get(reverse("exports:record", args=[draft.pk])).content.decode()
     assert "content credentials are off" not in page and "signed content credentials" in page
+
+
+def test_the_record_and_manifest_keep_the_disclosure_for_channels_that_strip_metadata(
+    cast, batch, settings
+):
+    from apps.exports.selectors import asset_record
+
+    settings.C2PA_SIGNING_CERT = settings.C2PA_SIGNING_KEY = ""
+    draft = kept_draft(batch, cast.art_director, size=(800, 600), data=jpeg_bytes(size=(800, 600)))
+    disclosure = asset_record(draft)["disclosure"]
+    assert disclosure == {"digital_source_type": TRAINED, "content_credentials": False}
