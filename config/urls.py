@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("apps.rework.urls")),
     path("", include("apps.upscales.urls")),
     path("", include("apps.exports.urls")),
+    path("", include("apps.comments.urls")),
     path("", include("apps.sharing.urls")),
 ]
