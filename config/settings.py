@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.upscales",
     "apps.exports",
     "apps.comments",
+    "apps.sharing",
     "apps.demo",
 ]
 
@@ -136,6 +137,10 @@ LOGIN_URL = "login"
 LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30)
 LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 15 * 60)
+# Share links (apps.sharing): requests per minute per link and address (a page with its
+# thumbnails is ~20), and wrong link passwords per address within LOGIN_THROTTLE_SECONDS.
+SHARE_LINK_REQUESTS_PER_MINUTE = env_int("SHARE_LINK_REQUESTS_PER_MINUTE", 240)
+SHARE_LINK_PASSWORD_FAILURES = env_int("SHARE_LINK_PASSWORD_FAILURES", 10)
 
 # Login throttling counts must be shared by every web process: Redis in production.
 CACHE_URL = env_str("CACHE_URL", "")
@@ -355,6 +360,20 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 # Weights files live here (``manage.py upscale_models fetch|import`` puts them there); a worker
 # without them upscales with the labelled classical fallback. UPSCALE_PINS accepts more
 # checkpoints of the registry's architectures: "x4plus=<sha256>,general-x4v3=<sha256>".
+# Content credentials (C2PA) in every exported file and upscaled master: PEM certificate chain
+# and private key paths. Without them the IPTC/XMP "AI-generated" disclosure is still written
+# and the pages say content credentials are off.
+C2PA_SIGNING_CERT = env_str("C2PA_SIGNING_CERT", "")
+C2PA_SIGNING_KEY = env_str("C2PA_SIGNING_KEY", "")
+C2PA_SIGNING_ALG = env_str(
+    "C2PA_SIGNING_ALG", "es256"
+)  # must match the key: es256, ps256, ed25519…
+if bool(C2PA_SIGNING_CERT) != bool(C2PA_SIGNING_KEY):
+    raise ImproperlyConfigured("C2PA_SIGNING_CERT and C2PA_SIGNING_KEY go together")
+for _path in (C2PA_SIGNING_CERT, C2PA_SIGNING_KEY):
+    if _path and not Path(_path).is_file():
+        raise ImproperlyConfigured(f"C2PA signing file {_path} does not exist")
+
 UPSCALE_MODELS_DIR = Path(env_str("UPSCALE_MODELS_DIR", str(VAR_DIR / "models"))).resolve()
 UPSCALE_PINS = env_list("UPSCALE_PINS", [])
 UPSCALE_DEVICE = env_str("UPSCALE_DEVICE", "")  # "" = CUDA when there is one, else the CPU

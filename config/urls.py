@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("apps.upscales.urls")),
     path("", include("apps.exports.urls")),
     path("", include("apps.comments.urls")),
+    path("", include("apps.sharing.urls")),
 ]
