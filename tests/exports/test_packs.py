@@ -24,7 +24,15 @@ from apps.reviews.services import review_submit
 from tests.exports.builders import kept_draft
 from tests.factories import BatchFactory, make_draft
 from tests.images import HOSTILE_FILENAME, encode_jpeg, pattern_image
-from workers.packs import MANIFEST_NAME, PackError, PackMember, safe_member_name, write_pack
+from workers.packs import (
+    MANIFEST_NAME,
+    PackError,
+    PackMember,
+    Slide,
+    safe_member_name,
+    write_deck,
+    write_pack,
+)
 
 
 def _exported(cast, batch, **kw):
@@ -121,6 +129,36 @@ def test_the_deck_has_a_title_page_and_one_page_per_kept_draft(cast, batch):
     assert data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 4
     assert pack.filename.endswith(".pdf")
+
+
+UNICODE_LINE = "新しい味 — Новый вкус — Νέα γεύση"
+
+
+def _deck_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    pages = PdfReader(io.BytesIO(data)).pages
+    # Runs in different fonts may come out on separate lines: compare without whitespace.
+    return "".join("".join(page.extract_text().split()) for page in pages)
+
+
+def test_the_deck_renders_chinese_japanese_cyrillic_and_greek_text(tmp_path):
+    out = io.BytesIO()
+    write_deck(out, title=UNICODE_LINE, subtitle=[UNICODE_LINE], slides=[
+        Slide(title="Можно", lines=[f"Prompt: {UNICODE_LINE}"], image=None)
+    ])  # fmt: skip
+    text = _deck_text(out.getvalue())
+    assert text.count("".join(UNICODE_LINE.split())) == 3
+    assert "?" not in text
+    assert b"NotoSans" in out.getvalue()  # the Unicode font is embedded, not assumed
+
+
+def test_a_campaign_deck_keeps_a_unicode_key_message(cast, batch):
+    cast.campaign.key_message = UNICODE_LINE
+    cast.campaign.save(update_fields=["key_message"])
+    _exported(cast, batch)
+    data = _built(pack_queue(campaign=cast.campaign, by=None, kind=PackKind.DECK))
+    assert "".join(UNICODE_LINE.split()) in _deck_text(data)
 
 
 def test_a_pack_row_naming_another_campaigns_draft_is_refused_by_the_worker(cast, batch):
