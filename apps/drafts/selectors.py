@@ -10,7 +10,7 @@ from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import AnyUser, require_membership
 from apps.checks.selectors import filter_drafts_by_check, sort_drafts_by_check
-from apps.drafts.models import Batch, Decision, Draft, DraftReference, Rendition
+from apps.drafts.models import Batch, Decision, Draft, DraftReference, DraftRevision, Rendition
 
 T = TypeVar("T")
 
@@ -130,3 +130,39 @@ def draft_position(draft: Draft) -> tuple[int, int]:
 
 def draft_rendition(draft: Draft, name: str) -> Rendition | None:
     return Rendition.objects.filter(draft=draft, name=name).first()
+
+
+@dataclass(frozen=True)
+class DraftFile:
+    """One stored file of a draft: the generated original, or its current (edited) file."""
+
+    file_key: str
+    sha256: str
+    format: str
+    width: int
+    height: int
+    byte_size: int
+
+
+def original_file(draft: Draft) -> DraftFile:
+    """The file the generator made: revision 1 once the draft has been edited (the draft's own
+    fields then describe the newest edit), else the draft's file."""
+    first = DraftRevision.objects.filter(draft=draft, number=1).first()
+    source: Draft | DraftRevision = first if first is not None else draft
+    return DraftFile(
+        file_key=source.file_key,
+        sha256=source.sha256,
+        format=source.format,
+        width=source.width,
+        height=source.height,
+        byte_size=source.byte_size,
+    )
+
+
+def draft_edits(draft: Draft) -> list[DraftRevision]:
+    """Every edit of a draft after the generated original, oldest first."""
+    return list(
+        DraftRevision.objects.filter(draft=draft, number__gt=1)
+        .select_related("created_by")
+        .order_by("number")
+    )

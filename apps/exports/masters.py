@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from apps.drafts.models import Draft
 from apps.upscales.selectors import done_upscales_by_draft
+from workers.upscale.registry import CLASSICAL
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,15 @@ class Master:
     def is_upscaled(self) -> bool:
         return self.source == "upscaled"
 
+    @property
+    def weights_label(self) -> str | None:
+        """What the record says of the weights: their hash, or that there were none."""
+        if not self.is_upscaled:
+            return None
+        if self.upscale_weights_sha256:
+            return self.upscale_weights_sha256
+        return "classical, not neural" if self.upscale_model == CLASSICAL else None
+
     def as_json(self) -> dict[str, object]:
         return {
             "source": self.source,
@@ -43,6 +53,7 @@ class Master:
             "upscale_model": self.upscale_model or None,
             "upscale_weights_sha256": self.upscale_weights_sha256 or None,
             "upscale_factor": self.upscale_factor,
+            "upscale_weights": self.weights_label,
         }
 
 

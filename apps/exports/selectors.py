@@ -14,7 +14,7 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import AnyUser, requester_refusal, require_membership
 from apps.drafts.models import Batch, Decision, Draft
-from apps.drafts.selectors import Scoped
+from apps.drafts.selectors import Scoped, draft_edits, original_file
 from apps.exports.masters import Master, master_for
 from apps.exports.models import (
     ChannelPreset,
@@ -285,6 +285,7 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
     campaign = draft.campaign
     focal = focal_for(draft)
     lineage = lineage_path(draft)
+    original = original_file(draft)
     versions = versions if versions is not None else current_versions(draft, master)
     return {
         "campaign": {
@@ -318,16 +319,31 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             {"id": ref.pk, "url": ref.url or None, "name": ref.name, "is_file": bool(ref.file_key)}
             for ref in draft.references.all()
         ],
+        # The generated original, even after an edit (the edits follow).
         "source": {
-            "sha256": draft.sha256,
-            "format": draft.format,
-            "width": draft.width,
-            "height": draft.height,
-            "bytes": draft.byte_size,
+            "sha256": original.sha256,
+            "format": original.format,
+            "width": original.width,
+            "height": original.height,
+            "bytes": original.byte_size,
             "mode": draft.mode,
             "bit_depth": draft.bit_depth,
             "icc": draft.icc_description or None,
         },
+        "edits": [
+            {
+                "revision": r.number,
+                "note": r.note,
+                "by": _person(r.created_by),
+                "at": r.created_at.isoformat(),
+                "sha256": r.sha256,
+                "format": r.format,
+                "width": r.width,
+                "height": r.height,
+                "bytes": r.byte_size,
+            }
+            for r in draft_edits(draft)
+        ],
         "lineage": [
             {
                 "id": d.pk,
@@ -346,6 +362,9 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             "current": draft.decision or None,
             "by": _person(draft.decided_by),
             "at": draft.decided_at.isoformat() if draft.decided_at else None,
+            # The art director's sign-off of a decision that needed one (who, when).
+            "signed_off_by": _person(draft.signed_off_by),
+            "signed_off_at": draft.signed_off_at.isoformat() if draft.signed_off_at else None,
         },
         "reviews": [
             {

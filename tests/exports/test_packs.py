@@ -99,14 +99,20 @@ def test_the_manifest_matches_every_file_in_the_pack(cast, batch):
     assert {e["preset"] for e in asset["exports"]} == {"square", "hero", "hero_wide"}
 
 
-def test_archive_names_come_from_server_data_even_for_a_hostile_upload_name(cast, batch):
+def test_a_hostile_upload_name_becomes_a_short_ascii_title_inside_the_packs_own_folders(
+    cast, batch
+):
     draft = _exported(cast, batch, name=HOSTILE_FILENAME)
     data = _built(pack_queue(campaign=cast.campaign, draft=draft, by=None))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():
             assert re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", name), name
-            assert ".." not in name.split("/")
-            assert "passwd" not in name and "script" not in name
+            if name == MANIFEST_NAME:
+                continue
+            folder, file_name = name.split("/")  # no folder of the upload's reaches the zip
+            assert folder in {"source", "exports"}
+            assert "passwd" not in name and "<" not in name and len(file_name) < 120
+            assert f"-d{draft.pk}_" in file_name
 
 
 def test_a_campaign_pack_has_a_folder_per_kept_draft(cast, batch):
@@ -116,7 +122,7 @@ def test_a_campaign_pack_has_a_folder_per_kept_draft(cast, batch):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         folders = {name.split("/")[0] for name in archive.namelist() if "/" in name}
         manifest = json.loads(archive.read(MANIFEST_NAME))
-    assert folders == {f"draft-{first.pk}", f"draft-{second.pk}"}
+    assert folders == {f"can-d{first.pk}", f"can-d{second.pk}"}  # the title, then the id
     assert [a["draft"]["id"] for a in manifest["assets"]] == [first.pk, second.pk]
     assert manifest["pack"]["scope"] == "campaign"
 
