@@ -173,6 +173,14 @@ class SheetRow:
                 return f"×{factor}"
         return ""
 
+    @property
+    def missing_reason(self) -> str:
+        """Why this channel has no file a pack can ship (the checklist and the manifest)."""
+        if self.too_small:
+            fix = f"; upscale {self.upscale_fix} first" if self.upscale_fix else ""
+            return f"Too small: the crop needs {self.upscale_needed:g}× enlargement{fix}."
+        return "Could not be rendered: " + ("; ".join(self.warnings) or "see the export job.")
+
 
 @dataclass
 class Sheet:
@@ -225,6 +233,53 @@ def channel_sheet(draft: Draft, presets: list[ChannelPreset]) -> Sheet:
             )
         )
     return sheet
+
+
+@dataclass(frozen=True)
+class PackChecklistItem:
+    preset: ChannelPreset
+    can_make: bool  # exported by the pack job itself
+    reason: str
+
+
+@dataclass(frozen=True)
+class PackChecklist:
+    """What a pack of ``draft`` lacks before it is built: channels the pack job will export
+    first, and channels it cannot make, with why."""
+
+    draft: Draft
+    items: list[PackChecklistItem]
+
+    @property
+    def to_export(self) -> list[PackChecklistItem]:
+        return [i for i in self.items if i.can_make]
+
+    @property
+    def left_out(self) -> list[PackChecklistItem]:
+        return [i for i in self.items if not i.can_make]
+
+
+def pack_checklist(drafts: Sequence[Draft]) -> list[PackChecklist]:
+    """Every draft's missing target channels (drafts that lack nothing are not listed)."""
+    lists = []
+    for draft in drafts:
+        sheet = channel_sheet(draft, presets_for_campaign(draft.campaign))
+        items = [
+            PackChecklistItem(
+                preset=row.preset,
+                can_make=not row.too_small,
+                reason=(
+                    f"Not exported yet: the pack exports it from the {sheet.master.label.lower()}."
+                    if not row.too_small
+                    else row.missing_reason
+                ),
+            )
+            for row in sheet.rows
+            if row.version is None
+        ]
+        if items:
+            lists.append(PackChecklist(draft=draft, items=items))
+    return lists
 
 
 def latest_export_job(draft: Draft) -> ExportJob | None:

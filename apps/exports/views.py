@@ -35,6 +35,7 @@ from apps.exports.selectors import (
     presets_for_campaign,
 )
 from apps.exports.services import (
+    PackIncomplete,
     crop_override_clear,
     crop_override_set,
     export_queue,
@@ -226,13 +227,52 @@ def packs_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "exports/packs.html", context)
 
 
+def _checklist_page(
+    request: HttpRequest, refusal: PackIncomplete, *, action: str, back: str, kind: str
+) -> HttpResponse:
+    """The producer's choice when channels cannot be made: build with what can be made (the
+    manifest lists what was left out and why) or cancel."""
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "ok": False,
+                "error": refusal.message,
+                "checklist": [
+                    {
+                        "draft_id": c.draft.pk,
+                        "missing": [
+                            {"preset": i.preset.slug, "can_make": i.can_make, "reason": i.reason}
+                            for i in c.items
+                        ],
+                    }
+                    for c in refusal.checklist
+                ],
+            },
+            status=409,
+        )
+    context = {"checklist": refusal.checklist, "action": action, "back": back, "kind": kind}
+    return render(request, "exports/pack_checklist.html", context, status=409)
+
+
+def _without_missing(request: HttpRequest) -> bool:
+    return request.POST.get("without_missing") == "1"
+
+
 @require_POST
 def pack_create(request: HttpRequest, pk: int) -> HttpResponse:
     membership = require_membership(request_user(request), pk, Can.EXPORT)
     back = reverse("exports:packs", args=[pk])
     kind = request.POST.get("kind", PackKind.ZIP)
     try:
-        pack = pack_queue(campaign=membership.campaign, by=request_user(request), kind=kind)
+        pack = pack_queue(
+            campaign=membership.campaign,
+            by=request_user(request),
+            kind=kind,
+            without_missing=_without_missing(request),
+        )
+    except PackIncomplete as exc:
+        action = reverse("exports:pack-create", args=[pk])
+        return _checklist_page(request, exc, action=action, back=back, kind=kind)
     except Refusal as exc:
         return refuse(request, exc, back=back)
     if wants_json(request):
@@ -247,7 +287,16 @@ def pack_create_draft(request: HttpRequest, pk: int) -> HttpResponse:
     draft = scoped.obj
     back = reverse("exports:packs", args=[draft.campaign_id])
     try:
-        pack = pack_queue(campaign=draft.campaign, draft=draft, by=request_user(request))
+        pack = pack_queue(
+            campaign=draft.campaign,
+            draft=draft,
+            by=request_user(request),
+            without_missing=_without_missing(request),
+        )
+    except PackIncomplete as exc:
+        action = reverse("exports:pack-create-draft", args=[pk])
+        back = reverse("exports:sheet", args=[draft.pk])
+        return _checklist_page(request, exc, action=action, back=back, kind=PackKind.ZIP)
     except Refusal as exc:
         return refuse(request, exc, back=reverse("exports:sheet", args=[draft.pk]))
     if wants_json(request):

@@ -26,7 +26,7 @@ from apps.drafts.models import Draft
 from apps.drafts.selectors import draft_edits, original_file
 from apps.exports.masters import master_for
 from apps.exports.models import Pack, PackKind
-from apps.exports.selectors import Sheet, SheetRow, asset_record, kept_drafts
+from apps.exports.selectors import PackChecklist, Sheet, asset_record, kept_drafts, pack_checklist
 from workers.packs import PackMember
 
 logger = logging.getLogger(__name__)
@@ -35,10 +35,30 @@ logger = logging.getLogger(__name__)
 _EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 
 
+class PackIncomplete(Refusal):
+    """Some target channels cannot be made: the producer sees the checklist and chooses."""
+
+    def __init__(self, checklist: list[PackChecklist]) -> None:
+        count = sum(len(c.left_out) for c in checklist)
+        super().__init__(
+            f"{count} channel versions cannot be made; build with what can be made, or cancel.",
+            code="incomplete",
+        )
+        self.checklist = checklist
+
+
 def pack_queue(
-    *, campaign: Campaign, by: User | None, draft: Draft | None = None, kind: str = PackKind.ZIP
+    *,
+    campaign: Campaign,
+    by: User | None,
+    draft: Draft | None = None,
+    kind: str = PackKind.ZIP,
+    without_missing: bool = False,
 ) -> Pack:
-    """Queue a channel pack (a draft's or the campaign's kept drafts') or the campaign deck."""
+    """Queue a channel pack (a draft's or the campaign's kept drafts') or the campaign deck.
+    A zip pack whose drafts lack channels that cannot be made (too small) is refused with the
+    checklist unless ``without_missing`` says to build with what can be made; channels that
+    can be made are exported by the pack job itself."""
     if kind not in PackKind.values:
         raise Refusal("Unknown pack kind.")
     if draft is not None and draft.campaign_id != campaign.pk:
@@ -46,6 +66,10 @@ def pack_queue(
     drafts = [draft] if draft is not None else list(kept_drafts(campaign=campaign))
     if not drafts:
         raise Refusal("No kept drafts yet: keep at least one draft first.")
+    if kind == PackKind.ZIP and not without_missing:
+        checklist = pack_checklist(drafts)
+        if any(c.left_out for c in checklist):
+            raise PackIncomplete(checklist)
     now = timezone.now()
     with transaction.atomic():
         pack = job_create(
@@ -103,7 +127,7 @@ def pack_members(
                 "preset_name": row.preset.name,
                 "width": row.preset.width,
                 "height": row.preset.height,
-                "reason": _left_out_reason(row),
+                "reason": row.missing_reason,
             }
             for row in sheet.rows
             if row.version is None
@@ -182,13 +206,6 @@ def pack_members(
                 )
             )
     return members, records
-
-
-def _left_out_reason(row: SheetRow) -> str:
-    if row.too_small:
-        fix = f" (upscale {row.upscale_fix} first)" if row.upscale_fix else ""
-        return f"Too small: the crop needs {row.upscale_needed:g}× enlargement{fix}."
-    return "Could not be rendered: " + ("; ".join(row.warnings) or "see the export job.")
 
 
 def name_part(text: str, limit: int = 40) -> str:
