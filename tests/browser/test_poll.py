@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.checks.models import CheckJob
-from apps.checks.services import draft_checks_run
+from apps.checks.runs import draft_checks_run
 from apps.exports.services import preset_defaults_ensure
 from apps.upscales.models import UpscaleJob
 from tests.browser.conftest import log_in, shot
