@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from apps.campaigns.models import AuditEvent, Campaign, Membership
-from apps.campaigns.permissions import Can, role_can
+from apps.campaigns.permissions import ROLE_CAPABILITIES, Can, role_can
 from apps.core.forms import MAX_ID
 
 AnyUser = User | AnonymousUser
@@ -22,6 +22,16 @@ def campaigns_for_user(user: AnyUser) -> QuerySet[Campaign]:
             undecided_count=Count("drafts", filter=Q(drafts__decision=""), distinct=True),
         )
         .order_by("-created_at")
+    )
+
+
+def campaigns_where_user_can(user: AnyUser, need: Can) -> QuerySet[Campaign]:
+    """The campaigns whose membership gives ``user`` the capability (a chooser's options)."""
+    if not isinstance(user, User):
+        return Campaign.objects.none()
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if need in capabilities]
+    return Campaign.objects.filter(memberships__user=user, memberships__role__in=roles).order_by(
+        "name", "id"
     )
 
 

@@ -132,6 +132,15 @@ def draft_rendition(draft: Draft, name: str) -> Rendition | None:
     return Rendition.objects.filter(draft=draft, name=name).first()
 
 
+def carried_batch(campaign_id: int, raw_id: str | None) -> Batch | None:
+    """The batch named in an upload page's ``?batch=`` when it carries a record (same
+    campaign only; anything else is ignored, as the form ignores it)."""
+    if not raw_id or not raw_id.isdigit() or len(raw_id) > 12:
+        return None
+    batch = Batch.objects.filter(pk=int(raw_id), campaign_id=campaign_id).first()
+    return batch if batch is not None and batch.carried else None
+
+
 @dataclass(frozen=True)
 class DraftFile:
     """One stored file of a draft: the generated original, or its current (edited) file."""

@@ -329,6 +329,36 @@ def kept_drafts(*, campaign: Campaign | None = None, batch: Batch | None = None)
 # --- the record ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RegionRow:
+    """A marked region as the record page prints it: a readable row and a crop thumbnail (an
+    SVG viewBox over the draft's thumbnail, so no inline style is needed under our CSP)."""
+
+    region: Any
+    view_box: str
+    thumb_width: int
+    thumb_height: int
+
+
+def record_regions(draft: Draft, *, size: int = 96) -> list[RegionRow]:
+    rows = []
+    for region in draft_regions(draft):
+        w, h = max(region.w, 1e-3), max(region.h, 1e-3)
+        aspect = (w * region.image_width) / max(1e-3, h * region.image_height)
+        width, height = (
+            (size, round(size / aspect)) if aspect >= 1 else (round(size * aspect), size)
+        )
+        rows.append(
+            RegionRow(
+                region=region,
+                view_box=f"{region.x:.5f} {region.y:.5f} {w:.5f} {h:.5f}",
+                thumb_width=max(8, width),
+                thumb_height=max(8, height),
+            )
+        )
+    return rows
+
+
 def _person(user: Any) -> str | None:
     return user.get_username() if user is not None else None
 

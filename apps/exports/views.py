@@ -11,12 +11,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
-from apps.campaigns.selectors import require_membership
+from apps.campaigns.selectors import (
+    campaigns_where_user_can,
+    get_campaign_for_user,
+    require_membership,
+)
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision
-from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
+from apps.drafts.selectors import (
+    draft_edits,
+    get_batch_for_user,
+    get_draft_for_user,
+    original_file,
+)
 from apps.exports.links import pack_id_from_token, pack_link_token
 from apps.exports.masters import master_for
 from apps.exports.models import PackKind
@@ -33,6 +42,7 @@ from apps.exports.selectors import (
     latest_export_job,
     planned_crops,
     presets_for_campaign,
+    record_regions,
 )
 from apps.exports.services import (
     PackIncomplete,
@@ -44,6 +54,7 @@ from apps.exports.services import (
     pack_queue,
     record_next_batch,
 )
+from apps.reviews.selectors import draft_reviews
 from workers.focal import box_from_fractions
 
 
@@ -354,6 +365,11 @@ def record_page(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": versions,
             "master": master,
             "can_upload": scoped.can(Can.UPLOAD),
+            "upload_campaigns": campaigns_where_user_can(request_user(request), Can.UPLOAD),
+            "reviews": draft_reviews(draft),
+            "regions": record_regions(draft),
+            "original": original_file(draft),
+            "edits": draft_edits(draft),
         },
     )
 
@@ -374,9 +390,20 @@ def record_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def record_next_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
-    scoped = get_draft_for_user(request_user(request), pk, need=Can.UPLOAD)
-    batch = record_next_batch(draft=scoped.obj, by=request_user(request))
+    """The next batch, in the campaign chosen on the record page (any the person may upload
+    to; reading the record is enough on this side)."""
+    user = request_user(request)
+    draft = get_draft_for_user(user, pk).obj
+    target = draft.campaign
+    chosen = request.POST.get("campaign", "")
+    if chosen:
+        if not chosen.isdigit():
+            raise Http404("No such campaign")
+        target = get_campaign_for_user(user, int(chosen), need=Can.UPLOAD)
+    batch = record_next_batch(draft=draft, by=user, campaign=target)
     if wants_json(request):
-        return JsonResponse({"batch_id": batch.pk})
-    messages.success(request, f"Batch “{batch.name}” started: its note carries the prompt.")
-    return redirect(f"{reverse('drafts:upload', args=[scoped.obj.campaign_id])}?batch={batch.pk}")
+        return JsonResponse({"batch_id": batch.pk, "campaign_id": target.pk})
+    messages.success(
+        request, f"Batch “{batch.name}” started in {target.name}: it carries the prompt."
+    )
+    return redirect(f"{reverse('drafts:upload', args=[target.pk])}?batch={batch.pk}")
