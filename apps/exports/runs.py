@@ -199,7 +199,7 @@ def pack_run(*, job_id: int) -> Claim:
         ids = pack_draft_ids(pack) or []
         drafts = list(
             Draft.objects.filter(pk__in=ids, campaign_id=pack.campaign_id)
-            .select_related("campaign", "batch", "uploaded_by", "decided_by")
+            .select_related("campaign", "batch", "uploaded_by", "decided_by", "signed_off_by")
             .order_by("batch_id", "id")
         )
         sheets: dict[int, Sheet] = {}
@@ -310,15 +310,21 @@ def _build_deck(tmp: IO[bytes], campaign: Campaign, drafts: list[Draft]) -> int:
         if draft.decided_by is not None:
             decided += f" by {draft.decided_by.get_username()}"
         if draft.decided_at:
-            decided += f", {draft.decided_at:%Y-%m-%d}"
-        channels = [v.preset.name for v in versions] or [str(c) for c in campaign.channel_labels]
+            decided += f", {timezone.localtime(draft.decided_at):%Y-%m-%d}"
+        if draft.signed_off_by is not None:
+            decided += f"; signed off by {draft.signed_off_by.get_username()}"
+        # Only channels that exist are listed; the missing ones are named, never implied.
+        made = {v.preset.slug for v in versions}
+        missing = [p.name for p in presets_for_campaign(campaign) if p.slug not in made]
+        weights = f" (weights {master.weights_label[:12]})" if master.weights_label else ""
         slides.append(
             Slide(
                 title=draft.original_name,
                 lines=[
                     f"Decision: {decided}",
-                    "Channels: " + (", ".join(channels) or "none yet"),
-                    f"Master: {master.label}, {master.width}×{master.height}",
+                    "Channels: " + (", ".join(v.preset.name for v in versions) or "none yet"),
+                    ("Missing: " + ", ".join(missing)) if missing else "",
+                    f"Master: {master.label}, {master.width}×{master.height}{weights}",
                     f"Prompt: {draft.prompt}" if draft.prompt else "",
                 ],
                 image=image,

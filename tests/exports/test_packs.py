@@ -20,7 +20,7 @@ from apps.exports.models import ChannelVersion, Pack, PackKind
 from apps.exports.runs import export_run, pack_run
 from apps.exports.services import export_queue, pack_queue
 from apps.reviews.models import RegionCategory
-from apps.reviews.services import review_submit
+from apps.reviews.services import review_sign_off, review_submit
 from tests.exports.builders import kept_draft
 from tests.factories import BatchFactory, make_draft
 from tests.images import HOSTILE_FILENAME, encode_jpeg, pattern_image
@@ -294,3 +294,13 @@ def test_images_are_stored_and_text_is_deflated(tmp_path):
     with zipfile.ZipFile(tmp_path / "x.zip") as archive:
         assert archive.getinfo("a.jpg").compress_type == zipfile.ZIP_STORED
         assert archive.getinfo(MANIFEST_NAME).compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_the_deck_names_the_sign_off_and_the_channels_not_yet_made(cast, batch):
+    draft = make_draft(batch, name="fjord.jpg", data=encode_jpeg(pattern_image((2600, 2100))))
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    review_sign_off(draft=draft, by=cast.art_director)
+    text = _deck_text(_built(pack_queue(campaign=cast.campaign, by=None, kind=PackKind.DECK)))
+    assert "Keepbyreviewer" in text and "signedoffbyart_director" in text
+    assert "Channels:noneyet" in text
+    assert "Missing:Square1:1,Herobanner3:1,Herobanner21:9" in text
