@@ -25,6 +25,7 @@ from apps.rework.services import (
     assignment_cancel,
     assignment_create,
     assignment_submit,
+    assignments_remind_overdue,
     draft_reference_mark,
     draft_reference_unmark,
     notifications_mark_read,
@@ -423,3 +424,31 @@ def test_a_due_date_a_year_ahead_is_accepted_and_the_form_offers_that_range(cast
     assert _assign(cast, draft, due_date=_soon(365)).due_date == _soon(365)
     attrs = AssignmentForm(draft=draft).fields["due_date"].widget.attrs
     assert (attrs["min"], attrs["max"]) == (_soon(0).isoformat(), _soon(366).isoformat())
+
+
+def test_an_overdue_assignment_reminds_its_assignee_once_a_day_in_app_and_by_email(
+    cast, batch, django_capture_on_commit_callbacks, mocker
+):
+    send = mocker.patch("apps.rework.services.current_app.send_task")
+    cast.creator.email = "creator@example.com"
+    cast.creator.save(update_fields=["email"])
+    late = _assign(cast, make_draft(batch, name="late.png"))
+    on_time = _assign(cast, make_draft(batch, name="on-time.png", data=png_bytes(color=(9, 9, 9))))
+    Assignment.objects.filter(pk=late.pk).update(due_date=timezone.localdate() - timedelta(days=2))
+    before = Notification.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert assignments_remind_overdue() == 1
+        assert assignments_remind_overdue() == 0  # a second run the same day sends nothing
+    [reminder] = Notification.objects.order_by("-id")[: Notification.objects.count() - before]
+    assert reminder.recipient == cast.creator and reminder.title.startswith("Overdue: ")
+    assert "late.png" in reminder.title and "2 days late" in reminder.body
+    assert send.call_args.kwargs["args"] == [reminder.pk]  # the e-mail, after commit
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    Notification.objects.filter(pk=reminder.pk).update(
+        created_at=timezone.now() - timedelta(days=1)
+    )
+    assert assignments_remind_overdue(today=tomorrow) == 1  # the next day, once again
+    reminded = Notification.objects.filter(title__startswith="Overdue: ")
+    assert not reminded.filter(url__endswith=f"/{on_time.pk}/").exists()
