@@ -51,7 +51,11 @@ def test_a_reviewer_filters_the_grid_by_a_failing_check_and_reads_the_details(ca
     softness = panel.locator("[data-check=softness]")
     expect(softness).to_have_class(re.compile(r"check-fail"))
     expect(softness).to_contain_text("Soft everywhere, even at fit size")
-    expect(softness).to_be_visible()  # a group with a problem is open by default
+    # One summary line that names the failure; opened, the failing group is open already.
+    expect(panel.locator("#checks-what")).to_contain_text("Sharpness")
+    expect(softness).to_be_hidden()
+    panel.locator("#checks-details > summary").click()
+    expect(softness).to_be_visible()
     # The panel sits above the decision buttons: read before deciding.
     assert panel.bounding_box()["y"] < page.locator(".decide").bounding_box()["y"]
     colour = panel.locator("[data-group=colour]")
