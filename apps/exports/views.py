@@ -102,7 +102,18 @@ def focal_save(request: HttpRequest, pk: int) -> HttpResponse:
         return refuse(request, exc, back=back)
     if wants_json(request):
         return JsonResponse({"box": focal.box.as_list(), "source": focal.source})
-    messages.success(request, "Subject saved: every crop keeps it in frame.")
+    # The message says what the cards will say: which crops still cut or crowd the subject.
+    presets = presets_for_campaign(draft.campaign)
+    _, planned, _ = planned_crops(draft, master_for(draft), presets)
+    crowded = [p.name for p in presets if planned[p.slug][1]]
+    if crowded:
+        messages.warning(
+            request,
+            f"Subject saved. {len(crowded)} of {len(presets)} crops still cut it or reach "
+            f"into a safe area ({', '.join(crowded)}): see the warnings on those cards.",
+        )
+    else:
+        messages.success(request, "Subject saved: every crop keeps it in frame.")
     return redirect(back)
 
 

@@ -290,3 +290,15 @@ def test_record_dates_are_shown_in_the_time_zone_the_browser_reports(cast, kept)
     assert " JST" in html and " UTC" not in html
     client.cookies["tz"] = "../../etc/passwd"
     assert " UTC" in client.get(url).content.decode()
+
+
+def test_saving_the_subject_says_which_crops_still_cut_it(cast, kept):
+    client = cast.client("producer")
+    url = reverse("exports:focal", args=[kept.pk])
+    response = client.post(url, {"x": 0, "y": 0, "w": 1, "h": 1}, follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "still cut it" in text and "Square" in text and "every crop" not in text
+
+    response = client.post(url, {"x": 0.45, "y": 0.45, "w": 0.1, "h": 0.1}, follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "every crop keeps it in frame" in text
