@@ -28,6 +28,7 @@ class Master:
     upscale_model: str = ""
     upscale_weights_sha256: str = ""
     upscale_factor: int = 1
+    upscale_neural: bool = False
 
     @property
     def is_upscaled(self) -> bool:
@@ -40,7 +41,9 @@ class Master:
             return None
         if self.upscale_weights_sha256:
             return self.upscale_weights_sha256
-        return "classical, not neural" if self.upscale_model == CLASSICAL else None
+        if not self.upscale_neural or self.upscale_model == CLASSICAL:
+            return "classical, not neural"
+        return None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -89,4 +92,5 @@ def master_for(draft: Draft) -> Master:
         upscale_model=upscale.used_model,
         upscale_weights_sha256=upscale.weights_sha256,
         upscale_factor=max(1, round(upscale.scale)),
+        upscale_neural=upscale.neural,
     )

@@ -27,6 +27,7 @@ from apps.exports.models import (
 )
 from apps.reviews.selectors import draft_regions, draft_reviews, region_as_json
 from apps.rework.selectors import lineage_path
+from apps.upscales.selectors import draft_upscales
 from workers.focal import Box, fit_box_to_aspect, scale_box, upscale_needed
 from workers.render import UPSCALE_TOLERANCE, plan_crops, too_small_message
 
@@ -359,6 +360,35 @@ def record_regions(draft: Draft, *, size: int = 96) -> list[RegionRow]:
     return rows
 
 
+def _lineage_node(draft: Draft) -> dict[str, Any]:
+    upscales = [u for u in draft_upscales(draft) if u.output_sha256]
+    versions = ChannelVersion.objects.filter(draft=draft).select_related("preset").order_by("id")
+    return {
+        "id": draft.pk,
+        "name": draft.original_name,
+        "parent_id": draft.parent_id,
+        "sha256": draft.sha256,
+        "edits": [
+            {"revision": r.number, "sha256": r.sha256, "note": r.note} for r in draft_edits(draft)
+        ],
+        "upscales": [
+            {
+                "id": u.pk,
+                "model": u.used_model or u.model_name,
+                "neural": u.neural,
+                "weights": u.weights_sha256 or ("classical, not neural" if not u.neural else None),
+                "factor": u.scale,
+                "sha256": u.output_sha256,
+            }
+            for u in upscales
+        ],
+        "exports": [
+            {"preset": v.preset.slug, "from_sha256": v.master_sha256, "sha256": v.sha256}
+            for v in versions
+        ],
+    }
+
+
 def _person(user: Any) -> str | None:
     return user.get_username() if user is not None else None
 
@@ -439,6 +469,9 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             }
             for d in lineage
         ],
+        # The family as a tree of files: each draft on the path with its edits, finished
+        # upscales (model, weights) and the channel versions made from each master.
+        "lineage_tree": [_lineage_node(d) for d in lineage],
         "children": [
             {"id": c.pk, "name": c.original_name, "decision": c.decision or None}
             for c in draft.children.order_by("id")

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 
 from apps.core.models import JobStatus
 from apps.drafts.services import draft_revision_add, reference_add_file, reference_add_url
+from apps.exports.masters import Master
 from apps.exports.models import ChannelVersion
 from apps.exports.runs import pack_run
 from apps.exports.selectors import pack_checklist, presets_for_campaign
@@ -115,6 +116,22 @@ def test_a_never_exported_draft_is_exported_by_the_pack_and_the_zip_holds_the_wh
     assert asset["decision"]["signed_off_by"] == "art_director"
     assert asset["decision"]["signed_off_at"]
     assert {r["reviewer"] for r in asset["reviews"]} == {"reviewer"}
+    [node] = asset["lineage_tree"]
+    assert [e["revision"] for e in node["edits"]] == [2]
+    assert {e["preset"] for e in node["exports"]} == targets
+
+
+def test_a_classical_upscale_is_recorded_as_classical_not_neural():
+    def upscaled(**kw):
+        return Master("k", 2, 2, "0" * 64, "PNG", "upscaled", "x", **kw)
+
+    assert upscaled(upscale_model="lanczos").weights_label == "classical, not neural"
+    assert (
+        upscaled(upscale_model="x4", upscale_neural=True, upscale_weights_sha256="ab").weights_label
+        == "ab"
+    )
+    assert upscaled(upscale_model="x4", upscale_neural=True).weights_label is None
+    assert Master("k", 2, 2, "0" * 64, "PNG", "original", "x").weights_label is None
 
 
 def test_rebuilding_a_pack_gives_the_same_file_names(cast, batch):
