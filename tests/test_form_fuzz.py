@@ -279,7 +279,7 @@ def build_theirs(cast: Any) -> Theirs:
         instructions="Theirs",
         due_date=timezone.localdate() + timedelta(days=5),
     )
-    pack_queue(campaign=cast.other_campaign, by=cast.outsider)
+    pack_queue(campaign=cast.other_campaign, by=cast.outsider, without_missing=True)
     ids = {
         "@their-batch": batch.pk,
         "@their-region": review.regions.get().pk,
@@ -839,7 +839,11 @@ def test_pack_creation_refuses_an_unknown_kind(world, drawn):
         url = reverse("exports:pack-create", args=[campaign.pk])
         response = world.send("producer", "post", url, drawn.data)
         new = list(Pack.objects.exclude(pk__in=before))
-        if drawn.last("kind", PackKind.ZIP) in PackKind.values:
+        if response.status_code == 409:
+            # A zip of drafts too small for some channels: the checklist, nothing queued.
+            assert drawn.last("kind", PackKind.ZIP) == PackKind.ZIP
+            assert response.json()["checklist"] and not new
+        elif drawn.last("kind", PackKind.ZIP) in PackKind.values:
             assert response.status_code == 200, response.content[:300]
             (pack,) = new
             assert pack.pk == response.json()["pack_id"] and pack.campaign == campaign
