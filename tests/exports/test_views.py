@@ -302,3 +302,26 @@ def test_saving_the_subject_says_which_crops_still_cut_it(cast, kept):
     response = client.post(url, {"x": 0.45, "y": 0.45, "w": 0.1, "h": 0.1}, follow=True)
     text = " ".join(str(m) for m in response.context["messages"])
     assert "every crop keeps it in frame" in text
+
+
+def test_from_s3_a_pack_goes_to_the_browser_as_a_presigned_url_and_never_to_an_outsider(
+    s3_bucket, cast, kept
+):
+    from urllib.parse import parse_qsl, urlsplit
+
+    pack = _exported_pack(cast, kept)
+    assert pack.status == JobStatus.DONE
+    download = reverse("exports:pack-download", args=[pack.pk])
+    link = reverse("exports:pack-link", args=[pack_link_token(pack, cast.membership("producer"))])
+    for url in (download, link):
+        response = cast.client("producer").get(url)
+        assert response.status_code == 302
+        query = dict(parse_qsl(urlsplit(response["Location"]).query))
+        assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
+        assert query["response-content-type"] == "application/zip"
+        assert query["response-content-disposition"] == f'attachment; filename="{pack.filename}"'
+    for who, status in (("outsider", 404), ("reviewer", 403)):
+        for url in (download, link):
+            response = cast.client(who).get(url)
+            assert response.status_code == status
+            assert "X-Amz" not in response.get("Location", "")

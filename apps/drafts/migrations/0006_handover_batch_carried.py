@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("drafts", "0004_generation_passes"),
+        ("drafts", "0005_search_document"),
     ]
 
     operations = [
