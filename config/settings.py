@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
     "apps.core.middleware.NoStoreMiddleware",
+    "apps.core.middleware.TimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -394,6 +395,10 @@ UPSCALE_MAX_OUTPUT_PIXELS = env_int("UPSCALE_MAX_OUTPUT_PIXELS", 300_000_000)
 # and still re-check the person's membership when opened.
 DRAFTROOM_PACK_EXPIRY_DAYS = env_int("DRAFTROOM_PACK_EXPIRY_DAYS", 7)
 DRAFTROOM_PACK_LINK_SECONDS = env_int("DRAFTROOM_PACK_LINK_SECONDS", 15 * 60)
+CELERY_BEAT_SCHEDULE["remind-overdue-assignments"] = {
+    "task": "apps.rework.tasks.assignments_remind_overdue_task",
+    "schedule": 24 * 3600.0,  # daily; reminders are once per assignment per day regardless
+}
 CELERY_BEAT_SCHEDULE["expire-old-packs"] = {
     "task": "apps.exports.tasks.packs_expire_task",
     "schedule": 3600.0,

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.messages import ERROR, SUCCESS, get_messages
+from django.contrib.messages import ERROR, SUCCESS, WARNING, get_messages
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -279,7 +279,7 @@ def build_theirs(cast: Any) -> Theirs:
         instructions="Theirs",
         due_date=timezone.localdate() + timedelta(days=5),
     )
-    pack_queue(campaign=cast.other_campaign, by=cast.outsider)
+    pack_queue(campaign=cast.other_campaign, by=cast.outsider, without_missing=True)
     ids = {
         "@their-batch": batch.pk,
         "@their-region": review.regions.get().pk,
@@ -781,7 +781,8 @@ def test_a_hostile_focal_box_is_refused_and_a_good_one_stays_inside_the_picture(
         else:
             assert response.status_code == 302
             assert response.url == reverse("exports:sheet", args=[kept.pk])
-            saved = bool(flashed(response, SUCCESS))
+            # Saved says so as a success, or as a warning naming crops that still cut it.
+            saved = bool(flashed(response, SUCCESS) or flashed(response, WARNING))
             assert saved != bool(flashed(response, ERROR))
         if saved:
             focal = FocalArea.objects.get(draft=kept)
@@ -839,7 +840,11 @@ def test_pack_creation_refuses_an_unknown_kind(world, drawn):
         url = reverse("exports:pack-create", args=[campaign.pk])
         response = world.send("producer", "post", url, drawn.data)
         new = list(Pack.objects.exclude(pk__in=before))
-        if drawn.last("kind", PackKind.ZIP) in PackKind.values:
+        if response.status_code == 409:
+            # A zip of drafts too small for some channels: the checklist, nothing queued.
+            assert drawn.last("kind", PackKind.ZIP) == PackKind.ZIP
+            assert response.json()["checklist"] and not new
+        elif drawn.last("kind", PackKind.ZIP) in PackKind.values:
             assert response.status_code == 200, response.content[:300]
             (pack,) = new
             assert pack.pk == response.json()["pack_id"] and pack.campaign == campaign

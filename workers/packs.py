@@ -142,7 +142,8 @@ class Slide:
 
 def write_deck(out: IO[bytes], *, title: str, subtitle: list[str], slides: list[Slide]) -> int:
     """A 16:9 PDF: a title page, then one page per slide with its picture on the left and its
-    title and lines on the right. Returns the number of pages."""
+    title and lines on the right. Returns the number of pages. Text in any script is drawn run
+    by run in the first font that has its glyphs (see :func:`deck_fonts`)."""
     import io as _io
 
     from PIL import Image
@@ -150,6 +151,7 @@ def write_deck(out: IO[bytes], *, title: str, subtitle: list[str], slides: list[
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
 
+    fonts = deck_fonts()
     width, height = DECK_PAGE
     canvas = Canvas(out, pagesize=DECK_PAGE, pageCompression=1)
     canvas.setTitle(title)
@@ -157,11 +159,9 @@ def write_deck(out: IO[bytes], *, title: str, subtitle: list[str], slides: list[
     canvas.setFillColor(HexColor("#111111"))
     canvas.rect(0, 0, width, height, stroke=0, fill=1)
     canvas.setFillColor(HexColor("#ffffff"))
-    canvas.setFont("Helvetica-Bold", 36)
-    canvas.drawString(48, height - 120, _fit(title, 48))
-    canvas.setFont("Helvetica", 16)
+    _draw(canvas, fonts, 48, height - 120, _fit(title, 48), 36, bold=True)
     for index, line in enumerate(subtitle[:12]):
-        canvas.drawString(48, height - 170 - index * 24, _fit(line, 100))
+        _draw(canvas, fonts, 48, height - 170 - index * 24, _fit(line, 100), 16)
     canvas.showPage()
     for slide in slides:
         picture_w, margin = width * 0.62, 24.0
@@ -181,15 +181,13 @@ def write_deck(out: IO[bytes], *, title: str, subtitle: list[str], slides: list[
             )
         x = picture_w + 8
         canvas.setFillColor(HexColor("#111111"))
-        canvas.setFont("Helvetica-Bold", 20)
-        canvas.drawString(x, height - 60, _fit(slide.title, 30))
-        canvas.setFont("Helvetica", 12)
+        _draw(canvas, fonts, x, height - 60, _fit(slide.title, 30), 20, bold=True)
         y = height - 92
         for line in slide.lines:
             for part in _wrap(line, 48):
                 if y < 30:
                     break
-                canvas.drawString(x, y, part)
+                _draw(canvas, fonts, x, y, part, 12)
                 y -= 17
             y -= 4
         canvas.showPage()
@@ -197,18 +195,111 @@ def write_deck(out: IO[bytes], *, title: str, subtitle: list[str], slides: list[
     return len(slides) + 1
 
 
-def _latin(text: str) -> str:
-    # The PDF's built-in fonts speak Windows-1252; anything else becomes "?" rather than tofu.
-    return " ".join(str(text).split()).encode("cp1252", "replace").decode("cp1252")
+@dataclass(frozen=True)
+class DeckFonts:
+    """Fonts tried in order for each character: an embedded TrueType font for Latin, Greek and
+    Cyrillic, then a CJK font, then Helvetica (Windows-1252) as the last resort."""
+
+    unicode: str | None
+    cjk: str | None
+
+    def for_char(self, char: str) -> str:
+        if char.isspace() or ord(char) < 0x80:
+            return self.unicode or "Helvetica"
+        if self.unicode and _has_glyph(self.unicode, char):
+            return self.unicode
+        if self.cjk and _is_cjk(char):
+            return self.cjk
+        return self.unicode or "Helvetica"
+
+
+_DECK_FONTS: DeckFonts | None = None
+# reportlab's CID font for Chinese, Japanese and Korean text: one of Adobe's standard CJK fonts,
+# named in the PDF rather than embedded (every PDF reader supplies it), so the deck stays small.
+_CJK_FONT = "HeiseiKakuGo-W5"
+_UNICODE_FONT = "DraftroomNotoSans"
+
+
+def deck_fonts() -> DeckFonts:
+    """Register the deck's fonts once per process. Noto Sans (SIL Open Font License 1.1) ships
+    in the ``fontpkg-noto-sans`` package; without it the deck falls back to Helvetica."""
+    global _DECK_FONTS
+    if _DECK_FONTS is not None:
+        return _DECK_FONTS
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    unicode_font: str | None = None
+    try:
+        import fontpkg_noto_sans
+
+        path = fontpkg_noto_sans.ROOT / "files" / "NotoSans[wdth,wght].ttf"
+        pdfmetrics.registerFont(TTFont(_UNICODE_FONT, str(path)))
+        unicode_font = _UNICODE_FONT
+    except Exception:  # a missing font package degrades the deck, it does not stop the pack
+        unicode_font = None
+    cjk_font: str | None = None
+    try:
+        pdfmetrics.registerFont(UnicodeCIDFont(_CJK_FONT))
+        cjk_font = _CJK_FONT
+    except Exception:
+        cjk_font = None
+    _DECK_FONTS = DeckFonts(unicode=unicode_font, cjk=cjk_font)
+    return _DECK_FONTS
+
+
+def _has_glyph(font_name: str, char: str) -> bool:
+    from reportlab.pdfbase import pdfmetrics
+
+    face = getattr(pdfmetrics.getFont(font_name), "face", None)
+    return face is not None and ord(char) in face.charToGlyph
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x2E80 <= code <= 0x9FFF  # radicals, kana, CJK symbols and unified ideographs
+        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
+        or 0xF900 <= code <= 0xFAFF
+        or 0xFF00 <= code <= 0xFFEF  # full-width forms
+    )
+
+
+def font_runs(text: str, fonts: DeckFonts) -> list[tuple[str, str]]:
+    """Split ``text`` into (font, run) pairs, each run drawn in one font."""
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        font = fonts.for_char(char)
+        if runs and runs[-1][0] == font:
+            runs[-1] = (font, runs[-1][1] + char)
+        else:
+            runs.append((font, char))
+    return runs
+
+
+def _draw(canvas: Any, fonts: DeckFonts, x: float, y: float, text: str, size: float,
+          *, bold: bool = False) -> None:  # fmt: skip
+    for font, run in font_runs(text, fonts):
+        if font == "Helvetica":
+            font = "Helvetica-Bold" if bold else "Helvetica"
+            run = run.encode("cp1252", "replace").decode("cp1252")
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, run)
+        x += canvas.stringWidth(run, font, size)
+
+
+def _clean(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def _fit(text: str, limit: int) -> str:
-    text = _latin(text)
+    text = _clean(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    words, lines, current = _latin(text).split(" "), [], ""
+    words, lines, current = _clean(text).split(" "), [], ""
     for word in words:
         if current and len(current) + 1 + len(word) > width:
             lines.append(current)

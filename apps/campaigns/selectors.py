@@ -7,7 +7,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from apps.campaigns.models import AuditEvent, Campaign, Invitation, Membership
-from apps.campaigns.permissions import ARCHIVED_CAPABILITIES, Can, is_owner, role_can
+from apps.campaigns.permissions import (
+    ARCHIVED_CAPABILITIES,
+    ROLE_CAPABILITIES,
+    Can,
+    is_owner,
+    role_can,
+)
 from apps.core.forms import MAX_ID
 
 AnyUser = User | AnonymousUser
@@ -24,6 +30,16 @@ def campaigns_for_user(user: AnyUser) -> QuerySet[Campaign]:
         )
         .order_by("-created_at")
     )
+
+
+def campaigns_where_user_can(user: AnyUser, need: Can) -> QuerySet[Campaign]:
+    """The campaigns whose membership gives ``user`` the capability (a chooser's options)."""
+    if not isinstance(user, User):
+        return Campaign.objects.none()
+    roles = [role for role, capabilities in ROLE_CAPABILITIES.items() if need in capabilities]
+    return Campaign.objects.filter(
+        memberships__user=user, memberships__role__in=roles, archived_at__isnull=True
+    ).order_by("name", "id")
 
 
 def membership_for(user: AnyUser, campaign_id: int) -> Membership | None:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from apps.core.http import storage_origin
@@ -56,3 +58,32 @@ class NoStoreMiddleware:
         if "Cache-Control" not in response.headers:
             add_never_cache_headers(response)
         return response
+
+
+class TimeZoneMiddleware:
+    """Dates on pages in the person's time zone: the zone their browser reports (the ``tz``
+    cookie written by static/js/timezone.js), else ``settings.TIME_ZONE``. Stored datetimes
+    stay UTC; only rendering changes."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = _zone(request.COOKIES.get("tz", ""))
+        if zone is not None:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    if not name or len(name) > 64 or ".." in name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None

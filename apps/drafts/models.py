@@ -18,7 +18,11 @@ class Batch(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="batches")
     name = models.CharField(max_length=200)
     note = models.TextField(blank=True)
-    source = models.CharField(max_length=20, default="upload")  # upload | import | api
+    source = models.CharField(max_length=20, default="upload")  # upload | import | api | record
+    # What a record carried into this batch ("Start the next batch from this record"): the
+    # source draft and campaign, brief points, prompts, seed, model, parameters and references.
+    # Shown on the batch and upload pages and downloadable as the generator's own input.
+    carried = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

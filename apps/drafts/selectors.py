@@ -13,7 +13,15 @@ from apps.campaigns.models import Campaign, Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import AnyUser, require_membership
 from apps.checks.selectors import CHECK_FILTERS, filter_drafts_by_check, sort_drafts_by_check
-from apps.drafts.models import Batch, Decision, Draft, DraftReference, Rendition, SavedFilter
+from apps.drafts.models import (
+    Batch,
+    Decision,
+    Draft,
+    DraftReference,
+    DraftRevision,
+    Rendition,
+    SavedFilter,
+)
 from apps.drafts.search import Query, parse_query
 
 T = TypeVar("T")
@@ -207,6 +215,51 @@ def draft_position(draft: Draft) -> tuple[int, int]:
 
 def draft_rendition(draft: Draft, name: str) -> Rendition | None:
     return Rendition.objects.filter(draft=draft, name=name).first()
+
+
+def carried_batch(campaign_id: int, raw_id: str | None) -> Batch | None:
+    """The batch named in an upload page's ``?batch=`` when it carries a record (same
+    campaign only; anything else is ignored, as the form ignores it)."""
+    if not raw_id or not raw_id.isdigit() or len(raw_id) > 12:
+        return None
+    batch = Batch.objects.filter(pk=int(raw_id), campaign_id=campaign_id).first()
+    return batch if batch is not None and batch.carried else None
+
+
+@dataclass(frozen=True)
+class DraftFile:
+    """One stored file of a draft: the generated original, or its current (edited) file."""
+
+    file_key: str
+    sha256: str
+    format: str
+    width: int
+    height: int
+    byte_size: int
+
+
+def original_file(draft: Draft) -> DraftFile:
+    """The file the generator made: revision 1 once the draft has been edited (the draft's own
+    fields then describe the newest edit), else the draft's file."""
+    first = DraftRevision.objects.filter(draft=draft, number=1).first()
+    source: Draft | DraftRevision = first if first is not None else draft
+    return DraftFile(
+        file_key=source.file_key,
+        sha256=source.sha256,
+        format=source.format,
+        width=source.width,
+        height=source.height,
+        byte_size=source.byte_size,
+    )
+
+
+def draft_edits(draft: Draft) -> list[DraftRevision]:
+    """Every edit of a draft after the generated original, oldest first."""
+    return list(
+        DraftRevision.objects.filter(draft=draft, number__gt=1)
+        .select_related("created_by")
+        .order_by("number")
+    )
 
 
 # --- stacks ------------------------------------------------------------------------------------

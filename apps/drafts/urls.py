@@ -15,6 +15,7 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_grid, name="batch"),
     path("batches/<int:pk>/stacks/<str:key>/", views.stack_detail, name="stack"),
     path("batches/<int:pk>/files/", views.upload_file, name="upload-file"),
+    path("batches/<int:pk>/carried/<str:kind>/", views.batch_carried, name="carried"),
     path("drafts/<int:pk>/", views.draft_detail, name="detail"),
     path("drafts/<int:pk>/status/", views.draft_status, name="status"),
     path("drafts/<int:pk>/image/<str:name>/", views.draft_image, name="image"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import mimetypes
 from dataclasses import replace
 from typing import Any, cast
@@ -28,6 +29,7 @@ from apps.drafts.selectors import (
     DECISION_FILTERS,
     GridFilters,
     Stack,
+    carried_batch,
     decision_counts,
     draft_position,
     draft_rendition,
@@ -55,6 +57,7 @@ from apps.reviews.forms import ReviewForm
 from apps.reviews.guide import suggest_decision
 from apps.reviews.selectors import draft_reviews, latest_review_by
 from apps.reviews.stacks import stack_decide
+from workers.genmeta.writers import Carried, a1111_parameters, comfyui_api_graph
 
 # Multipart headers and the CSRF field around one file.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -106,9 +109,35 @@ def upload_page(request: HttpRequest, pk: int) -> HttpResponse:
         )
     # A posted form that did not validate comes back with its errors, as a 400.
     status = 400 if form.is_bound else 200
-    return render(
-        request, "drafts/upload.html", {"campaign": campaign, "form": form}, status=status
-    )
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "carried_batch": carried_batch(campaign.pk, request.GET.get("batch")),
+    }
+    return render(request, "drafts/upload.html", context, status=status)
+
+
+@require_GET
+def batch_carried(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """What a record carried into the batch, as the generator's own input: an Automatic1111
+    parameters text or a ComfyUI API-format graph."""
+    batch = get_batch_for_user(request_user(request), pk).obj
+    if not batch.carried or kind not in ("a1111", "comfyui"):
+        raise Http404("This batch carries no record")
+    carried = Carried.from_json(batch.carried)
+    if kind == "a1111":
+        body, content_type, ext = a1111_parameters(carried), "text/plain", "txt"
+    else:
+        graph = comfyui_api_graph(carried)
+        body, content_type, ext = (
+            json.dumps(graph, indent=2, ensure_ascii=False),
+            "application/json",
+            "json",
+        )
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    name = f"batch-{batch.pk}-{'parameters' if kind == 'a1111' else 'comfyui-api'}.{ext}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @require_POST

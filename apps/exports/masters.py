@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from apps.drafts.models import Draft
 from apps.upscales.selectors import done_upscales_by_draft
 from workers.provenance import Provenance
+from workers.upscale.registry import CLASSICAL
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,22 @@ class Master:
     upscale_model: str = ""
     upscale_weights_sha256: str = ""
     upscale_factor: int = 1
+    upscale_neural: bool = False
 
     @property
     def is_upscaled(self) -> bool:
         return self.source == "upscaled"
+
+    @property
+    def weights_label(self) -> str | None:
+        """What the record says of the weights: their hash, or that there were none."""
+        if not self.is_upscaled:
+            return None
+        if self.upscale_weights_sha256:
+            return self.upscale_weights_sha256
+        if not self.upscale_neural or self.upscale_model == CLASSICAL:
+            return "classical, not neural"
+        return None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -44,6 +57,7 @@ class Master:
             "upscale_model": self.upscale_model or None,
             "upscale_weights_sha256": self.upscale_weights_sha256 or None,
             "upscale_factor": self.upscale_factor,
+            "upscale_weights": self.weights_label,
         }
 
 
@@ -79,6 +93,7 @@ def master_for(draft: Draft) -> Master:
         upscale_model=upscale.used_model,
         upscale_weights_sha256=upscale.weights_sha256,
         upscale_factor=max(1, round(upscale.scale)),
+        upscale_neural=upscale.neural,
     )
 
 

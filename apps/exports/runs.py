@@ -26,6 +26,8 @@ from apps.drafts.selectors import draft_rendition
 from apps.exports.masters import Master, draft_provenance, master_for
 from apps.exports.models import ChannelPreset, ChannelVersion, ExportJob, Pack, PackKind
 from apps.exports.selectors import (
+    Sheet,
+    channel_sheet,
     current_versions,
     pack_draft_ids,
     planned_crops,
@@ -55,18 +57,39 @@ def export_render_in_memory(*, draft: Draft, image: Any, by: User | None) -> Exp
     """The GPU worker's "upscale and export": render every channel version from the upscaled
     image it holds in memory. The row is created running (no message); if this worker dies,
     the sweeper re-queues it and the CPU queue renders it from the stored master instead."""
-    presets = presets_for_campaign(draft.campaign)
+    return export_render_now(
+        draft=draft,
+        presets=presets_for_campaign(draft.campaign),
+        by=by,
+        image=image,
+        origin="upscaled image in memory",
+        message="Rendering from the upscaled image",
+    )
+
+
+def export_render_now(
+    *,
+    draft: Draft,
+    presets: Sequence[ChannelPreset],
+    by: User | None,
+    origin: str,
+    message: str,
+    image: Any = None,
+) -> ExportJob:
+    """Render channel versions inside a job that is already running (the GPU worker's upscale,
+    a pack build): the export row is created running, so the page shows it and, if this
+    worker dies, the sweeper re-queues it for the CPU queue."""
     now = timezone.now()
     job = ExportJob.objects.create(
         draft=draft,
         requested_by=by,
-        spec={"preset_ids": [p.pk for p in presets], "from": "upscaled image in memory"},
+        spec={"preset_ids": [p.pk for p in presets], "from": origin},
         status=JobStatus.RUNNING,
         attempts=1,
         queued_at=now,
         started_at=now,
         lease_expires_at=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
-        message="Rendering from the upscaled image",
+        message=message,
     )
     with _export_running(job.pk, held=job) as run:
         _export_render(run, draft, source=image)
@@ -197,9 +220,13 @@ def pack_run(*, job_id: int) -> Claim:
         ids = pack_draft_ids(pack) or []
         drafts = list(
             Draft.objects.filter(pk__in=ids, campaign_id=pack.campaign_id)
-            .select_related("campaign", "batch", "uploaded_by", "decided_by")
+            .select_related("campaign", "batch", "uploaded_by", "decided_by", "signed_off_by")
             .order_by("batch_id", "id")
         )
+        sheets: dict[int, Sheet] = {}
+        if pack.kind != PackKind.DECK:
+            with timer.phase("complete"):
+                sheets = _complete_channels(pack, drafts, report)
         ext = ".pdf" if pack.kind == PackKind.DECK else ".zip"
         key = pack_key(campaign_id=pack.campaign_id, pack_id=pack.pk, ext=ext)
         if pack.kind == PackKind.DECK:
@@ -215,7 +242,7 @@ def pack_run(*, job_id: int) -> Claim:
             with storage_stream(key) as out:
                 with timer.phase("build"):
                     # Write-only is enough: zipfile needs write() and flush(), nothing to seek.
-                    file_count = _build_zip(cast(IO[bytes], out), pack, drafts, report)
+                    file_count = _build_zip(cast(IO[bytes], out), pack, drafts, sheets, report)
                 report(0.9, "Storing", force=True)
                 with timer.phase("store"):
                     out.finish()  # a retried job replaces the file whole
@@ -234,8 +261,35 @@ def _file_digest(fh: IO[bytes]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _build_zip(tmp: IO[bytes], pack: Pack, drafts: list[Draft], report: Any) -> int:
-    members, records = pack_members(drafts, folders=pack.draft_id is None)
+def _complete_channels(pack: Pack, drafts: list[Draft], report: Any) -> dict[int, Sheet]:
+    """Export, as part of the pack job, every target channel a draft lacks at its sheet's crop
+    (from the upscaled master where there is one). What cannot be made (too small) stays
+    missing and the manifest says why: a pack never drops a channel silently."""
+    presets = presets_for_campaign(pack.campaign)
+    sheets: dict[int, Sheet] = {}
+    for index, draft in enumerate(drafts):
+        sheet = channel_sheet(draft, presets)
+        todo = [row.preset for row in sheet.rows if row.version is None and not row.too_small]
+        if todo:
+            report(0.05 * index / max(1, len(drafts)), f"Exporting {len(todo)} missing channels")
+            export_render_now(
+                draft=draft,
+                presets=todo,
+                by=pack.requested_by,
+                origin=f"pack {pack.pk}",
+                message="Exporting the channels the pack needs",
+            )
+            sheet = channel_sheet(draft, presets)
+        sheets[draft.pk] = sheet
+    return sheets
+
+
+def _build_zip(
+    tmp: IO[bytes], pack: Pack, drafts: list[Draft], sheets: dict[int, Sheet], report: Any
+) -> int:
+    """The one place a zip pack is assembled: members (streamed from storage) and the manifest
+    written last with every member's hash."""
+    members, records = pack_members(drafts, sheets=sheets, folders=pack.draft_id is None)
     campaign = pack.campaign
     manifest = {
         "generated_at": timezone.now().isoformat(),
@@ -249,6 +303,7 @@ def _build_zip(tmp: IO[bytes], pack: Pack, drafts: list[Draft], report: Any) -> 
         if records
         else {"id": campaign.pk, "name": campaign.name},
         "assets": [{k: v for k, v in r.items() if k != "campaign"} for r in records],
+        "left_out": [item for r in records for item in r["left_out"]],
     }
     total = len(members)
     summary = write_pack(
@@ -292,16 +347,22 @@ def _build_deck(tmp: IO[bytes], campaign: Campaign, drafts: list[Draft]) -> int:
         if draft.decided_by is not None:
             decided += f" by {draft.decided_by.get_username()}"
         if draft.decided_at:
-            decided += f", {draft.decided_at:%Y-%m-%d}"
-        channels = [v.preset.name for v in versions] or [str(c) for c in campaign.channel_labels]
+            decided += f", {timezone.localtime(draft.decided_at):%Y-%m-%d}"
+        if draft.signed_off_by is not None:
+            decided += f"; signed off by {draft.signed_off_by.get_username()}"
+        # Only channels that exist are listed; the missing ones are named, never implied.
+        made = {v.preset.slug for v in versions}
+        missing = [p.name for p in presets_for_campaign(campaign) if p.slug not in made]
+        weights = f" (weights {master.weights_label[:12]})" if master.weights_label else ""
         slides.append(
             Slide(
                 title=draft.original_name,
                 lines=[
                     f"Decision: {decided}",
                     _client_line(draft),
-                    "Channels: " + (", ".join(channels) or "none yet"),
-                    f"Master: {master.label}, {master.width}×{master.height}",
+                    "Channels: " + (", ".join(v.preset.name for v in versions) or "none yet"),
+                    ("Missing: " + ", ".join(missing)) if missing else "",
+                    f"Master: {master.label}, {master.width}×{master.height}{weights}",
                     f"Prompt: {draft.prompt}" if draft.prompt else "",
                 ],
                 image=image,

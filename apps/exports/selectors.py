@@ -15,7 +15,7 @@ from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import AnyUser, requester_refusal, require_membership
 from apps.core.provenance import content_credentials_on
 from apps.drafts.models import Batch, Decision, Draft
-from apps.drafts.selectors import Scoped
+from apps.drafts.selectors import Scoped, draft_edits, original_file
 from apps.exports.masters import Master, draft_provenance, master_for
 from apps.exports.models import (
     ChannelPreset,
@@ -29,6 +29,7 @@ from apps.exports.models import (
 from apps.reviews.selectors import draft_regions, draft_reviews, region_as_json
 from apps.rework.selectors import lineage_path
 from apps.sharing.selectors import client_approvals_json
+from apps.upscales.selectors import draft_upscales
 from workers.focal import Box, fit_box_to_aspect, scale_box, upscale_needed
 from workers.render import UPSCALE_TOLERANCE, plan_crops, too_small_message
 
@@ -175,6 +176,14 @@ class SheetRow:
                 return f"×{factor}"
         return ""
 
+    @property
+    def missing_reason(self) -> str:
+        """Why this channel has no file a pack can ship (the checklist and the manifest)."""
+        if self.too_small:
+            fix = f"; upscale {self.upscale_fix} first" if self.upscale_fix else ""
+            return f"Too small: the crop needs {self.upscale_needed:g}× enlargement{fix}."
+        return "Could not be rendered: " + ("; ".join(self.warnings) or "see the export job.")
+
 
 @dataclass
 class Sheet:
@@ -229,6 +238,53 @@ def channel_sheet(draft: Draft, presets: list[ChannelPreset]) -> Sheet:
     return sheet
 
 
+@dataclass(frozen=True)
+class PackChecklistItem:
+    preset: ChannelPreset
+    can_make: bool  # exported by the pack job itself
+    reason: str
+
+
+@dataclass(frozen=True)
+class PackChecklist:
+    """What a pack of ``draft`` lacks before it is built: channels the pack job will export
+    first, and channels it cannot make, with why."""
+
+    draft: Draft
+    items: list[PackChecklistItem]
+
+    @property
+    def to_export(self) -> list[PackChecklistItem]:
+        return [i for i in self.items if i.can_make]
+
+    @property
+    def left_out(self) -> list[PackChecklistItem]:
+        return [i for i in self.items if not i.can_make]
+
+
+def pack_checklist(drafts: Sequence[Draft]) -> list[PackChecklist]:
+    """Every draft's missing target channels (drafts that lack nothing are not listed)."""
+    lists = []
+    for draft in drafts:
+        sheet = channel_sheet(draft, presets_for_campaign(draft.campaign))
+        items = [
+            PackChecklistItem(
+                preset=row.preset,
+                can_make=not row.too_small,
+                reason=(
+                    f"Not exported yet: the pack exports it from the {sheet.master.label.lower()}."
+                    if not row.too_small
+                    else row.missing_reason
+                ),
+            )
+            for row in sheet.rows
+            if row.version is None
+        ]
+        if items:
+            lists.append(PackChecklist(draft=draft, items=items))
+    return lists
+
+
 def latest_export_job(draft: Draft) -> ExportJob | None:
     return ExportJob.objects.filter(draft=draft).order_by("-created_at", "-id").first()
 
@@ -276,6 +332,65 @@ def kept_drafts(*, campaign: Campaign | None = None, batch: Batch | None = None)
 # --- the record ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RegionRow:
+    """A marked region as the record page prints it: a readable row and a crop thumbnail (an
+    SVG viewBox over the draft's thumbnail, so no inline style is needed under our CSP)."""
+
+    region: Any
+    view_box: str
+    thumb_width: int
+    thumb_height: int
+
+
+def record_regions(draft: Draft, *, size: int = 96) -> list[RegionRow]:
+    rows = []
+    for region in draft_regions(draft):
+        w, h = max(region.w, 1e-3), max(region.h, 1e-3)
+        aspect = (w * region.image_width) / max(1e-3, h * region.image_height)
+        width, height = (
+            (size, round(size / aspect)) if aspect >= 1 else (round(size * aspect), size)
+        )
+        rows.append(
+            RegionRow(
+                region=region,
+                view_box=f"{region.x:.5f} {region.y:.5f} {w:.5f} {h:.5f}",
+                thumb_width=max(8, width),
+                thumb_height=max(8, height),
+            )
+        )
+    return rows
+
+
+def _lineage_node(draft: Draft) -> dict[str, Any]:
+    upscales = [u for u in draft_upscales(draft) if u.output_sha256]
+    versions = ChannelVersion.objects.filter(draft=draft).select_related("preset").order_by("id")
+    return {
+        "id": draft.pk,
+        "name": draft.original_name,
+        "parent_id": draft.parent_id,
+        "sha256": draft.sha256,
+        "edits": [
+            {"revision": r.number, "sha256": r.sha256, "note": r.note} for r in draft_edits(draft)
+        ],
+        "upscales": [
+            {
+                "id": u.pk,
+                "model": u.used_model or u.model_name,
+                "neural": u.neural,
+                "weights": u.weights_sha256 or ("classical, not neural" if not u.neural else None),
+                "factor": u.scale,
+                "sha256": u.output_sha256,
+            }
+            for u in upscales
+        ],
+        "exports": [
+            {"preset": v.preset.slug, "from_sha256": v.master_sha256, "sha256": v.sha256}
+            for v in versions
+        ],
+    }
+
+
 def _person(user: Any) -> str | None:
     return user.get_username() if user is not None else None
 
@@ -287,6 +402,7 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
     campaign = draft.campaign
     focal = focal_for(draft)
     lineage = lineage_path(draft)
+    original = original_file(draft)
     versions = versions if versions is not None else current_versions(draft, master)
     return {
         "campaign": {
@@ -320,16 +436,31 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             {"id": ref.pk, "url": ref.url or None, "name": ref.name, "is_file": bool(ref.file_key)}
             for ref in draft.references.all()
         ],
+        # The generated original, even after an edit (the edits follow).
         "source": {
-            "sha256": draft.sha256,
-            "format": draft.format,
-            "width": draft.width,
-            "height": draft.height,
-            "bytes": draft.byte_size,
+            "sha256": original.sha256,
+            "format": original.format,
+            "width": original.width,
+            "height": original.height,
+            "bytes": original.byte_size,
             "mode": draft.mode,
             "bit_depth": draft.bit_depth,
             "icc": draft.icc_description or None,
         },
+        "edits": [
+            {
+                "revision": r.number,
+                "note": r.note,
+                "by": _person(r.created_by),
+                "at": r.created_at.isoformat(),
+                "sha256": r.sha256,
+                "format": r.format,
+                "width": r.width,
+                "height": r.height,
+                "bytes": r.byte_size,
+            }
+            for r in draft_edits(draft)
+        ],
         "lineage": [
             {
                 "id": d.pk,
@@ -340,6 +471,9 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             }
             for d in lineage
         ],
+        # The family as a tree of files: each draft on the path with its edits, finished
+        # upscales (model, weights) and the channel versions made from each master.
+        "lineage_tree": [_lineage_node(d) for d in lineage],
         "children": [
             {"id": c.pk, "name": c.original_name, "decision": c.decision or None}
             for c in draft.children.order_by("id")
@@ -348,6 +482,9 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             "current": draft.decision or None,
             "by": _person(draft.decided_by),
             "at": draft.decided_at.isoformat() if draft.decided_at else None,
+            # The art director's sign-off of a decision that needed one (who, when).
+            "signed_off_by": _person(draft.signed_off_by),
+            "signed_off_at": draft.signed_off_at.isoformat() if draft.signed_off_at else None,
         },
         "reviews": [
             {

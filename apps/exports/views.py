@@ -13,13 +13,23 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can, role_can
-from apps.campaigns.selectors import campaign_members, require_membership
+from apps.campaigns.selectors import (
+    campaign_members,
+    campaigns_where_user_can,
+    get_campaign_for_user,
+    require_membership,
+)
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user, safe_next, serve_large, serve_private, wants_json
 from apps.core.models import JobStatus
 from apps.core.provenance import content_credentials_on
 from apps.drafts.models import Decision
-from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
+from apps.drafts.selectors import (
+    draft_edits,
+    get_batch_for_user,
+    get_draft_for_user,
+    original_file,
+)
 from apps.exports.links import pack_id_from_token, pack_link_token
 from apps.exports.masters import master_for
 from apps.exports.models import Pack, PackKind
@@ -36,8 +46,10 @@ from apps.exports.selectors import (
     latest_export_job,
     planned_crops,
     presets_for_campaign,
+    record_regions,
 )
 from apps.exports.services import (
+    PackIncomplete,
     crop_override_clear,
     crop_override_set,
     export_queue,
@@ -46,6 +58,7 @@ from apps.exports.services import (
     pack_queue,
     record_next_batch,
 )
+from apps.reviews.selectors import draft_reviews
 from workers.focal import box_from_fractions
 
 
@@ -93,7 +106,18 @@ def focal_save(request: HttpRequest, pk: int) -> HttpResponse:
         return refuse(request, exc, back=back)
     if wants_json(request):
         return JsonResponse({"box": focal.box.as_list(), "source": focal.source})
-    messages.success(request, "Subject saved: every crop keeps it in frame.")
+    # The message says what the cards will say: which crops still cut or crowd the subject.
+    presets = presets_for_campaign(draft.campaign)
+    _, planned, _ = planned_crops(draft, master_for(draft), presets)
+    crowded = [p.name for p in presets if planned[p.slug][1]]
+    if crowded:
+        messages.warning(
+            request,
+            f"Subject saved. {len(crowded)} of {len(presets)} crops still cut it or reach "
+            f"into a safe area ({', '.join(crowded)}): see the warnings on those cards.",
+        )
+    else:
+        messages.success(request, "Subject saved: every crop keeps it in frame.")
     return redirect(back)
 
 
@@ -229,13 +253,52 @@ def packs_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "exports/packs.html", context)
 
 
+def _checklist_page(
+    request: HttpRequest, refusal: PackIncomplete, *, action: str, back: str, kind: str
+) -> HttpResponse:
+    """The producer's choice when channels cannot be made: build with what can be made (the
+    manifest lists what was left out and why) or cancel."""
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "ok": False,
+                "error": refusal.message,
+                "checklist": [
+                    {
+                        "draft_id": c.draft.pk,
+                        "missing": [
+                            {"preset": i.preset.slug, "can_make": i.can_make, "reason": i.reason}
+                            for i in c.items
+                        ],
+                    }
+                    for c in refusal.checklist
+                ],
+            },
+            status=409,
+        )
+    context = {"checklist": refusal.checklist, "action": action, "back": back, "kind": kind}
+    return render(request, "exports/pack_checklist.html", context, status=409)
+
+
+def _without_missing(request: HttpRequest) -> bool:
+    return request.POST.get("without_missing") == "1"
+
+
 @require_POST
 def pack_create(request: HttpRequest, pk: int) -> HttpResponse:
     membership = require_membership(request_user(request), pk, Can.EXPORT)
     back = reverse("exports:packs", args=[pk])
     kind = request.POST.get("kind", PackKind.ZIP)
     try:
-        pack = pack_queue(campaign=membership.campaign, by=request_user(request), kind=kind)
+        pack = pack_queue(
+            campaign=membership.campaign,
+            by=request_user(request),
+            kind=kind,
+            without_missing=_without_missing(request),
+        )
+    except PackIncomplete as exc:
+        action = reverse("exports:pack-create", args=[pk])
+        return _checklist_page(request, exc, action=action, back=back, kind=kind)
     except Refusal as exc:
         return refuse(request, exc, back=back)
     if wants_json(request):
@@ -250,7 +313,16 @@ def pack_create_draft(request: HttpRequest, pk: int) -> HttpResponse:
     draft = scoped.obj
     back = reverse("exports:packs", args=[draft.campaign_id])
     try:
-        pack = pack_queue(campaign=draft.campaign, draft=draft, by=request_user(request))
+        pack = pack_queue(
+            campaign=draft.campaign,
+            draft=draft,
+            by=request_user(request),
+            without_missing=_without_missing(request),
+        )
+    except PackIncomplete as exc:
+        action = reverse("exports:pack-create-draft", args=[pk])
+        back = reverse("exports:sheet", args=[draft.pk])
+        return _checklist_page(request, exc, action=action, back=back, kind=PackKind.ZIP)
     except Refusal as exc:
         return refuse(request, exc, back=reverse("exports:sheet", args=[draft.pk]))
     if wants_json(request):
@@ -321,6 +393,11 @@ def record_page(request: HttpRequest, pk: int) -> HttpResponse:
             "master": master,
             "can_upload": scoped.can(Can.UPLOAD),
             "content_credentials": content_credentials_on(),
+            "upload_campaigns": campaigns_where_user_can(request_user(request), Can.UPLOAD),
+            "reviews": draft_reviews(draft),
+            "regions": record_regions(draft),
+            "original": original_file(draft),
+            "edits": draft_edits(draft),
         },
     )
 
@@ -341,9 +418,20 @@ def record_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def record_next_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
-    scoped = get_draft_for_user(request_user(request), pk, need=Can.UPLOAD)
-    batch = record_next_batch(draft=scoped.obj, by=request_user(request))
+    """The next batch, in the campaign chosen on the record page (any the person may upload
+    to; reading the record is enough on this side)."""
+    user = request_user(request)
+    draft = get_draft_for_user(user, pk).obj
+    target = draft.campaign
+    chosen = request.POST.get("campaign", "")
+    if chosen:
+        if not chosen.isdigit():
+            raise Http404("No such campaign")
+        target = get_campaign_for_user(user, int(chosen), need=Can.UPLOAD)
+    batch = record_next_batch(draft=draft, by=user, campaign=target)
     if wants_json(request):
-        return JsonResponse({"batch_id": batch.pk})
-    messages.success(request, f"Batch “{batch.name}” started: its note carries the prompt.")
-    return redirect(f"{reverse('drafts:upload', args=[scoped.obj.campaign_id])}?batch={batch.pk}")
+        return JsonResponse({"batch_id": batch.pk, "campaign_id": target.pk})
+    messages.success(
+        request, f"Batch “{batch.name}” started in {target.name}: it carries the prompt."
+    )
+    return redirect(f"{reverse('drafts:upload', args=[target.pk])}?batch={batch.pk}")

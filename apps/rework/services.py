@@ -204,6 +204,54 @@ def assignment_create(
     return assignment
 
 
+# Reminders reuse the "assigned" kind (a new kind would need a rework migration); this title
+# prefix is what tells a reminder apart, and what makes the daily run idempotent.
+OVERDUE_PREFIX = "Overdue: "
+
+
+def assignments_remind_overdue(*, today: date | None = None) -> int:
+    """Remind the assignee of every open assignment past its due date, at most once per
+    assignment per day (in the app and by e-mail). Safe to run more than once a day: a
+    reminder already sent today is found and nothing is sent twice. Returns how many went."""
+    today = today or timezone.localdate()
+    sent = 0
+    overdue = Assignment.objects.filter(
+        status=AssignmentStatus.OPEN, due_date__lt=today, assignee__isnull=False
+    ).values_list("pk", flat=True)
+    for pk in list(overdue):
+        with transaction.atomic():
+            # The row lock serialises two beat runs racing on one assignment.
+            assignment = (
+                Assignment.objects.select_for_update()
+                .select_related("draft", "assignee", "campaign")
+                .filter(pk=pk, status=AssignmentStatus.OPEN)
+                .first()
+            )
+            if assignment is None or assignment.assignee is None:
+                continue
+            url = reverse("rework:assignment", args=[assignment.pk])
+            already = Notification.objects.filter(
+                recipient=assignment.assignee,
+                url=url,
+                title__startswith=OVERDUE_PREFIX,
+                created_at__date=today,
+            ).exists()
+            if already:
+                continue
+            days = (today - assignment.due_date).days
+            notification_send(
+                recipient=assignment.assignee,
+                kind=NotificationKind.ASSIGNED,
+                title=f"{OVERDUE_PREFIX}{assignment.get_kind_display()} "
+                f"“{assignment.draft.original_name}”, due {assignment.due_date:%d %b %Y}",
+                body=f"{days} day{'s' if days != 1 else ''} late. {assignment.instructions}",
+                url=url,
+                campaign=assignment.campaign,
+            )
+            sent += 1
+    return sent
+
+
 @transaction.atomic
 def assignment_cancel(*, assignment: Assignment, by: User) -> Assignment:
     updated = Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.OPEN).update(

@@ -13,6 +13,10 @@
   const previewImg = document.getElementById("crop-preview-img");
   const readout = document.getElementById("crop-readout");
   const tooSmall = document.getElementById("crop-too-small");
+  const subjectWarning = document.getElementById("crop-subject-warning");
+  // The live warning below replaces the one rendered for the saved crop.
+  const savedWarnings = document.getElementById("crop-saved-warnings");
+  if (savedWarnings) savedWarnings.hidden = true;
   function nums(text) { return text ? text.split(",").map(Number) : null; }
   function px(value) { return value + "px"; }
   const W = Number(stage.dataset.masterWidth);
@@ -69,10 +73,31 @@
     const ch = Math.round(h() * H);
     readout.textContent = "Crop " + cw + "×" + ch + " px of the master → " + OW + "×" + OH + ".";
     tooSmall.hidden = cw + 1 >= OW && ch + 1 >= OH;
+    subjectCheck();
     inputs[0].value = box.x.toFixed(6);
     inputs[1].value = box.y.toFixed(6);
     inputs[2].value = box.w.toFixed(6);
     inputs[3].value = h().toFixed(6);
+  }
+
+  // Says, while the box moves, whether it cuts the subject or crowds it into the safe area
+  // (the same rules as the server's plan, in master pixels).
+  function subjectCheck() {
+    if (!focal || !subjectWarning) return;
+    const bx = box.x * W, by = box.y * H, bw = box.w * W, bh = h() * H;
+    const fx = focal[0], fy = focal[1], fr = focal[0] + focal[2], fb = focal[1] + focal[3];
+    const slack = 1;  // a pixel of rounding
+    let text = "";
+    if (fx < bx - slack || fy < by - slack || fr > bx + bw + slack || fb > by + bh + slack) {
+      text = "This crop cuts into the subject (the focal rectangle).";
+    } else if (
+      fx < bx + safe[3] * bw - slack || fr > bx + bw * (1 - safe[1]) + slack ||
+      fy < by + safe[0] * bh - slack || fb > by + bh * (1 - safe[2]) + slack
+    ) {
+      text = "The subject reaches into this frame's safe area.";
+    }
+    subjectWarning.textContent = text;
+    subjectWarning.hidden = !text;
   }
 
   function point(e) {

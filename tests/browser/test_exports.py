@@ -66,8 +66,15 @@ def test_a_producer_sets_the_subject_adjusts_a_crop_exports_and_downloads_the_pa
     _drag(page, corner, (corner[0] - img["width"] * 0.15, corner[1] - img["height"] * 0.15))
     box = page.locator("#crop-box").bounding_box()
     middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    _drag(page, middle, (middle[0] + img["width"] * 0.2, middle[1]))
+    # Half way, the warning already says the box cuts the subject: it follows the drag.
+    page.mouse.move(*middle)
+    page.mouse.down()
+    page.mouse.move(middle[0] + img["width"] * 0.1, middle[1], steps=4)
+    expect(page.locator("#crop-subject-warning")).to_contain_text("cuts into the subject")
+    page.mouse.move(middle[0] + img["width"] * 0.2, middle[1], steps=4)
+    page.mouse.up()
     expect(page.locator("#crop-too-small")).to_be_hidden()
+    expect(page.locator("#crop-subject-warning")).to_be_visible()
     shot(page, "exports-crop-after")
     page.click("#crop-save")
     expect(page).to_have_url(re.compile(rf"/drafts/{draft.pk}/channels/$"))
@@ -100,7 +107,7 @@ def test_a_producer_sets_the_subject_adjusts_a_crop_exports_and_downloads_the_pa
         names = archive.namelist()
     square = next(f for f in manifest["files"] if f.get("preset") == "square")
     assert square["crop_box"] == [override.x, override.y, override.width, override.height]
-    assert f"source/draft-{draft.pk}-original.jpg" in names
+    assert f"source/fjell-summer_can-on-rock-d{draft.pk}_original.jpg" in names
     assert sum(1 for f in manifest["files"] if f["role"] == "export") == 3
 
     # The record of the finished asset, in order, with its exports.

@@ -20,11 +20,19 @@ from apps.exports.models import ChannelVersion, Pack, PackKind
 from apps.exports.runs import export_run, pack_run
 from apps.exports.services import export_queue, pack_queue
 from apps.reviews.models import RegionCategory
-from apps.reviews.services import review_submit
+from apps.reviews.services import review_sign_off, review_submit
 from tests.exports.builders import kept_draft
 from tests.factories import BatchFactory, make_draft
 from tests.images import HOSTILE_FILENAME, encode_jpeg, pattern_image
-from workers.packs import MANIFEST_NAME, PackError, PackMember, safe_member_name, write_pack
+from workers.packs import (
+    MANIFEST_NAME,
+    PackError,
+    PackMember,
+    Slide,
+    safe_member_name,
+    write_deck,
+    write_pack,
+)
 
 
 def _exported(cast, batch, **kw):
@@ -91,24 +99,30 @@ def test_the_manifest_matches_every_file_in_the_pack(cast, batch):
     assert {e["preset"] for e in asset["exports"]} == {"square", "hero", "hero_wide"}
 
 
-def test_archive_names_come_from_server_data_even_for_a_hostile_upload_name(cast, batch):
+def test_a_hostile_upload_name_becomes_a_short_ascii_title_inside_the_packs_own_folders(
+    cast, batch
+):
     draft = _exported(cast, batch, name=HOSTILE_FILENAME)
     data = _built(pack_queue(campaign=cast.campaign, draft=draft, by=None))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():
             assert re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", name), name
-            assert ".." not in name.split("/")
-            assert "passwd" not in name and "script" not in name
+            if name == MANIFEST_NAME:
+                continue
+            folder, file_name = name.split("/")  # no folder of the upload's reaches the zip
+            assert folder in {"source", "exports"}
+            assert "passwd" not in name and "<" not in name and len(file_name) < 120
+            assert f"-d{draft.pk}_" in file_name
 
 
 def test_a_campaign_pack_has_a_folder_per_kept_draft(cast, batch):
     first = _exported(cast, batch, size=(1400, 1000))
     second = _exported(cast, batch, size=(1500, 1000))
-    data = _built(pack_queue(campaign=cast.campaign, by=None))
+    data = _built(pack_queue(campaign=cast.campaign, by=None, without_missing=True))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         folders = {name.split("/")[0] for name in archive.namelist() if "/" in name}
         manifest = json.loads(archive.read(MANIFEST_NAME))
-    assert folders == {f"draft-{first.pk}", f"draft-{second.pk}"}
+    assert folders == {f"can-d{first.pk}", f"can-d{second.pk}"}  # the title, then the id
     assert [a["draft"]["id"] for a in manifest["assets"]] == [first.pk, second.pk]
     assert manifest["pack"]["scope"] == "campaign"
 
@@ -123,10 +137,40 @@ def test_the_deck_has_a_title_page_and_one_page_per_kept_draft(cast, batch):
     assert pack.filename.endswith(".pdf")
 
 
+UNICODE_LINE = "新しい味 — Новый вкус — Νέα γεύση"
+
+
+def _deck_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    pages = PdfReader(io.BytesIO(data)).pages
+    # Runs in different fonts may come out on separate lines: compare without whitespace.
+    return "".join("".join(page.extract_text().split()) for page in pages)
+
+
+def test_the_deck_renders_chinese_japanese_cyrillic_and_greek_text(tmp_path):
+    out = io.BytesIO()
+    write_deck(out, title=UNICODE_LINE, subtitle=[UNICODE_LINE], slides=[
+        Slide(title="Можно", lines=[f"Prompt: {UNICODE_LINE}"], image=None)
+    ])  # fmt: skip
+    text = _deck_text(out.getvalue())
+    assert text.count("".join(UNICODE_LINE.split())) == 3
+    assert "?" not in text
+    assert b"NotoSans" in out.getvalue()  # the Unicode font is embedded, not assumed
+
+
+def test_a_campaign_deck_keeps_a_unicode_key_message(cast, batch):
+    cast.campaign.key_message = UNICODE_LINE
+    cast.campaign.save(update_fields=["key_message"])
+    _exported(cast, batch)
+    data = _built(pack_queue(campaign=cast.campaign, by=None, kind=PackKind.DECK))
+    assert "".join(UNICODE_LINE.split()) in _deck_text(data)
+
+
 def test_a_pack_row_naming_another_campaigns_draft_is_refused_by_the_worker(cast, batch):
     mine = _exported(cast, batch, size=(1400, 1000))
     theirs = make_draft(BatchFactory(campaign=cast.other_campaign), name="secret.png")
-    pack = pack_queue(campaign=cast.campaign, by=cast.producer, draft=mine)
+    pack = pack_queue(campaign=cast.campaign, by=cast.producer, draft=mine, without_missing=True)
     Pack.objects.filter(pk=pack.pk).update(spec={"draft_ids": [mine.pk, theirs.pk]})
     pack_run(job_id=pack.pk)
     pack.refresh_from_db()
@@ -139,7 +183,7 @@ def test_a_pack_row_naming_another_campaigns_draft_is_refused_by_the_worker(cast
 @pytest.mark.parametrize("spec", [{"draft_ids": "1,2"}, {"draft_ids": [1.5]}, {}, {"x": 1}])
 def test_a_pack_row_with_a_malformed_draft_list_fails_clearly(cast, batch, spec):
     mine = _exported(cast, batch, size=(1400, 1000))
-    pack = pack_queue(campaign=cast.campaign, by=cast.producer, draft=mine)
+    pack = pack_queue(campaign=cast.campaign, by=cast.producer, draft=mine, without_missing=True)
     Pack.objects.filter(pk=pack.pk).update(spec=spec)
     pack_run(job_id=pack.pk)
     pack.refresh_from_db()
@@ -148,7 +192,7 @@ def test_a_pack_row_with_a_malformed_draft_list_fails_clearly(cast, batch, spec)
 
 def test_a_pack_asked_for_by_someone_since_demoted_is_not_built(cast, batch):
     mine = _exported(cast, batch, size=(1400, 1000))
-    pack = pack_queue(campaign=cast.campaign, by=cast.producer, draft=mine)
+    pack = pack_queue(campaign=cast.campaign, by=cast.producer, draft=mine, without_missing=True)
     Membership.objects.filter(user=cast.producer).update(role="reviewer")
     pack_run(job_id=pack.pk)
     pack.refresh_from_db()
@@ -250,3 +294,13 @@ def test_images_are_stored_and_text_is_deflated(tmp_path):
     with zipfile.ZipFile(tmp_path / "x.zip") as archive:
         assert archive.getinfo("a.jpg").compress_type == zipfile.ZIP_STORED
         assert archive.getinfo(MANIFEST_NAME).compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_the_deck_names_the_sign_off_and_the_channels_not_yet_made(cast, batch):
+    draft = make_draft(batch, name="fjord.jpg", data=encode_jpeg(pattern_image((2600, 2100))))
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    review_sign_off(draft=draft, by=cast.art_director)
+    text = _deck_text(_built(pack_queue(campaign=cast.campaign, by=None, kind=PackKind.DECK)))
+    assert "Keepbyreviewer" in text and "signedoffbyart_director" in text
+    assert "Channels:noneyet" in text
+    assert "Missing:Square1:1,Herobanner3:1,Herobanner21:9" in text

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
+from django.http import Http404
 from django.utils import timezone
 
-from apps.campaigns.models import AuditEvent, Channel
+from apps.campaigns.models import AuditEvent, Channel, Membership
 from apps.core.errors import Refusal
 from apps.drafts.models import Batch, Draft
 from apps.drafts.services import reference_add_url
@@ -134,11 +135,32 @@ def test_the_next_batch_carries_the_prompt_references_and_settings(cast, batch):
     new = record_next_batch(draft=draft, by=cast.art_director)
     assert isinstance(new, Batch) and new.campaign_id == draft.campaign_id
     assert new.name == "Next from rock.png" and new.source == "record"
-    assert "a can on a rock" in new.note
-    assert "blurry" in new.note
-    assert '"seed": 42' in new.note and '"steps": 30' in new.note
-    assert "https://example.com/moodboard" in new.note
+    carried = Batch.objects.get(pk=new.pk).carried
+    assert (carried["prompt"], carried["negative_prompt"]) == ("a can on a rock", "blurry")
+    assert (carried["seed"], carried["parameters"]) == (42, {"steps": 30})
+    assert [r["url"] for r in carried["references"]] == ["https://example.com/moodboard"]
+    assert carried["from_draft"]["id"] == draft.pk
     assert AuditEvent.objects.filter(verb="record.next_batch").exists()
+
+
+def test_the_next_batch_can_start_in_another_campaign_the_person_may_upload_to(cast, batch):
+    draft = kept_draft(batch, cast.art_director, name="rock.png")
+    Membership.objects.create(
+        campaign=cast.other_campaign, user=cast.art_director, role="art_director"
+    )
+    new = record_next_batch(draft=draft, by=cast.art_director, campaign=cast.other_campaign)
+    assert new.campaign_id == cast.other_campaign.pk
+    assert new.carried["from_campaign"]["id"] == cast.campaign.pk
+    assert AuditEvent.objects.filter(
+        campaign=cast.other_campaign, verb="record.next_batch"
+    ).exists()
+
+
+def test_the_next_batch_cannot_start_in_a_campaign_the_person_is_not_in(cast, batch):
+    draft = kept_draft(batch, cast.art_director, name="rock.png")
+    with pytest.raises(Http404):
+        record_next_batch(draft=draft, by=cast.art_director, campaign=cast.other_campaign)
+    assert not Batch.objects.filter(campaign=cast.other_campaign).exists()
 
 
 def test_crop_overrides_survive_as_original_pixels(cast, batch):

@@ -235,10 +235,10 @@ def test_the_record_page_and_its_json_tell_the_whole_story(cast, kept):
     export_run(job_id=export_queue(draft=kept, by=None).pk)
     client = cast.client("reviewer")
     html = client.get(reverse("exports:record", args=[kept.pk])).content.decode()
-    for section in ("1. Brief", "2. Prompt and references", "3. Source draft", "4. Versions",
-                    "5. Decisions", "6. Upscale", "7. Exports"):  # fmt: skip
+    for section in ("1. Brief", "2. Prompt and references", "3. Generated original and edits",
+                    "4. Lineage", "5. Decisions", "6. Master", "7. Channel versions"):  # fmt: skip
         assert section in html
-    assert html.index("1. Brief") < html.index("7. Exports")
+    assert html.index("1. Brief") < html.index("7. Channel versions")
     response = client.get(reverse("exports:record-json", args=[kept.pk]))
     record = json.loads(response.content)
     assert record["schema_version"] == 1
@@ -272,6 +272,46 @@ def test_the_record_keeps_every_pass_of_a_multi_pass_graph_labelled(cast, batch)
         "Pass 2 · dpmpp_sde, node 41",
     ]
     assert passes[1]["prompts"] == ["beautiful scenery landscape outdoors mountains"]
+
+
+def test_a_pack_with_channels_that_cannot_be_made_shows_the_checklist_then_builds_on_choice(
+    cast, batch
+):
+    small = kept_draft(batch, cast.art_director, size=(1200, 900), name="small.jpg")
+    client = cast.client("producer")
+    url = reverse("exports:pack-create-draft", args=[small.pk])
+    response = client.post(url)
+    assert response.status_code == 409 and not Pack.objects.exists()
+    html = response.content.decode()
+    assert "Left out" in html and "Too small" in html
+    assert 'name="without_missing" value="1"' in html and "Cancel" in html
+
+    response = client.post(url, {"without_missing": "1"})
+    assert response.status_code == 302
+    assert Pack.objects.get().draft_id == small.pk
+
+
+def test_record_dates_are_shown_in_the_time_zone_the_browser_reports(cast, kept):
+    client = cast.client("reviewer")
+    url = reverse("exports:record", args=[kept.pk])
+    assert " UTC" in client.get(url).content.decode()
+    client.cookies["tz"] = "Asia/Tokyo"
+    html = client.get(url).content.decode()
+    assert " JST" in html and " UTC" not in html
+    client.cookies["tz"] = "../../etc/passwd"
+    assert " UTC" in client.get(url).content.decode()
+
+
+def test_saving_the_subject_says_which_crops_still_cut_it(cast, kept):
+    client = cast.client("producer")
+    url = reverse("exports:focal", args=[kept.pk])
+    response = client.post(url, {"x": 0, "y": 0, "w": 1, "h": 1}, follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "still cut it" in text and "Square" in text and "every crop" not in text
+
+    response = client.post(url, {"x": 0.45, "y": 0.45, "w": 0.1, "h": 0.1}, follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "every crop keeps it in frame" in text
 
 
 def test_from_s3_a_pack_goes_to_the_browser_as_a_presigned_url_and_never_to_an_outsider(

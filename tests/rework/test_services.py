@@ -26,6 +26,7 @@ from apps.rework.services import (
     assignment_cancel,
     assignment_create,
     assignment_submit,
+    assignments_remind_overdue,
     draft_reference_mark,
     draft_reference_unmark,
     notifications_mark_read,
@@ -452,3 +453,31 @@ def test_an_assignment_from_the_current_page_is_made(cast, batch):
     draft = make_draft(batch)
     assignment = _assign(cast, draft, expected_version=rework_version(draft))
     assert assignment.pk and rework_version(draft).endswith(f".{assignment.pk}")
+
+
+def test_an_overdue_assignment_reminds_its_assignee_once_a_day_in_app_and_by_email(
+    cast, batch, django_capture_on_commit_callbacks, mocker
+):
+    send = mocker.patch("apps.rework.services.current_app.send_task")
+    cast.creator.email = "creator@example.com"
+    cast.creator.save(update_fields=["email"])
+    late = _assign(cast, make_draft(batch, name="late.png"))
+    on_time = _assign(cast, make_draft(batch, name="on-time.png", data=png_bytes(color=(9, 9, 9))))
+    Assignment.objects.filter(pk=late.pk).update(due_date=timezone.localdate() - timedelta(days=2))
+    before = Notification.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert assignments_remind_overdue() == 1
+        assert assignments_remind_overdue() == 0  # a second run the same day sends nothing
+    [reminder] = Notification.objects.order_by("-id")[: Notification.objects.count() - before]
+    assert reminder.recipient == cast.creator and reminder.title.startswith("Overdue: ")
+    assert "late.png" in reminder.title and "2 days late" in reminder.body
+    assert send.call_args.kwargs["args"] == [reminder.pk]  # the e-mail, after commit
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    Notification.objects.filter(pk=reminder.pk).update(
+        created_at=timezone.now() - timedelta(days=1)
+    )
+    assert assignments_remind_overdue(today=tomorrow) == 1  # the next day, once again
+    reminded = Notification.objects.filter(title__startswith="Overdue: ")
+    assert not reminded.filter(url__endswith=f"/{on_time.pk}/").exists()

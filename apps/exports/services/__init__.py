@@ -8,7 +8,7 @@ from apps.exports.services.focal import (
     focal_ensure,
     focal_set,
 )
-from apps.exports.services.packs import pack_members, pack_queue, packs_expire
+from apps.exports.services.packs import PackIncomplete, pack_members, pack_queue, packs_expire
 from apps.exports.services.presets import preset_defaults_ensure
 from apps.exports.services.record import record_next_batch
 from apps.exports.services.versions import (
@@ -18,6 +18,7 @@ from apps.exports.services.versions import (
 )
 
 __all__ = [
+    "PackIncomplete",
     "crop_override_clear",
     "crop_override_set",
     "export_queue",
