@@ -295,3 +295,13 @@ def default_compare_pair(draft: Draft, choices: list[CompareImage]) -> tuple[str
     if "product" in keys:
         return "product", right
     return right, right
+
+
+def user_assignments(user: User, *, campaign_ids: set[int] | None = None) -> QuerySet[Assignment]:
+    """Assignments given to ``user`` in campaigns they still belong to, newest first."""
+    qs = Assignment.objects.filter(assignee=user, campaign__memberships__user=user).select_related(
+        "assignee", "assigned_by"
+    )
+    if campaign_ids is not None:
+        qs = qs.filter(campaign_id__in=campaign_ids)
+    return qs
