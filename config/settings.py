@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.exports",
     "apps.demo",
     "apps.api",
+    "apps.webhooks",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -391,3 +392,14 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": ["keep", "regenerate", "reject"],
     },
 }
+
+# --- Webhooks (apps.webhooks) -----------------------------------------------------------------
+# Endpoints on private, loopback and link-local addresses are refused unless this is on (the
+# live tests' receiver listens on loopback). A failed try is retried after WEBHOOK_RETRY_SECONDS,
+# doubling each time, up to WEBHOOK_MAX_TRIES; WEBHOOK_PAUSE_AFTER failed tries in a row pause
+# the endpoint until someone resumes it.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 30)
+WEBHOOK_MAX_TRIES = env_int("WEBHOOK_MAX_TRIES", 8)
+WEBHOOK_PAUSE_AFTER = env_int("WEBHOOK_PAUSE_AFTER", 15)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("apps.upscales.urls")),
     path("", include("apps.exports.urls")),
     path("", include("apps.api.urls")),
+    path("", include("apps.webhooks.urls")),
 ]

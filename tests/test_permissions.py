@@ -103,6 +103,7 @@ ROUTES: dict[str, Route] = {
     "exports:record-json": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
     "exports:next-batch": Route("post", Can.UPLOAD, lambda o: [o["draft"].pk]),
     "api:tokens": Route("get", None, lambda o: []),
+    "webhooks:page": Route("get", Can.SIGN_OFF, lambda o: [o["campaign"].pk]),
     # The REST API with the browser's session (tests/api/test_schema.py walks every operation
     # of the schema with tokens, each method of each route).
     "api:campaigns": Route("get", None, lambda o: []),

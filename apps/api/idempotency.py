@@ -42,7 +42,9 @@ def idempotent(request: Request, act: Callable[[], Response]) -> Response:
             return response
     if stored.request_fingerprint != fingerprint:
         return problem(
-            422, f"This {HEADER} was used for another request; use a new key for each request."
+            422,
+            f"This {HEADER} was used for another request; use a new key for each request.",
+            code="idempotency_key_reused",
         )
     replay = Response(stored.body, status=stored.status_code)
     replay["Idempotent-Replayed"] = "true"
