@@ -1011,10 +1011,10 @@ def test_reference_links_refuse_hostile_urls(world, drawn, upload):
 # --- every URL: hostile query strings and form fields ----------------------------------------
 
 QUERY_KEYS = ["page", "decision", "check", "sort", "fragment", "a", "b", "mode", "download"]
-QUERY_KEYS += ["batch", "next", "v", "id", "q"]
+QUERY_KEYS += ["batch", "next", "v", "id", "q", "zoom"]
 QUERY_VALUES = st.one_of(
     choice("all", "keep", "undecided", "fail", "pending", "problems", "softness", "grid"),
-    choice("list", "product", "side", "wipe", "d1", "r1", "2", "-1", "0", "1.5", "9" * 30),
+    choice("list", "product", "side", "wipe", "onion", "100", "d1", "r1", "2", "-1", "0", "1.5", "9" * 30),
     HOSTILE,
 )
 HOSTILE_QUERY = st.dictionaries(

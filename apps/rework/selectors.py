@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import difflib
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,6 +206,9 @@ class CompareImage:
     width: int
     height: int
     detail_url: str = ""
+    # Whose generation record the image carries (a revision carries its draft's); None for the
+    # product reference. Not part of the page's JSON: the parameter diff reads it.
+    source: Draft | None = field(default=None, compare=False, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -228,6 +234,7 @@ def _draft_image(draft: Draft, has_preview: bool) -> CompareImage:
         width=draft.width,
         height=draft.height,
         detail_url=reverse("drafts:detail", args=[draft.pk]),
+        source=draft,
     )
 
 
@@ -242,6 +249,7 @@ def _revision_image(revision: DraftRevision, draft: Draft) -> CompareImage:
         width=revision.width,
         height=revision.height,
         detail_url=reverse("drafts:detail", args=[draft.pk]),
+        source=draft,
     )
 
 
@@ -295,6 +303,116 @@ def default_compare_pair(draft: Draft, choices: list[CompareImage]) -> tuple[str
     if "product" in keys:
         return "product", right
     return right, right
+
+
+# --- parameter diff -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffPart:
+    text: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One line of the compare page's parameter diff: a field and both sides' values, each as
+    parts so that a prompt marks only the words that changed."""
+
+    label: str
+    a: list[DiffPart]
+    b: list[DiffPart]
+    differs: bool
+
+
+# Readers keep each generator's own vocabulary (workers.genmeta: "CFG scale" from Automatic1111,
+# "cfg" from ComfyUI); the diff lines the same setting up under one name.
+_PARAMETER_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Sampler", ("Sampler", "sampler_name", "sampler")),
+    ("Scheduler", ("Schedule type", "scheduler")),
+    ("Steps", ("Steps", "steps")),
+    ("CFG", ("CFG scale", "cfg", "cfg_scale", "guidance_scale")),
+    ("Denoise", ("Denoising strength", "denoise")),
+)
+_NAMED_PARAMETERS = frozenset(name for _, names in _PARAMETER_ROWS for name in names)
+MISSING = "—"
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)
+
+
+def _word_diff(a: str, b: str) -> tuple[list[DiffPart], list[DiffPart]]:
+    """Both texts cut into parts, the words one side has and the other lacks marked changed."""
+    words_a, words_b = re.findall(r"\S+|\s+", a), re.findall(r"\S+|\s+", b)
+    parts_a: list[DiffPart] = []
+    parts_b: list[DiffPart] = []
+    matcher = difflib.SequenceMatcher(a=words_a, b=words_b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if i2 > i1:
+            parts_a.append(DiffPart("".join(words_a[i1:i2]), op != "equal"))
+        if j2 > j1:
+            parts_b.append(DiffPart("".join(words_b[j1:j2]), op != "equal"))
+    return parts_a, parts_b
+
+
+def _row(label: str, a: str, b: str, *, words: bool = False) -> DiffRow:
+    differs = a != b
+    if words and a and b and differs:
+        parts_a, parts_b = _word_diff(a, b)
+        return DiffRow(label, parts_a, parts_b, True)
+    return DiffRow(
+        label, [DiffPart(a or MISSING, differs)], [DiffPart(b or MISSING, differs)], differs
+    )
+
+
+def _parameter(parameters: dict[str, Any], names: tuple[str, ...]) -> str:
+    for name in names:
+        if name in parameters:
+            return _shown(parameters[name])
+    return ""
+
+
+def generation_diff(left: CompareImage, right: CompareImage) -> list[DiffRow]:
+    """How the two images were made, field by field, from their drafts' generation records (the
+    fields the asset record shows): prompt, negative prompt, seed, model, generator, the usual
+    sampler settings under one name whatever the generator called them, then every other
+    parameter either side has. Fields neither side knows are left out."""
+
+    def record(image: CompareImage) -> dict[str, Any]:
+        draft = image.source
+        if draft is None:
+            return {"parameters": {}}
+        return {
+            "Prompt": draft.prompt,
+            "Negative prompt": draft.negative_prompt,
+            "Seed": _shown(draft.seed),
+            "Model": draft.model_name,
+            "Generator": draft.generator,
+            "parameters": dict(draft.parameters or {}),
+        }
+
+    a, b = record(left), record(right)
+    rows = [_row("Real size", f"{left.width}×{left.height}", f"{right.width}×{right.height}")]
+    for label in ("Prompt", "Negative prompt", "Seed", "Model", "Generator"):
+        value_a, value_b = a.get(label, ""), b.get(label, "")
+        if value_a or value_b:
+            rows.append(_row(label, value_a, value_b, words=label.endswith("rompt")))
+    params_a, params_b = a["parameters"], b["parameters"]
+    for label, names in _PARAMETER_ROWS:
+        value_a, value_b = _parameter(params_a, names), _parameter(params_b, names)
+        if value_a or value_b:
+            rows.append(_row(label, value_a, value_b))
+    others = sorted((set(params_a) | set(params_b)) - _NAMED_PARAMETERS, key=str.lower)
+    for name in others:
+        value_a, value_b = _shown(params_a.get(name)), _shown(params_b.get(name))
+        if value_a or value_b:
+            rows.append(_row(name, value_a, value_b))
+    return rows
 
 
 def user_assignments(user: User, *, campaign_ids: set[int] | None = None) -> QuerySet[Assignment]:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
+from apps.core.compare import compare_component
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.drafts.selectors import get_draft_for_user
@@ -30,6 +31,7 @@ from apps.rework.models import AssignmentKind
 from apps.rework.selectors import (
     compare_choices,
     default_compare_pair,
+    generation_diff,
     get_assignment_for_user,
     get_revision_for_user,
     inbox_for,
@@ -205,8 +207,9 @@ def reference(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def compare(request: HttpRequest, pk: int) -> HttpResponse:
-    """Two versions side by side or under a wipe, zoom and pan in step; ``?a=&b=`` pick them
-    from the draft's lineage (``d<id>`` a draft, ``r<id>`` a revision) or ``product``."""
+    """Two versions in the compare component (wipe, side by side or onion skin; zoom and pan in
+    step) beside their parameter diff; ``?a=&b=`` pick them from the draft's lineage
+    (``d<id>`` a draft, ``r<id>`` a revision) or ``product``."""
     scoped = get_draft_for_user(request_user(request), pk)
     draft = scoped.obj
     choices = compare_choices(draft)
@@ -214,7 +217,7 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
     default_a, default_b = default_compare_pair(draft, choices)
     left = by_key.get(request.GET.get("a", ""), by_key[default_a])
     right = by_key.get(request.GET.get("b", ""), by_key[default_b])
-    mode = request.GET.get("mode", "side")
+    diff = generation_diff(left, right)
     return render(
         request,
         "rework/compare.html",
@@ -224,8 +227,11 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
             "choices": choices,
             "left": left,
             "right": right,
-            "images": {"a": left.as_json(), "b": right.as_json()},
-            "mode": mode if mode in ("side", "wipe") else "side",
+            "compare": compare_component(
+                a=left.as_json(), b=right.as_json(), request=request, default_mode="side"
+            ),
+            "diff": diff,
+            "differing": [row.label for row in diff if row.differs],
             "can_set_reference": scoped.can(Can.SIGN_OFF),
         },
     )

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
+from apps.core.compare import compare_component
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user, serve_private, wants_json
 from apps.core.models import JobStatus
@@ -84,16 +85,42 @@ def batch_upscale(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def upscale_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The result beside its source in the compare component: at fit with the divider centred,
+    or at 100 % of the upscaled pixels with ``?zoom=100`` (the panel's "Compare at 100 %")."""
     scoped = get_upscale_for_user(request_user(request), pk)
     job = scoped.obj
+    draft = job.draft
+    compare = None
+    if job.status == JobStatus.DONE:
+        original = reverse("drafts:image", args=[draft.pk, "original"])
+        result = reverse("upscales:image", args=[job.pk])
+        compare = compare_component(
+            a={
+                "label": "Source",
+                "src": original,
+                "fullSrc": original,
+                "width": draft.width,
+                "height": draft.height,
+            },
+            b={
+                "label": f"Upscaled {job.scale_label}",
+                "src": result,
+                "fullSrc": result,
+                "width": job.output_width,
+                "height": job.output_height,
+            },
+            request=request,
+        )
     return render(
         request,
         "upscales/detail.html",
         {
             "job": job,
-            "draft": job.draft,
-            "campaign": job.draft.campaign,
+            "draft": draft,
+            "campaign": draft.campaign,
             "can_upscale": scoped.can(Can.UPSCALE),
+            "compare": compare,
+            "on_result_page": True,
         },
     )
 

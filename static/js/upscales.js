@@ -5,7 +5,7 @@
   "use strict";
   // The result page shows the comparison once the file exists: load it when the job settles.
   function settled() {
-    if (document.getElementById("wipe") === null && document.querySelector(".upscale-page")) {
+    if (document.querySelector("[data-compare]") === null && document.querySelector(".upscale-page")) {
       window.location.reload();
     }
   }

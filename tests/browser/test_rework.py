@@ -182,33 +182,39 @@ def test_an_art_director_assigns_a_regeneration_the_creator_uploads_it_and_both_
     assert assignment.status == "done" and assignment.result_draft == child
     run_previews()
 
-    # Compare with its parent: side by side, zoom and pan in step, then the wipe.
+    # Compare with its parent: side by side, zoom and pan in step, then the wipe
+    # (tests/browser/test_compare.py checks the geometry closely).
     page.reload()
     page.click("#compare-link")
     expect(page.locator("#compare-a")).to_have_value(f"d{parent.pk}")
     expect(page.locator("#compare-b")).to_have_value(f"d{child.pk}")
-    expect(page.locator("#cmp-zoom")).to_have_text("fit")
+    level = page.locator('[data-cmp="level"]')
+    expect(level).to_have_text("fit")
     shot(page, "compare-side-by-side-fit")
     page.keyboard.press("z")
-    expect(page.locator("#cmp-zoom")).to_have_text("100 %")
-    a, b = page.locator("#img-a").bounding_box(), page.locator("#img-b").bounding_box()
+    expect(level).to_have_text("100 %")
+    img_a = page.locator('.cmp-pane[data-side="a"] .cmp-img')
+    img_b = page.locator('.cmp-pane[data-side="b"] .cmp-img')
+    a, b = img_a.bounding_box(), img_b.bounding_box()
     assert round(a["width"]) == round(b["width"]) == 1200
-    pane_a, pane_b = page.locator("#pane-a").bounding_box(), page.locator("#pane-b").bounding_box()
+    pane_a = page.locator('.cmp-pane[data-side="a"]').bounding_box()
+    pane_b = page.locator('.cmp-pane[data-side="b"]').bounding_box()
     assert a["x"] - pane_a["x"] == pytest.approx(b["x"] - pane_b["x"], abs=1)
     assert a["y"] - pane_a["y"] == pytest.approx(b["y"] - pane_b["y"], abs=1)
     _drag(page, _at(pane_b, 0.5, 0.5), _at(pane_b, 0.7, 0.6))
-    a2, b2 = page.locator("#img-a").bounding_box(), page.locator("#img-b").bounding_box()
+    a2, b2 = img_a.bounding_box(), img_b.bounding_box()
     assert a2["x"] > a["x"] and a2["x"] - a["x"] == pytest.approx(b2["x"] - b["x"], abs=1)
     assert a2["y"] - a["y"] == pytest.approx(b2["y"] - b["y"], abs=1)
     shot(page, "compare-side-by-side-100")
     page.keyboard.press("0")
-    page.click("#mode-wipe")
-    expect(page.locator("#compare-stage")).to_have_class(re.compile("mode-wipe"))
-    page.locator("#wipe-range").fill("35")
-    stage = page.locator("#compare-stage").bounding_box()
-    clip = page.locator("#pane-b").evaluate("el => el.style.clipPath")
+    page.click('[data-cmp-mode="wipe"]')
+    stage_el = page.locator('[data-cmp="stage"]')
+    expect(stage_el).to_have_class(re.compile("mode-wipe"))
+    page.locator('[data-cmp="wipe"]').fill("35")
+    stage = stage_el.bounding_box()
+    clip = page.locator('.cmp-pane[data-side="b"]').evaluate("el => el.style.clipPath")
     assert clip == f"inset(0px 0px 0px {stage['width'] * 0.35:g}px)" or "inset(0" in clip
-    handle = page.locator("#wipe-handle").bounding_box()
+    handle = page.locator('[data-cmp="divider"]').bounding_box()
     assert handle["x"] + handle["width"] / 2 == pytest.approx(
         stage["x"] + 0.35 * stage["width"], abs=2
     )
@@ -216,7 +222,7 @@ def test_an_art_director_assigns_a_regeneration_the_creator_uploads_it_and_both_
     page.keyboard.press("z")
     shot(page, "compare-wipe-100")
     page.reload()  # the mode is in the address, so a reload keeps the wipe
-    expect(page.locator("#mode-wipe")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator('[data-cmp-mode="wipe"]')).to_have_attribute("aria-pressed", "true")
 
     # The art director hears about the new version.
     _switch(page, "art_director")
@@ -263,7 +269,7 @@ def test_an_edit_comes_back_as_a_revision_compared_with_the_earlier_file_then_si
     first = draft.revisions.get(number=1)
     expect(page.locator("#compare-a")).to_have_value(f"r{first.pk}")
     expect(page.locator("#compare-b")).to_have_value(f"d{draft.pk}")
-    page.click("#mode-wipe")
+    page.click('[data-cmp-mode="wipe"]')
     page.keyboard.press("z")
     shot(page, "compare-revisions-wipe-100")
 
@@ -276,7 +282,7 @@ def test_an_edit_comes_back_as_a_revision_compared_with_the_earlier_file_then_si
     page.click("#product-reference-form button[type=submit]")
     expect(page.locator("#product-reference-img")).to_be_visible()
     page.goto(f"/drafts/{draft.pk}/compare/?a=product&b=d{draft.pk}")
-    expect(page.locator("#label-a")).to_contain_text("Product reference")
+    expect(page.locator('.cmp-pane[data-side="a"] .cmp-label')).to_contain_text("Product reference")
     shot(page, "compare-product-reference")
 
     # A reviewer keeps the retouched draft; it counts once the art director signs it off.

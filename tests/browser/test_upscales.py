@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision, Draft
@@ -40,12 +41,15 @@ def test_an_art_director_queues_an_upscale_watches_it_finish_and_compares(page, 
     shot(page, "upscale-done-panel")
 
     card.get_by_role("link", name="Compare at 100 %").click()
-    wipe = page.locator("#wipe")
-    wipe.wait_for()
-    assert wipe.evaluate("el => el.style.width") == "480px"
-    page.locator("#wipe-range").fill("25")
-    clip = page.locator("#wipe-result").evaluate("el => el.style.clipPath")
-    assert clip == "inset(0px 0px 0px 25%)"
-    page.locator("#wipe-result").evaluate("el => el.decode()")
+    # The compare component opens at 100 % of the upscaled pixels, the source scaled to match
+    # (tests/browser/test_compare.py covers fit, the divider and the geometry).
+    expect(page.locator('[data-cmp="level"]')).to_have_text("100 %")
+    result = page.locator('.cmp-pane[data-side="b"] .cmp-img')
+    source = page.locator('.cmp-pane[data-side="a"] .cmp-img')
+    assert round(result.bounding_box()["width"]) == 480 == round(source.bounding_box()["width"])
+    page.locator('[data-cmp="wipe"]').fill("25")
+    clip = page.locator('.cmp-pane[data-side="b"]').evaluate("el => el.style.clipPath")
+    assert clip.startswith("inset(0px 0px 0px ")
+    result.evaluate("el => el.decode()")
     shot(page, "upscale-wipe")
     assert page.errors == []

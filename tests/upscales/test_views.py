@@ -94,13 +94,29 @@ def test_the_status_fragment_shows_progress_and_cancel_while_running(cast, kept)
     assert 'data-active="1"' in html
 
 
-def test_result_page_has_the_wipe_against_the_source(cast, done_job):
-    html = cast.client("producer").get(reverse("upscales:detail", args=[done_job.pk])).content
-    html = html.decode()
-    assert 'id="wipe"' in html and 'data-width="80"' in html
-    assert reverse("drafts:image", args=[done_job.draft_id, "original"]) in html
-    assert reverse("upscales:image", args=[done_job.pk]) in html
-    assert "style=" not in html.split('id="wipe"')[1].split("</div>")[0]  # CSP: no inline styles
+def test_result_page_opens_the_compare_component_at_fit_with_the_source_under_a_wipe(
+    cast, done_job
+):
+    html = cast.client("producer").get(reverse("upscales:detail", args=[done_job.pk])).text
+    component = html.split('class="cmp"')[1].split("</script>")[0]
+    assert 'data-mode="wipe"' in component and 'data-zoom="fit"' in component
+    assert reverse("drafts:image", args=[done_job.draft_id, "original"]) in component
+    assert reverse("upscales:image", args=[done_job.pk]) in component
+    assert ">Source</span>" in component and ">Upscaled ×2</span>" in component
+    assert "40×30</span>" in component and "80×60</span>" in component
+    assert "style=" not in component  # CSP: no inline styles; the script places the images
+    # The result page is the comparison: its job card does not link to itself.
+    assert "Compare at 100 %" not in html and ">Compare</a>" not in html
+
+
+def test_the_panel_links_the_result_page_at_fit_and_at_100_percent(cast, done_job):
+    panel = cast.client("producer").get(reverse("upscales:status", args=[done_job.pk])).text
+    link = reverse("upscales:detail", args=[done_job.pk]) + "?zoom=100"
+    assert f'href="{link}">Compare at 100 %' in panel
+    fit = reverse("upscales:detail", args=[done_job.pk])
+    assert f'href="{fit}">Compare</a>' in panel
+    html = cast.client("producer").get(link).text
+    assert 'data-zoom="100"' in html
 
 
 def test_download_has_a_safe_server_made_name(cast, done_job):
