@@ -11,6 +11,7 @@ class WebhooksConfig(AppConfig):
         from apps.drafts.hooks import register_draft_added
         from apps.exports.models import ExportJob, Pack
         from apps.reviews.hooks import register_decision_listener
+        from apps.rework.hooks import register_assignment_listener
         from apps.upscales.models import UpscaleJob
         from apps.webhooks import receivers
         from apps.webhooks.models import WebhookDelivery
@@ -20,6 +21,7 @@ class WebhooksConfig(AppConfig):
         )
         register_draft_added(receivers.on_draft_added)
         register_decision_listener(receivers.on_decision)
+        register_assignment_listener(receivers.on_assignment)
         register_job_outcome(CheckJob, finished=receivers.on_checks_finished)
         register_job_outcome(
             UpscaleJob, finished=receivers.on_upscale_finished, failed=receivers.on_upscale_failed

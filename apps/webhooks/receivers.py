@@ -63,3 +63,19 @@ def _job_event(job: Any, event_type: str) -> None:
 def on_pack_ready(pack: Any) -> None:
     data = job_data(pack, pack_id=pack.pk, campaign_id=pack.campaign_id, kind=pack.kind)
     event_emit(campaign_id=pack.campaign_id, event_type=EventType.PACK_READY, data=data)
+
+
+def on_assignment(change: str, assignment: Any) -> None:
+    event_type = (
+        EventType.ASSIGNMENT_CREATED if change == "created" else EventType.ASSIGNMENT_SUBMITTED
+    )
+    data = {
+        "assignment_id": assignment.pk,
+        "campaign_id": assignment.campaign_id,
+        "draft_id": assignment.draft_id,
+        "kind": assignment.kind,
+        "status": assignment.status,
+        "assignee": assignment.assignee.get_username(),
+        "result_draft_id": assignment.result_draft_id,
+    }
+    event_emit(campaign_id=assignment.campaign_id, event_type=event_type, data=data)

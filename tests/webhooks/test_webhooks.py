@@ -149,3 +149,28 @@ def test_only_art_directors_manage_webhooks(cast):
     assert (
         cast.client("outsider").get(f"/campaigns/{cast.campaign.pk}/webhooks/").status_code == 404
     )
+
+
+def test_rework_sends_assignment_created_and_submitted(cast, batch, receiver):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.rework.services import assignment_create, assignment_submit
+    from tests.images import png_bytes
+
+    _endpoint(cast, receiver.start(), events=("assignment.created", "assignment.submitted"))
+    draft = make_draft(batch)
+    assignment = assignment_create(
+        draft=draft,
+        assigned_by=cast.art_director,
+        assignee=cast.creator,
+        kind="edit",
+        instructions="Clean the label edge",
+        due_date=timezone.localdate() + timedelta(days=2),
+    )
+    assignment_submit(
+        assignment=assignment, by=cast.creator, name="e.png", upload=png_bytes(color=(5, 5, 5))
+    )
+    types = list(WebhookDelivery.objects.order_by("id").values_list("event_type", flat=True))
+    assert types == ["assignment.created", "assignment.submitted"]
