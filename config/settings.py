@@ -345,6 +345,11 @@ CELERY_BEAT_SCHEDULE["expire-old-packs"] = {
 # Token first: DRF asks the first authenticator for WWW-Authenticate, so anonymous calls get 401.
 # JSON only (no browsable API: its pages would need their own CSP and CSRF story).
 API_RATE = env_str("API_RATE", "600/min")  # per token (per person for the browser's session)
+# Kept answers to Idempotency-Key requests are deleted after a week (a retry comes sooner).
+CELERY_BEAT_SCHEDULE["expire-idempotent-answers"] = {
+    "task": "apps.api.tasks.idempotent_answers_expire_task",
+    "schedule": 3600.0,
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.api.auth.BearerTokenAuthentication",
