@@ -10,7 +10,9 @@ from apps.campaigns.models import Campaign
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses it: “ComfyUI on the render box”.")
-    scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.READ)
+    scope = forms.ChoiceField(
+        choices=TokenScope.choices, initial=TokenScope.READ, widget=forms.RadioSelect
+    )
     campaigns = forms.ModelMultipleChoiceField(
         queryset=Campaign.objects.none(),
         required=False,

@@ -35,14 +35,14 @@ def webhooks_page(request: HttpRequest, pk: int) -> HttpResponse:
         target = parse_id(request.POST.get("id", ""))
         try:
             if action == "create":
-                endpoint = endpoint_create(
+                endpoint_create(
                     campaign=campaign,
                     by=user,
                     url=request.POST.get("url", ""),
                     events=request.POST.getlist("events"),
                     description=request.POST.get("description", ""),
                 )
-                messages.success(request, f"Webhook added. Its signing secret: {endpoint.secret}")
+                messages.success(request, "Webhook added: its signing secret is shown below.")
             elif action == "delete":
                 endpoint_delete(endpoint=endpoint_in(campaign, target), by=user)
                 messages.success(request, "Webhook removed.")
