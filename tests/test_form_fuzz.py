@@ -1014,7 +1014,21 @@ QUERY_KEYS = ["page", "decision", "check", "sort", "fragment", "a", "b", "mode",
 QUERY_KEYS += ["batch", "next", "v", "id", "q", "zoom"]
 QUERY_VALUES = st.one_of(
     choice("all", "keep", "undecided", "fail", "pending", "problems", "softness", "grid"),
-    choice("list", "product", "side", "wipe", "onion", "100", "d1", "r1", "2", "-1", "0", "1.5", "9" * 30),
+    choice(
+        "list",
+        "product",
+        "side",
+        "wipe",
+        "onion",
+        "100",
+        "d1",
+        "r1",
+        "2",
+        "-1",
+        "0",
+        "1.5",
+        "9" * 30,
+    ),
     HOSTILE,
 )
 HOSTILE_QUERY = st.dictionaries(

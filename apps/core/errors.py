@@ -17,3 +17,18 @@ class Refusal(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class StaleView(Refusal):
+    """The page the person acted on no longer shows the truth: someone else (or another tab)
+    changed the thing meanwhile, and nothing was saved. Views answer 409 to fetch calls and a
+    conflict message to form posts, both saying what changed (``changes``), never a silent
+    overwrite. A Refusal, so a caller that only knows about refusals still refuses."""
+
+    def __init__(self, changes: str) -> None:
+        super().__init__(
+            f"Not saved: this changed while you were looking. Now: {changes} "
+            "Look again, then decide.",
+            code="stale",
+        )
+        self.changes = changes

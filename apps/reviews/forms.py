@@ -15,6 +15,8 @@ class ReviewForm(forms.Form):
     note = forms.CharField(
         required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # The decision state the page showed (selectors.decision_version); empty: not checked.
+    version = forms.CharField(required=False, max_length=64)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

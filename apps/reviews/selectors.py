@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.selectors import AnyUser
@@ -18,6 +20,58 @@ def draft_reviews(draft: Draft) -> QuerySet[Review]:
         .annotate(region_count=Count("regions"))
         .order_by("-created_at", "-id")
     )
+
+
+def decision_version(draft: Draft) -> str:
+    """A token for the decision state a page shows. The page posts it back with a decision or
+    sign-off; the services refuse when the draft moved on meanwhile, so a person acting on an
+    out-of-date view never silently overwrites what someone else (or another tab) decided."""
+    state = (
+        draft.decision,
+        draft.decided_by_id,
+        draft.decided_at,
+        draft.proposed_decision,
+        draft.proposed_by_id,
+        draft.proposed_at,
+        draft.signed_off_by_id,
+        draft.signed_off_at,
+        draft.revision,
+    )
+    # str(), not repr(): a choice enum fresh from a service and the same value read back from
+    # the database must give one token.
+    text = "|".join("" if value is None else str(value) for value in state)
+    return hashlib.blake2s(text.encode(), digest_size=8).hexdigest()
+
+
+def _name(user: User | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user else "someone since removed"
+
+
+def decision_changes(draft: Draft) -> str:
+    """What the draft's decision is now, said for someone whose view was out of date."""
+    parts = []
+    if draft.decision:
+        counted = f"{_name(draft.decided_by)} decided {draft.get_decision_display()}"
+        if draft.decided_at:
+            counted += f" at {timezone.localtime(draft.decided_at):%H:%M, %d %b}"
+        if draft.signed_off_by_id:
+            counted += f", signed off by {_name(draft.signed_off_by)}"
+        parts.append(counted)
+    else:
+        parts.append("it has no decision that counts")
+    if draft.proposed_decision:
+        proposed = (
+            f"{_name(draft.proposed_by)} proposed {draft.get_proposed_decision_display()}, "
+            "awaiting sign-off"
+        )
+        if draft.proposed_at:
+            proposed += f" (at {timezone.localtime(draft.proposed_at):%H:%M})"
+        parts.append(proposed)
+    said = "; ".join(parts) + "."
+    if draft.revision > 1:
+        # An edit brings a new file back to review: the page may have shown the earlier one.
+        said += f" The file is revision {draft.revision}."
+    return said
 
 
 def latest_review_by(draft: Draft, user: AnyUser) -> Review | None:

@@ -16,7 +16,7 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record
-from apps.core.errors import Refusal
+from apps.core.errors import Refusal, StaleView
 from apps.core.storage import storage_put
 from apps.core.storage_keys import product_reference_key
 from apps.drafts.models import Decision, Draft
@@ -33,7 +33,7 @@ from apps.reviews.models import (
     SignOff,
     SignOffRule,
 )
-from apps.reviews.selectors import review_settings_for
+from apps.reviews.selectors import decision_changes, decision_version, review_settings_for
 from workers.intake import inspect_image, sanitize_display_name
 
 NOTE_MAX = 4000
@@ -121,6 +121,13 @@ def clean_regions(raw: Any, *, width: int, height: int) -> list[dict[str, Any]]:
     return cleaned
 
 
+def _refuse_if_stale(current: Draft, expected_version: str | None) -> None:
+    """``expected_version`` is the token the person's page showed (None: a caller with no
+    page, such as a script, which is not checked)."""
+    if expected_version is not None and decision_version(current) != expected_version:
+        raise StaleView(decision_changes(current))
+
+
 def _can_sign_off(user: User, campaign_id: int) -> bool:
     membership = membership_for(user, campaign_id)
     return membership is not None and role_can(membership.role, Can.SIGN_OFF)
@@ -135,10 +142,12 @@ def review_submit(
     checklist: Mapping[str, Any] | None = None,
     note: str = "",
     regions: Any = None,
+    expected_version: str | None = None,
 ) -> Review:
     """Record a review with its marked regions. Whether the decision counts at once or waits
     for an art director's sign-off follows the campaign's review settings; art directors' own
-    decisions always count. Every review is kept as history."""
+    decisions always count. Every review is kept as history. Raises StaleView when the draft's
+    decision moved on since the page the person decided on (``expected_version``)."""
     if decision not in (Decision.KEEP, Decision.REGENERATE, Decision.REJECT):
         raise Refusal("Choose keep, regenerate or reject.")
     note = note.strip()
@@ -151,6 +160,8 @@ def review_submit(
     cleaned = clean_checklist(checklist or {})
     # The row lock orders concurrent decisions on one draft, so the last one wins cleanly.
     current = Draft.objects.select_for_update(no_key=True).get(pk=draft.pk)
+    # Checked under the lock: two tabs posting at once cannot both pass.
+    _refuse_if_stale(current, expected_version)
     boxes = clean_regions(regions, width=current.width, height=current.height)
     suggestion = suggest_decision(cleaned)
     settings = review_settings_for(current.campaign)
@@ -221,12 +232,14 @@ def review_submit(
 
 
 @transaction.atomic
-def review_sign_off(*, draft: Draft, by: User) -> Review:
+def review_sign_off(*, draft: Draft, by: User, expected_version: str | None = None) -> Review:
     """An art director makes the decision that waits for sign-off count. The decision stays
-    the reviewer's (``decided_by``); the sign-off is recorded beside it."""
+    the reviewer's (``decided_by``); the sign-off is recorded beside it. Raises StaleView when
+    the decision moved on since the page the sign-off was made on (``expected_version``)."""
     if not _can_sign_off(by, draft.campaign_id):
         raise Refusal("Only an art director can sign off a decision.")
     current = Draft.objects.select_for_update(no_key=True).get(pk=draft.pk)
+    _refuse_if_stale(current, expected_version)
     if not current.proposed_decision:
         raise Refusal("No decision is waiting for sign-off.")
     review = (

@@ -7,9 +7,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.errors import Refusal
+from apps.core.errors import Refusal, StaleView
 from apps.core.http import refuse, request_user, serve_private, wants_json
 from apps.drafts.models import Draft
 from apps.drafts.selectors import get_draft_for_user
@@ -21,7 +22,12 @@ from apps.reviews.forms import (
 )
 from apps.reviews.guide import suggest_decision
 from apps.reviews.panels import consensus_panel, regions_data, regions_panel
-from apps.reviews.selectors import draft_regions_export, draft_reviews, review_settings_for
+from apps.reviews.selectors import (
+    decision_version,
+    draft_regions_export,
+    draft_reviews,
+    review_settings_for,
+)
 from apps.reviews.services import (
     clean_checklist,
     product_reference_set,
@@ -35,6 +41,43 @@ from apps.reviews.templatetags.reviews_tags import decision_now_context
 def _decided_by(draft: Draft) -> str:
     person = draft.proposed_by if draft.proposed_decision else draft.decided_by
     return person.get_username() if person else ""
+
+
+def _decision_parts(request: HttpRequest, draft: Draft, membership: Membership) -> dict[str, str]:
+    """The page's decision block and history as they are now, with the token to post next."""
+    return {
+        "decision_html": render_to_string(
+            "reviews/partials/decision_now.html",
+            decision_now_context(draft, membership),
+            request=request,
+        ),
+        "history_html": render_to_string(
+            "reviews/partials/history.html", {"reviews": draft_reviews(draft)}, request=request
+        ),
+        "version": decision_version(draft),
+    }
+
+
+def _stale(
+    request: HttpRequest, draft: Draft, membership: Membership, exc: StaleView
+) -> HttpResponse:
+    """Acting on an out-of-date page: nothing was saved. A fetch gets 409 with the page parts
+    as they are now, so the person sees what changed and decides again; a form post comes
+    back to the draft page, now current, with the same words."""
+    if wants_json(request):
+        draft.refresh_from_db()
+        return JsonResponse(
+            {
+                "ok": False,
+                "conflict": True,
+                "error": exc.message,
+                "changes": exc.changes,
+                **_decision_parts(request, draft, membership),
+            },
+            status=409,
+        )
+    messages.warning(request, exc.message, extra_tags="conflict")
+    return redirect("drafts:detail", pk=draft.pk)
 
 
 @require_POST
@@ -52,7 +95,10 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
                 checklist=form.checklist(),
                 note=form.cleaned_data["note"],
                 regions=request.POST.get("regions", ""),
+                expected_version=form.cleaned_data["version"] or None,
             )
+        except StaleView as exc:
+            return _stale(request, draft, scoped.membership, exc)
         except Refusal as exc:
             error = exc.message
     else:
@@ -61,14 +107,6 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
         if error:
             return JsonResponse({"ok": False, "error": error}, status=400)
         draft.refresh_from_db()
-        decision_html = render_to_string(
-            "reviews/partials/decision_now.html",
-            decision_now_context(draft, scoped.membership),
-            request=request,
-        )
-        history = render_to_string(
-            "reviews/partials/history.html", {"reviews": draft_reviews(draft)}, request=request
-        )
         return JsonResponse(
             {
                 "ok": True,
@@ -79,8 +117,7 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
                 "status": draft.status_class,
                 "decision_label": draft.status_label,
                 "decided_by": _decided_by(draft),
-                "decision_html": decision_html,
-                "history_html": history,
+                **_decision_parts(request, draft, scoped.membership),
                 "consensus_html": consensus_panel(request, draft, scoped.membership),
                 "regions_html": regions_panel(request, draft, scoped.membership),
                 "regions": regions_data(draft),
@@ -109,13 +146,24 @@ def review_suggest(request: HttpRequest, pk: int) -> JsonResponse:
 def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_draft_for_user(request_user(request), pk, need=Can.SIGN_OFF)
     try:
-        review_sign_off(draft=scoped.obj, by=request_user(request))
+        review_sign_off(
+            draft=scoped.obj,
+            by=request_user(request),
+            expected_version=request.POST.get("version") or None,
+        )
+    except StaleView as exc:
+        return _stale(request, scoped.obj, scoped.membership, exc)
     except Refusal as exc:
         return refuse(request, exc, back=reverse("drafts:detail", args=[scoped.obj.pk]))
     draft = scoped.obj
     if wants_json(request):
         return JsonResponse(
-            {"ok": True, "decision": draft.decision, "decision_label": draft.status_label}
+            {
+                "ok": True,
+                "decision": draft.decision,
+                "decision_label": draft.status_label,
+                **_decision_parts(request, draft, scoped.membership),
+            }
         )
     messages.success(request, f"Signed off: {draft.status_label}.")
     return redirect("drafts:detail", pk=draft.pk)

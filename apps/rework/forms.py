@@ -12,7 +12,7 @@ from apps.drafts.models import Batch, Decision, Draft
 from apps.reviews.models import Region
 from apps.reviews.selectors import draft_regions
 from apps.rework.models import AssignmentKind
-from apps.rework.selectors import assignable_people
+from apps.rework.selectors import assignable_people, rework_version
 from apps.rework.services import DUE_WITHIN_DAYS
 
 
@@ -45,6 +45,8 @@ class AssignmentForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="Marked regions that travel with it",
     )
+    # The draft's state the page showed (selectors.rework_version); empty: not checked.
+    version = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, draft: Draft, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,6 +60,7 @@ class AssignmentForm(forms.Form):
             min=today.isoformat(), max=(today + timedelta(days=DUE_WITHIN_DAYS)).isoformat()
         )
         if not self.is_bound:
+            self.initial.setdefault("version", rework_version(draft))
             latest = draft.reviews.order_by("-created_at", "-id").first()
             self.initial.setdefault(
                 "kind",

@@ -17,10 +17,30 @@ from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import AnyUser, require_membership
 from apps.drafts.models import Batch, Draft, DraftRevision, Rendition
 from apps.drafts.selectors import Scoped
-from apps.reviews.selectors import review_settings_for
+from apps.reviews.selectors import decision_changes, decision_version, review_settings_for
 from apps.rework.models import Assignment, AssignmentStatus, Notification
 
 MAX_LINEAGE_DEPTH = 50
+
+
+def rework_version(draft: Draft) -> str:
+    """The token the assign page posts back: the draft's decision state and its newest
+    assignment. Either moving on means the page's art director decided on an old picture."""
+    latest = draft.assignments.order_by("-id").values_list("pk", flat=True).first()
+    return f"{decision_version(draft)}.{latest or 0}"
+
+
+def rework_changes(draft: Draft) -> str:
+    """What an out-of-date assign page missed: the newest assignment, and the decision now."""
+    latest = draft.assignments.select_related("assignee", "assigned_by").order_by("-id").first()
+    said = decision_changes(draft)
+    if latest is None:
+        return said
+    by = latest.assigned_by.get_username() if latest.assigned_by else "someone"
+    return (
+        f"{by} assigned {latest.get_kind_display().lower()} to {latest.assignee.get_username()} "
+        f"({latest.get_status_display().lower()}, due {latest.due_date:%d %b}); {said}"
+    )
 
 
 def get_assignment_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Scoped[Assignment]:

@@ -18,7 +18,7 @@ from apps.campaigns.models import Campaign, Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record
-from apps.core.errors import Refusal
+from apps.core.errors import Refusal, StaleView
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.services import draft_intake, draft_revision_add
 from apps.reviews.hooks import DecisionEvent, DecisionEventKind
@@ -32,6 +32,7 @@ from apps.rework.models import (
     Notification,
     NotificationKind,
 )
+from apps.rework.selectors import rework_changes, rework_version
 
 logger = logging.getLogger(__name__)
 
@@ -156,10 +157,18 @@ def assignment_create(
     instructions: str,
     due_date: date,
     regions: Iterable[Region] = (),
+    expected_version: str | None = None,
 ) -> Assignment:
+    """Raises StaleView when the draft's decision or its rework moved on since the page the
+    assignment was made on (``expected_version``, from selectors.rework_version)."""
     instructions = _clean_assignment(
         draft=draft, assignee=assignee, kind=kind, instructions=instructions, due_date=due_date
     )
+    if expected_version is not None:
+        # The row lock orders this against a decision or another assignment in flight.
+        current = Draft.objects.select_for_update(no_key=True).get(pk=draft.pk)
+        if rework_version(current) != expected_version:
+            raise StaleView(rework_changes(current))
     chosen = list(regions)
     if any(region.draft_id != draft.pk for region in chosen):
         raise Refusal("Only this draft's marked regions can travel with its rework.")

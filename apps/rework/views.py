@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.permissions import Can
 from apps.core.compare import compare_component
-from apps.core.errors import Refusal
+from apps.core.errors import Refusal, StaleView
 from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
 from apps.drafts.selectors import get_draft_for_user
 from apps.reviews.selectors import draft_regions
@@ -35,6 +35,7 @@ from apps.rework.selectors import (
     get_assignment_for_user,
     get_revision_for_user,
     inbox_for,
+    rework_version,
     user_notifications,
 )
 from apps.rework.services import (
@@ -54,6 +55,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     draft = scoped.obj
     form = AssignmentForm(request.POST or None, draft=draft)
     status = 200
+    conflict = ""
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -65,7 +67,17 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                     instructions=form.cleaned_data["instructions"],
                     due_date=form.cleaned_data["due_date"],
                     regions=form.cleaned_data["regions"],
+                    expected_version=form.cleaned_data["version"] or None,
                 )
+            except StaleView as exc:
+                # Nothing saved: the form comes back as typed, with what changed and the
+                # token for the draft as it is now, so assigning again is one click.
+                conflict = exc.message
+                data = request.POST.copy()
+                data["version"] = rework_version(draft)
+                form = AssignmentForm(data, draft=draft)
+                form.is_valid()
+                status = 409
             except Refusal as exc:
                 form.add_error(None, exc.message)
             else:
@@ -75,11 +87,12 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                     f"due {assignment.due_date:%d %b %Y}.",
                 )
                 return redirect("drafts:detail", pk=draft.pk)
-        status = 400
+        status = status if conflict else 400
     return render(
         request,
         "rework/assign.html",
         {
+            "conflict": conflict,
             "draft": draft,
             "campaign": draft.campaign,
             "form": form,

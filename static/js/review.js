@@ -15,9 +15,10 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => { toast.hidden = true; }, 2500);
   }
-  function showError(text) {
+  function showError(text, conflict) {
     errorBox.textContent = text;
     errorBox.hidden = !text;
+    errorBox.classList.toggle("conflict", Boolean(conflict));
   }
 
   async function decide(decision) {
@@ -37,14 +38,18 @@
     });
     let data = {};
     try { data = await resp.json(); } catch (err) { data = { error: "The server did not answer (HTTP " + resp.status + ")." }; }
+    if (resp.status === 409 && data.conflict) {
+      // Decided on an out-of-date view: nothing was saved. Show the decision as it is now
+      // (the note stays typed) so the person can look and decide again.
+      showDecisionState(data);
+      showError(data.error, true);  // beside the buttons; a toast could cover them on a phone
+      return;
+    }
     if (!resp.ok || !data.ok) {
       showError(data.error || "Not saved.");
       return;
     }
-    // The decision block says whether it counts or waits for an art director's sign-off.
-    const now = document.getElementById("decision-now");
-    if (now && data.decision_html) now.outerHTML = data.decision_html;
-    document.getElementById("review-history").innerHTML = data.history_html;
+    showDecisionState(data);
     const consensus = document.getElementById("consensus");
     if (consensus && data.consensus_html) consensus.outerHTML = data.consensus_html;
     // Regions drawn since the last review were saved with this one.
@@ -52,6 +57,20 @@
     note.value = "";
     say("Saved: " + data.decision_label);
   }
+
+  // The decision block (what counts, what waits for sign-off), the history and the version
+  // token the next decision posts back, all as the server has them now.
+  function showDecisionState(data) {
+    const now = document.getElementById("decision-now");
+    if (now && data.decision_html) now.outerHTML = data.decision_html;
+    if (data.history_html !== undefined) document.getElementById("review-history").innerHTML = data.history_html;
+    const version = document.getElementById("decision-version");
+    if (version && data.version) version.value = data.version;
+  }
+
+  // Back or Forward may bring this page out of the browser's memory as it was: reload it,
+  // so the decision shown is the one saved since.
+  window.addEventListener("pageshow", (e) => { if (e.persisted) window.location.reload(); });
 
   let suggestSeq = 0;
   async function suggest() {

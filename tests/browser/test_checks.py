@@ -15,7 +15,11 @@ from tests.core.builders import run_queued
 from tests.drafts.builders import run_previews
 from tests.factories import PASSWORD, make_draft
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("channel_presets"),
+]
 
 
 def test_a_reviewer_filters_the_grid_by_a_failing_check_and_reads_the_details(cast, batch, page):
@@ -47,11 +51,17 @@ def test_a_reviewer_filters_the_grid_by_a_failing_check_and_reads_the_details(ca
     expect(page).to_have_url(re.compile(rf"/drafts/{soft.pk}/"))
     panel = page.locator("#checks-panel")
     expect(panel).to_be_visible()
-    expect(panel.locator("#checks-verdict")).to_have_text("1 fail · 2 warn")
+    expect(panel.locator("#checks-verdict")).to_have_text(
+        "1 fail · 4 warn"
+    )  # hero and hero_wide: size and crop
     softness = panel.locator("[data-check=softness]")
     expect(softness).to_have_class(re.compile(r"check-fail"))
     expect(softness).to_contain_text("Soft everywhere, even at fit size")
-    expect(softness).to_be_visible()  # a group with a problem is open by default
+    # One summary line that names the failure; opened, the failing group is open already.
+    expect(panel.locator("#checks-what")).to_contain_text("Sharpness")
+    expect(softness).to_be_hidden()
+    panel.locator("#checks-details > summary").click()
+    expect(softness).to_be_visible()
     # The panel sits above the decision buttons: read before deciding.
     assert panel.bounding_box()["y"] < page.locator(".decide").bounding_box()["y"]
     colour = panel.locator("[data-group=colour]")
@@ -81,5 +91,7 @@ def test_grid_badges_update_when_the_checks_finish_after_the_previews(cast, batc
     page.goto(f"/batches/{batch.pk}/")
     expect(page.locator(".tile .check-badge")).to_have_text("checking…")
     draft_checks_run(job_id=draft.check_job.pk)
-    expect(page.locator(".tile .check-badge")).to_have_text("1 fail", timeout=10_000)
+    expect(page.locator(".tile .check-badge")).to_have_text(
+        "2 fail", timeout=10_000
+    )  # too small for hero and hero_wide
     assert page.errors == []

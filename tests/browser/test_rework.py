@@ -289,7 +289,7 @@ def test_an_edit_comes_back_as_a_revision_compared_with_the_earlier_file_then_si
     _switch(page, "reviewer")
     page.goto(f"/drafts/{draft.pk}/")
     page.keyboard.press("k")
-    expect(page.locator("#current-decision")).to_have_text("Keep (awaiting sign-off)")
+    expect(page.locator("#proposed-decision")).to_contain_text("Keep (awaiting sign-off)")
     _switch(page, "art_director")
     page.goto(f"/drafts/{draft.pk}/")
     expect(page.locator("#consensus")).to_contain_text("reviewer")

@@ -73,8 +73,10 @@ def test_a_reviewer_triages_a_batch_with_the_keyboard_and_decisions_survive_relo
     # The campaign's default rule: a reviewer's keep waits for an art director's sign-off.
     page.keyboard.press("k")
     expect(page.locator("#toast")).to_have_text("Saved: Keep (awaiting sign-off)")
-    expect(page.locator("#current-decision")).to_have_text("Keep (awaiting sign-off)")
-    expect(page.locator("#current-decider")).to_contain_text("by reviewer")
+    # The headline stays the decision that counts; the keep shows as waiting beside it.
+    expect(page.locator("#current-decision")).to_have_text("Undecided")
+    expect(page.locator("#proposed-decision")).to_contain_text("Keep (awaiting sign-off)")
+    expect(page.locator("#proposed-decision")).to_contain_text("by reviewer")
     expect(page.locator("#review-history")).to_contain_text("Keep by reviewer")
 
     page.keyboard.press("n")

@@ -3,9 +3,15 @@ import json
 import pytest
 
 from apps.campaigns.models import AuditEvent
-from apps.core.errors import Refusal
+from apps.core.errors import Refusal, StaleView
+from apps.drafts.models import Draft
 from apps.reviews.models import Region, Review, ReviewSettings, SignOff
-from apps.reviews.selectors import draft_consensus, draft_regions_export, review_settings_for
+from apps.reviews.selectors import (
+    decision_version,
+    draft_consensus,
+    draft_regions_export,
+    review_settings_for,
+)
 from apps.reviews.services import (
     product_reference_set,
     review_settings_update,
@@ -246,3 +252,81 @@ def test_the_product_reference_image_is_validated_and_stored(cast):
         )
     settings.refresh_from_db()
     assert settings.product_reference_name == "can.png"
+
+
+# --- out-of-date views: a conflict, never a silent overwrite -------------------------------------
+
+
+def test_a_decision_from_a_second_tab_still_showing_undecided_is_refused_with_what_changed(
+    cast, batch
+):
+    draft = make_draft(batch)
+    seen = decision_version(draft)  # both tabs opened on the undecided draft
+    review_submit(
+        draft=draft,
+        reviewer=cast.art_director,
+        decision="keep",
+        expected_version=seen,
+    )
+    with pytest.raises(StaleView) as caught:
+        review_submit(
+            draft=draft,
+            reviewer=cast.art_director,
+            decision="reject",
+            note="no",
+            expected_version=seen,
+        )
+    assert "decided Keep" in caught.value.changes
+    draft.refresh_from_db()
+    assert draft.decision == "keep" and draft.reviews.count() == 1
+
+
+def test_a_reviewers_keep_after_the_art_directors_reject_is_refused(cast, batch):
+    draft = make_draft(batch)
+    reviewers_view = decision_version(draft)
+    review_submit(draft=draft, reviewer=cast.art_director, decision="reject", note="label")
+    with pytest.raises(StaleView, match="decided Reject"):
+        _keep(draft, cast.reviewer, expected_version=reviewers_view)
+    draft.refresh_from_db()
+    assert (draft.decision, draft.proposed_decision) == ("reject", "")
+
+
+def test_a_decision_on_the_current_view_is_saved_and_moves_the_version_on(cast, batch):
+    draft = make_draft(batch)
+    before = decision_version(draft)
+    _keep(draft, cast.reviewer, expected_version=before)
+    draft.refresh_from_db()
+    assert draft.proposed_decision == "keep"
+    assert decision_version(draft) != before
+
+
+def test_a_sign_off_on_a_view_older_than_the_latest_proposal_is_refused(cast, batch):
+    draft = make_draft(batch)
+    _keep(draft, cast.reviewer)
+    draft.refresh_from_db()
+    art_directors_view = decision_version(draft)
+    # Meanwhile the reviewer thinks again: a regenerate, which counts at once.
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="regenerate", note="hands")
+    with pytest.raises(StaleView, match="decided Regenerate"):
+        review_sign_off(draft=draft, by=cast.art_director, expected_version=art_directors_view)
+    draft.refresh_from_db()
+    assert draft.signed_off_by is None and draft.decision == "regenerate"
+
+
+def test_a_sign_off_on_the_current_view_counts(cast, batch):
+    draft = make_draft(batch)
+    _keep(draft, cast.reviewer)
+    draft.refresh_from_db()
+    review_sign_off(draft=draft, by=cast.art_director, expected_version=decision_version(draft))
+    draft.refresh_from_db()
+    assert (draft.decision, draft.signed_off_by) == ("keep", cast.art_director)
+
+
+def test_a_decision_on_a_page_showing_an_earlier_file_is_refused_and_says_which_file_is_current(
+    cast, batch
+):
+    draft = make_draft(batch)
+    seen = decision_version(draft)
+    Draft.objects.filter(pk=draft.pk).update(revision=2)  # an edit came back meanwhile
+    with pytest.raises(StaleView, match="revision 2"):
+        _keep(draft, cast.art_director, expected_version=seen)

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -226,3 +227,69 @@ def test_art_directors_set_the_sign_off_rule_and_the_product_reference(cast):
     page = client.post(url, {"action": "reference", "file": bad}, follow=True).text
     assert "Not saved: This file is not a recognised image" in page
     assert review_settings_for(cast.campaign).product_reference_name == "can.png"
+
+
+def test_a_decision_from_an_out_of_date_tab_gets_409_with_what_changed(cast, batch):
+    draft = make_draft(batch)
+    page = cast.client("reviewer").get(reverse("drafts:detail", args=[draft.pk])).text
+    seen = re.search(r'name="version" id="decision-version" value="([0-9a-f]+)"', page)
+    assert seen is not None
+    first = _decide(cast.client("art_director"), draft, decision="keep", version=seen[1])
+    assert first.status_code == 200
+    stale = _decide(
+        cast.client("reviewer"), draft, decision="reject", note="label", version=seen[1]
+    )
+    body = stale.json()
+    assert stale.status_code == 409 and body["conflict"] and not body["ok"]
+    assert "Not saved" in body["error"] and "decided Keep" in body["error"]
+    # The page parts as they are now, and the token to decide again with.
+    assert "Keep" in body["decision_html"] and body["version"] == first.json()["version"]
+    draft.refresh_from_db()
+    assert draft.decision == "keep" and draft.reviews.count() == 1
+
+
+def test_a_form_post_from_an_out_of_date_page_comes_back_with_a_conflict_message(cast, batch):
+    draft = make_draft(batch)
+    url = reverse("drafts:detail", args=[draft.pk])
+    client = cast.client("reviewer")
+    seen = re.search(r'id="decision-version" value="([0-9a-f]+)"', client.get(url).text)[1]  # type: ignore[index]
+    cast.client("art_director").post(
+        reverse("reviews:create", args=[draft.pk]), {"decision": "reject", "note": "label"}
+    )
+    response = client.post(
+        reverse("reviews:create", args=[draft.pk]), {"decision": "keep", "version": seen}
+    )
+    assert response.status_code == 302 and response.url == url
+    page = client.get(url).text
+    assert "msg-conflict" in page and "decided Reject" in page
+    draft.refresh_from_db()
+    assert (draft.decision, draft.proposed_decision) == ("reject", "")
+
+
+def test_a_sign_off_from_a_page_older_than_the_decision_is_refused(cast, batch):
+    draft = make_draft(batch)
+    _decide(cast.client("reviewer"), draft, decision="keep")
+    url = reverse("drafts:detail", args=[draft.pk])
+    art_director = cast.client("art_director")
+    page = art_director.get(url).text
+    seen = re.search(r'name="version" value="([0-9a-f]+)"', page)[1]  # type: ignore[index]
+    _decide(cast.client("reviewer"), draft, decision="reject", note="label after all")
+    response = art_director.post(
+        reverse("reviews:sign-off", args=[draft.pk]),
+        {"version": seen},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 409 and "decided Reject" in response.json()["error"]
+    draft.refresh_from_db()
+    assert draft.decision == "reject" and draft.signed_off_by is None
+
+
+def test_the_headline_is_the_decision_that_counts_not_the_one_awaiting_sign_off(cast, batch):
+    draft = make_draft(batch)
+    _decide(cast.client("art_director"), draft, decision="reject", note="label")
+    body = _decide(cast.client("reviewer"), draft, decision="keep").json()
+    assert body["decision"] == "reject" and body["proposed"] == "keep"
+    html = body["decision_html"]
+    headline = re.search(r'id="current-decision"[^>]*>([^<]+)<', html)
+    assert headline is not None and headline[1] == "Reject"
+    assert 'id="proposed-decision"' in html and "Keep (awaiting sign-off)" in html

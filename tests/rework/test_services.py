@@ -6,7 +6,7 @@ from django.core import mail
 from django.utils import timezone
 
 from apps.campaigns.models import AuditEvent, Membership
-from apps.core.errors import Refusal
+from apps.core.errors import Refusal, StaleView
 from apps.drafts.models import Draft
 from apps.reviews.services import review_sign_off, review_submit
 from apps.rework.models import Assignment, Notification
@@ -18,6 +18,7 @@ from apps.rework.selectors import (
     inbox_for,
     lineage_path,
     lineage_root,
+    rework_version,
     unread_notification_count,
 )
 from apps.rework.services import (
@@ -423,3 +424,31 @@ def test_a_due_date_a_year_ahead_is_accepted_and_the_form_offers_that_range(cast
     assert _assign(cast, draft, due_date=_soon(365)).due_date == _soon(365)
     attrs = AssignmentForm(draft=draft).fields["due_date"].widget.attrs
     assert (attrs["min"], attrs["max"]) == (_soon(0).isoformat(), _soon(366).isoformat())
+
+
+def test_an_assignment_from_a_page_that_missed_another_assignment_is_refused(cast, batch):
+    draft = make_draft(batch)
+    review_submit(draft=draft, reviewer=cast.art_director, decision="regenerate", note="hands")
+    draft.refresh_from_db()
+    seen = rework_version(draft)  # two art directors open the assign page
+    _assign(cast, draft, expected_version=seen)
+    with pytest.raises(StaleView, match="assigned regenerate to creator"):
+        _assign(cast, draft, instructions="Something else", expected_version=seen)
+    assert Assignment.objects.filter(draft=draft).count() == 1
+
+
+def test_an_assignment_from_a_page_older_than_the_decision_is_refused(cast, batch):
+    draft = make_draft(batch)
+    review_submit(draft=draft, reviewer=cast.art_director, decision="regenerate", note="hands")
+    draft.refresh_from_db()
+    seen = rework_version(draft)
+    review_submit(draft=draft, reviewer=cast.art_director, decision="keep")
+    with pytest.raises(StaleView, match="decided Keep"):
+        _assign(cast, draft, expected_version=seen)
+    assert not Assignment.objects.exists()
+
+
+def test_an_assignment_from_the_current_page_is_made(cast, batch):
+    draft = make_draft(batch)
+    assignment = _assign(cast, draft, expected_version=rework_version(draft))
+    assert assignment.pk and rework_version(draft).endswith(f".{assignment.pk}")

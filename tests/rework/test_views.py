@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -260,3 +261,30 @@ def test_a_kept_draft_offers_no_reference_button(cast, batch):
         reverse("rework:reference", args=[draft.pk]), {"action": "mark"}, follow=True
     )
     assert "Only rejected or regenerated drafts" in response.text
+
+
+def test_an_assign_page_that_missed_a_decision_answers_409_with_the_form_as_typed(cast, batch):
+    draft = make_draft(batch)
+    review_submit(draft=draft, reviewer=cast.art_director, decision="regenerate", note="hands")
+    url = reverse("rework:assign", args=[draft.pk])
+    client = cast.client("art_director")
+    seen = re.search(r'name="version" value="([^"]+)"', client.get(url).text)[1]  # type: ignore[index]
+    review_submit(draft=draft, reviewer=cast.art_director, decision="keep")
+    form = {
+        "kind": "edit",
+        "assignee": cast.creator.pk,
+        "instructions": "Retouch the hand",
+        "due_date": (timezone.localdate() + timedelta(days=4)).isoformat(),
+        "version": seen,
+    }
+    response = client.post(url, form)
+    assert response.status_code == 409
+    page = response.text
+    assert 'id="assign-conflict"' in page and "decided Keep" in page
+    assert "Retouch the hand" in page
+    assert not Assignment.objects.exists()
+    # Assigning again from the answer goes through: it carries the current token.
+    fresh = re.search(r'name="version" value="([^"]+)"', page)[1]  # type: ignore[index]
+    assert fresh != seen
+    assert client.post(url, {**form, "version": fresh}).status_code == 302
+    assert Assignment.objects.count() == 1

@@ -8,6 +8,7 @@ from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.drafts.models import Draft
 from apps.reviews.models import RegionCategory
+from apps.reviews.selectors import decision_version as _decision_version
 from apps.reviews.selectors import review_settings_for
 
 register = template.Library()
@@ -18,7 +19,14 @@ def decision_now_context(draft: Draft, membership: Membership) -> dict[str, Any]
         "draft": draft,
         "can_sign_off": role_can(membership.role, Can.SIGN_OFF),
         "rule": review_settings_for(draft.campaign).get_sign_off_display(),
+        "version": _decision_version(draft),
     }
+
+
+@register.filter
+def decision_version(draft: Draft) -> str:
+    """The token a decision form posts back, so a stale page gets a conflict answer."""
+    return _decision_version(draft)
 
 
 @register.inclusion_tag("reviews/partials/decision_now.html", takes_context=True)
