@@ -10,7 +10,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from apps.core.errors import Refusal
+from apps.core.errors import Refusal, StaleView
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -20,6 +20,12 @@ class Refused(exceptions.APIException):
 
     status_code = 422
     default_code = "refused"
+
+
+class Conflict(Refused):
+    """The caller's ``expected_version`` is out of date (``StaleView``): nothing was saved."""
+
+    status_code = 409
 
 
 def problem(status: int, detail: str, **extra: Any) -> Response:
@@ -34,7 +40,9 @@ def problem(status: int, detail: str, **extra: Any) -> Response:
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, Refusal):
+    if isinstance(exc, StaleView):
+        exc = Conflict(exc.message, code=exc.code)
+    elif isinstance(exc, Refusal):
         exc = Refused(exc.message, code=exc.code)
     response = exception_handler(exc, context)
     if response is None:

@@ -12,6 +12,7 @@ from apps.checks.models import CheckResult
 from apps.drafts.models import Batch, Draft
 from apps.exports.models import ChannelVersion, ExportJob, Pack, PackKind
 from apps.reviews.models import Review
+from apps.reviews.selectors import decision_version
 from apps.rework.models import Assignment
 from apps.upscales.models import UpscaleJob
 
@@ -47,6 +48,11 @@ class BatchSerializer(serializers.ModelSerializer[Batch]):
 
 
 class DraftSerializer(serializers.ModelSerializer[Draft]):
+    decision_version = serializers.SerializerMethodField(
+        help_text="Send back as expected_version with a decision or sign-off: the API answers "
+        "409 instead of overwriting a decision that changed meanwhile."
+    )
+
     class Meta:
         model = Draft
         fields = [
@@ -66,7 +72,11 @@ class DraftSerializer(serializers.ModelSerializer[Draft]):
             "decided_at",
             "signed_off_at",
             "uploaded_at",
+            "decision_version",
         ]
+
+    def get_decision_version(self, draft: Draft) -> str:
+        return decision_version(draft)
 
 
 class ReviewSerializer(serializers.ModelSerializer[Review]):
@@ -161,6 +171,15 @@ class DecideSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(required=False, allow_blank=True, default="")
     checklist = serializers.DictField(required=False, default=dict)
     regions = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    expected_version = serializers.CharField(
+        required=False, allow_null=True, default=None, help_text="the draft's decision_version"
+    )
+
+
+class SignOffSerializer(serializers.Serializer[Any]):
+    expected_version = serializers.CharField(
+        required=False, allow_null=True, default=None, help_text="the draft's decision_version"
+    )
 
 
 class AssignmentSerializer(serializers.ModelSerializer[Assignment]):

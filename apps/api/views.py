@@ -218,7 +218,9 @@ class DraftDecide(ApiView):
     @extend_schema(request=s.DecideSerializer, responses={201: s.ReviewSerializer})
     def post(self, request: Request, pk: int) -> Response:
         """Decide keep, regenerate or reject (a note is needed for the last two); whether it
-        counts at once or waits for sign-off follows the campaign's rule, as on the page."""
+        counts at once or waits for sign-off follows the campaign's rule, as on the page. With
+        ``expected_version`` (the draft's ``decision_version``) a decision that changed
+        meanwhile answers 409 and nothing is saved."""
         user = request_user(request)
         scoped = reach(request, get_draft_for_user(user, pk, need=Can.REVIEW))
         form = s.DecideSerializer(data=request.data)
@@ -230,16 +232,21 @@ class DraftDecide(ApiView):
             checklist=form.validated_data["checklist"],
             note=form.validated_data["note"],
             regions=form.validated_data["regions"],
+            expected_version=form.validated_data["expected_version"],
         )
         return Response(s.ReviewSerializer(review).data, status=201)
 
 
 class DraftSignOff(ApiView):
-    @extend_schema(request=None, responses=s.DraftSerializer)
+    @extend_schema(request=s.SignOffSerializer, responses=s.DraftSerializer)
     def post(self, request: Request, pk: int) -> Response:
         user = request_user(request)
         scoped = reach(request, get_draft_for_user(user, pk, need=Can.SIGN_OFF))
-        review_sign_off(draft=scoped.obj, by=user)
+        form = s.SignOffSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        review_sign_off(
+            draft=scoped.obj, by=user, expected_version=form.validated_data["expected_version"]
+        )
         scoped.obj.refresh_from_db()
         return Response(s.DraftSerializer(scoped.obj).data)
 

@@ -134,3 +134,20 @@ def test_a_pack_is_queued_and_its_job_status_read(api, batch, channel_presets):
     status = client.get(f"/api/v1/jobs/pack/{pack.json()['id']}/").json()
     assert status["status"] == "queued"
     assert client.get(f"/api/v1/packs/{pack.json()['id']}/download/").status_code == 404
+
+
+def test_a_decision_on_an_out_of_date_version_answers_409_and_saves_nothing(api, batch):
+    draft = make_draft(batch)
+    seen = api("reviewer").get(f"/api/v1/drafts/{draft.pk}/").json()["decision_version"]
+    api("art_director").post(
+        f"/api/v1/drafts/{draft.pk}/reviews/", {"decision": "keep"}, content_type="application/json"
+    )
+    response = api("reviewer").post(
+        f"/api/v1/drafts/{draft.pk}/reviews/",
+        {"decision": "reject", "note": "no", "expected_version": seen},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "stale"
+    draft.refresh_from_db()
+    assert draft.decision == "keep"
