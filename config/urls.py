@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("apps.rework.urls")),
     path("", include("apps.upscales.urls")),
     path("", include("apps.exports.urls")),
+    path("", include("apps.comments.urls")),
     path("", include("apps.api.urls")),
     path("", include("apps.webhooks.urls")),
 ]
