@@ -27,9 +27,10 @@ from apps.campaigns.selectors import campaigns_for_user, get_campaign_for_user
 from apps.checks.models import CheckResult
 from apps.core.http import request_user
 from apps.drafts.selectors import (
+    GridFilters,
     Scoped,
-    batch_drafts,
     campaign_batches,
+    drafts_search,
     get_batch_for_user,
     get_draft_for_user,
 )
@@ -140,16 +141,20 @@ class DraftList(ApiView):
         parameters=[
             OpenApiParameter("decision", str, description="all, undecided, keep, regenerate…"),
             OpenApiParameter("check", str, description="the grid's check filter"),
+            OpenApiParameter("q", str, description="the grid's search, e.g. 'fjord seed:42'"),
         ],
         responses=s.DraftSerializer(many=True),
     )
     def get(self, request: Request, pk: int) -> Response:
-        scoped = reach(request, get_batch_for_user(request_user(request), pk))
-        qs = batch_drafts(
-            scoped.obj,
-            decision_filter=request.query_params.get("decision", "all"),
-            check_filter=request.query_params.get("check", ""),
+        user = request_user(request)
+        scoped = reach(request, get_batch_for_user(user, pk))
+        # The grid's one search: its query language and tabs, within this batch.
+        filters = GridFilters(
+            batch_id=scoped.obj.pk,
+            decision=request.query_params.get("decision", "all"),
+            check=request.query_params.get("check", ""),
         )
+        qs = drafts_search(user, scoped.obj.campaign, request.query_params.get("q", ""), filters)
         return self.paginate(request, qs, s.DraftSerializer, oldest_first=True)
 
     @extend_schema(

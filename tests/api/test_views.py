@@ -151,3 +151,14 @@ def test_a_decision_on_an_out_of_date_version_answers_409_and_saves_nothing(api,
     assert response.json()["code"] == "stale"
     draft.refresh_from_db()
     assert draft.decision == "keep"
+
+
+def test_the_draft_list_takes_the_grids_search(api, batch):
+    from apps.drafts.models import Draft as D
+
+    drafts = [
+        make_draft(batch, name=f"s{i}.png", data=png_bytes(color=(i, 1, 1))) for i in range(2)
+    ]
+    D.objects.filter(pk=drafts[1].pk).update(seed=4242)
+    found = api("reviewer").get(f"/api/v1/batches/{batch.pk}/drafts/?q=seed:4242").json()
+    assert [d["id"] for d in found["results"]] == [drafts[1].pk]
