@@ -1,5 +1,8 @@
 """Load generator for bin/load: N logged-in reviewers browse the grid, open drafts and decide.
 
+With ``--api-share`` some of them work through the REST API instead, each with a personal
+access token made on the token page: list a batch's undecided drafts, read a draft, decide.
+
 Loopback only, bounded in time. Prints requests per second and p50/p95/p99 latencies.
 The reviewers are asyncio tasks on one aiohttp event loop (aiohttp: its C HTTP parser and a
 single thread keep the generator's own CPU use small on a machine it shares with the server;
@@ -17,6 +20,7 @@ import re
 import statistics
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 import aiohttp
 
@@ -63,6 +67,27 @@ class Reviewer:
         async with self.session.post(self.base + path, data=body, headers=headers) as response:
             return response.status, await response.read()
 
+    async def make_token(self) -> None:
+        """A read-write token through the token page, as a person would make one."""
+        await self.get("/settings/tokens/")
+        status, page = await self.post("/settings/tokens/", {"name": "load", "scope": "write"})
+        found = re.search(rb'id="token-secret">(drt_[^<]+)<', page)
+        if status != 200 or found is None:
+            raise SystemExit(f"could not make an API token ({status})")
+        self.token = found.group(1).decode()
+
+    async def api(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            async with self.session.request(
+                method, self.base + path, json=body, headers=headers
+            ) as response:
+                return response.status, await response.read()
+        except aiohttp.ServerDisconnectedError:
+            if method != "GET":
+                raise
+            return await self.api(method, path, body)
+
     async def close(self) -> None:
         await self.session.close()
 
@@ -74,6 +99,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--password", default="load-test-password")
     parser.add_argument("--server-log", default="", help="gunicorn access log: '%%(r)s %%(L)s'")
+    parser.add_argument(
+        "--api-share", type=float, default=0.0, help="fraction of reviewers using the REST API"
+    )
     parser.add_argument(
         "--think",
         type=float,
@@ -117,6 +145,8 @@ async def _drive(args: argparse.Namespace) -> tuple[dict[str, list[float]], dict
     await asyncio.gather(
         *(r.login(f"load-reviewer-{i}", args.password) for i, r in enumerate(reviewers))
     )
+    api_users = round(args.users * args.api_share)
+    await asyncio.gather(*(r.make_token() for r in reviewers[:api_users]))
     # Untimed warm-up: one grid page and one draft page each, so every gunicorn process has
     # compiled its templates and opened its database connection before the clock starts.
     await asyncio.gather(
@@ -138,7 +168,9 @@ async def _drive(args: argparse.Namespace) -> tuple[dict[str, list[float]], dict
             roll = rng.random()
             draft = rng.randint(low, high)
             start = time.perf_counter()
-            if roll < 0.5:
+            if index < api_users:
+                kind, status = await _api_action(me, rng, roll, batch_id, draft)
+            elif roll < 0.5:
                 kind = "grid"
                 status, _ = await me.get(f"/batches/{batch_id}/?page={rng.randint(1, pages)}")
             elif roll < 0.85:
@@ -173,6 +205,43 @@ async def _drive(args: argparse.Namespace) -> tuple[dict[str, list[float]], dict
     return latencies, errors, wall
 
 
+async def _api_action(
+    me: Reviewer, rng: random.Random, roll: float, batch_id: int, draft: int
+) -> tuple[str, int]:
+    """The API mix: list (a page of a batch's undecided drafts), read (one draft with its
+    checks, reviews and regions), decide."""
+    if roll < 0.5:
+        status, _ = await me.api("GET", f"/api/v1/batches/{batch_id}/drafts/?decision=undecided")
+        return "api-list", status
+    if roll < 0.85:
+        status, _ = await me.api("GET", f"/api/v1/drafts/{draft}/")
+        return "api-read", status
+    decision = rng.choice(["keep", "regenerate", "reject"])
+    body = {"decision": decision, "note": "load test note"}
+    status, _ = await me.api("POST", f"/api/v1/drafts/{draft}/reviews/", body)
+    return "api-decide", 200 if status == 201 else status
+
+
+PAGE_KINDS = ("grid", "draft", "decide")
+API_KINDS = ("api-list", "api-read", "api-decide")
+
+
+def _kind_of(path: str) -> str:
+    if path.startswith("/api/v1/"):
+        return (
+            "api-list" if path.startswith("/api/v1/batches/")
+            else "api-decide" if path.endswith("/reviews/")
+            else "api-read" if path.startswith("/api/v1/drafts/")
+            else ""
+        )  # fmt: skip
+    return (
+        "grid" if path.startswith("/batches/")
+        else "decide" if path.endswith("/reviews/")
+        else "draft" if path.startswith("/drafts/")
+        else ""
+    )  # fmt: skip
+
+
 def _report(
     args: argparse.Namespace,
     latencies: dict[str, list[float]],
@@ -180,19 +249,17 @@ def _report(
     wall: float,
 ) -> None:
     def line(name: str, values: list[float], errs: int) -> str:
+        if not values:
+            return f"{name:<10} {0:>7} req"
         q = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
         return (
-            f"{name:<8} {len(values):>7} req {len(values) / wall:>8.1f} req/s  "
+            f"{name:<10} {len(values):>7} req {len(values) / wall:>8.1f} req/s  "
             f"p50 {q[49] * 1000:>7.1f} ms  p95 {q[94] * 1000:>7.1f} ms  "
             f"p99 {q[98] * 1000:>7.1f} ms  errors {errs}"
         )
 
     print(f"{args.users} reviewers, think time ~{args.think} s, {wall:.1f} s against {args.url}")
-    everything: list[float] = []
-    for kind in ("grid", "draft", "decide"):
-        everything += latencies[kind]
-        print(line(kind, latencies[kind], errors[kind]))
-    print(line("all", everything, sum(errors.values())))
+    _table(latencies, errors, line)
     if args.server_log:
         time.sleep(0.5)  # let gunicorn flush its access log
         measured: dict[str, list[float]] = defaultdict(list)
@@ -201,20 +268,32 @@ def _report(
             for entry in log:
                 request, _, seconds = entry.rstrip().rpartition(" ")
                 path = request.split(" ")[1] if " " in request else ""
-                kind = (
-                    "grid" if path.startswith("/batches/")
-                    else "decide" if path.endswith("/reviews/")
-                    else "draft" if path.startswith("/drafts/")
-                    else ""
-                )  # fmt: skip
+                kind = _kind_of(path)
                 if kind:
                     measured[kind].append(float(seconds))
         print("as gunicorn measured them (request time, same run):")
-        server_all: list[float] = []
-        for kind in ("grid", "draft", "decide"):
-            server_all += measured[kind]
-            print(line(kind, measured[kind], 0))
-        print(line("all", server_all, 0))
+        _table(measured, defaultdict(int), line)
+
+
+def _table(
+    latencies: dict[str, list[float]],
+    errors: dict[str, int],
+    line: Callable[[str, list[float], int], str],
+) -> None:
+    """Each kind, then the pages' and the API's p95 side by side."""
+    pages: list[float] = []
+    for kind in PAGE_KINDS:
+        pages += latencies[kind]
+        print(line(kind, latencies[kind], errors[kind]))
+    print(line("pages", pages, sum(errors[k] for k in PAGE_KINDS)))
+    api: list[float] = []
+    for kind in API_KINDS:
+        api += latencies[kind]
+    if api:
+        for kind in API_KINDS:
+            print(line(kind, latencies[kind], errors[kind]))
+        print(line("api", api, sum(errors[k] for k in API_KINDS)))
+    print(line("all", pages + api, sum(errors.values())))
 
 
 if __name__ == "__main__":

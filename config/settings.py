@@ -67,6 +67,11 @@ INSTALLED_APPS = [
     "apps.comments",
     "apps.sharing",
     "apps.demo",
+    "apps.api",
+    "apps.webhooks",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -403,3 +408,71 @@ CELERY_BEAT_SCHEDULE["expire-old-packs"] = {
     "task": "apps.exports.tasks.packs_expire_task",
     "schedule": 3600.0,
 }
+
+# --- REST API (apps.api) ----------------------------------------------------------------------
+# Token first: DRF asks the first authenticator for WWW-Authenticate, so anonymous calls get 401.
+# JSON only (no browsable API: its pages would need their own CSP and CSRF story).
+API_RATE = env_str("API_RATE", "600/min")  # per token (per person for the browser's session)
+# Kept answers to Idempotency-Key requests are deleted after a week (a retry comes sooner).
+CELERY_BEAT_SCHEDULE["expire-idempotent-answers"] = {
+    "task": "apps.api.tasks.idempotent_answers_expire_task",
+    "schedule": 3600.0,
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apps.api.auth.TokenScopeAllows",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.PerTokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": API_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "apps.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Draftroom API",
+    "DESCRIPTION": (
+        "Campaigns, batches, drafts with their generation metadata, reviews, rework, upscales, "
+        "exports and packs. Authenticate with `Authorization: Bearer <token>` (make one under "
+        "Settings › API tokens). Errors are application/problem+json."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The docs page's JavaScript is served by us (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or "kind": name each choice set after what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "DecisionEnum": "apps.drafts.models.Decision",
+        "JobStatusEnum": "apps.core.models.JobStatus",
+        "PackKindEnum": "apps.exports.models.PackKind",
+        "AssignmentKindEnum": "apps.rework.models.AssignmentKind",
+        "AssignmentStatusEnum": "apps.rework.models.AssignmentStatus",
+        "IntakeStatusEnum": ["added", "duplicate", "rejected", "error"],
+        "ReviewDecisionEnum": ["keep", "regenerate", "reject"],
+    },
+}
+
+# --- Webhooks (apps.webhooks) -----------------------------------------------------------------
+# Endpoints on private, loopback and link-local addresses are refused unless this is on (the
+# live tests' receiver listens on loopback). A failed try is retried after WEBHOOK_RETRY_SECONDS,
+# doubling each time, up to WEBHOOK_MAX_TRIES; WEBHOOK_PAUSE_AFTER failed tries in a row pause
+# the endpoint until someone resumes it.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 30)
+WEBHOOK_MAX_TRIES = env_int("WEBHOOK_MAX_TRIES", 8)
+WEBHOOK_PAUSE_AFTER = env_int("WEBHOOK_PAUSE_AFTER", 15)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)

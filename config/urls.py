@@ -37,4 +37,6 @@ urlpatterns = [
     path("", include("apps.exports.urls")),
     path("", include("apps.comments.urls")),
     path("", include("apps.sharing.urls")),
+    path("", include("apps.api.urls")),
+    path("", include("apps.webhooks.urls")),
 ]

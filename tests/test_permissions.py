@@ -142,6 +142,31 @@ ROUTES: dict[str, Route] = {
         "post", Can.EXPORT, lambda o: [o["campaign"].pk], {"drafts": "1", "days": "7"}
     ),
     "sharing:revoke": Route("post", Can.EXPORT, lambda o: [o["share_link"].pk]),
+    "api:tokens": Route("get", None, lambda o: []),
+    "webhooks:page": Route("get", Can.SIGN_OFF, lambda o: [o["campaign"].pk]),
+    # The REST API with the browser's session (tests/api/test_schema.py walks every operation
+    # of the schema with tokens, each method of each route).
+    "api:campaigns": Route("get", None, lambda o: []),
+    "api:campaign": Route("get", Can.VIEW, lambda o: [o["campaign"].pk]),
+    "api:batches": Route("post", Can.UPLOAD, lambda o: [o["campaign"].pk], {"name": "x"}),
+    "api:pack-create": Route("post", Can.EXPORT, lambda o: [o["campaign"].pk], {"kind": "zip"}),
+    "api:drafts": Route("post", Can.UPLOAD, lambda o: [o["batch"].pk], {}),
+    "api:draft": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "api:record": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "api:decide": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {"decision": "keep"}),
+    "api:sign-off": Route("post", Can.SIGN_OFF, lambda o: [o["draft"].pk], {}),
+    "api:upscale-create": Route(
+        "post", Can.UPSCALE, lambda o: [o["upscale"].draft_id], {"model": "classical"}
+    ),
+    "api:exports": Route("post", Can.EXPORT, lambda o: [o["draft"].pk]),
+    "api:assignments": Route("get", None, lambda o: []),
+    "api:assignment-submit": Route("post", Can.UPLOAD, lambda o: [o["assignment"].pk], {}),
+    "api:upscale": Route("get", Can.VIEW, lambda o: [o["upscale"].pk]),
+    "api:upscale-download": Route("get", Can.DOWNLOAD_ORIGINAL, lambda o: [o["upscale"].pk]),
+    "api:version-download": Route("get", Can.VIEW, lambda o: [o["version"].pk]),
+    "api:pack": Route("get", Can.EXPORT, lambda o: [o["pack"].pk]),
+    "api:pack-download": Route("get", Can.EXPORT, lambda o: [o["pack"].pk]),
+    "api:job": Route("get", Can.VIEW, lambda o: ["upscale", o["upscale"].pk]),
 }
 # Reachable without logging in, each tested where it lives: an invitation link
 # (tests/campaigns/test_team.py), single sign-on and password reset (tests/accounts/).
@@ -156,6 +181,9 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    # The API's schema and docs page describe the API, not anyone's data.
+    "api:schema",
+    "api:docs",
 }
 # Guest pages under /share/<token>/: no account, the link is the key (tested below).
 GUEST_ROUTES: dict[str, Callable[[dict, int], list]] = {
@@ -326,7 +354,7 @@ def test_each_role_gets_exactly_what_its_capabilities_allow(cast, objects, name,
         assert response.status_code == 404, "an outsider must not learn the object exists"
     elif need in ROLE_CAPABILITIES[who]:
         # 409: past the permission check, a pack's checklist asks the person to choose.
-        assert response.status_code in (200, 302, 400, 409, 422), response.status_code
+        assert response.status_code in (200, 201, 202, 302, 400, 409, 422), response.status_code
     else:
         assert response.status_code == 403
 
@@ -334,6 +362,9 @@ def test_each_role_gets_exactly_what_its_capabilities_allow(cast, objects, name,
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_anonymous_visitors_are_sent_to_log_in(client, objects, name):
     response = _call(client, name, objects)
+    if response.request["PATH_INFO"].startswith("/api/"):
+        assert response.status_code == 401  # scripts get an answer, not a login page
+        return
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 

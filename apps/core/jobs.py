@@ -56,6 +56,30 @@ def register_job_kind(
     )
 
 
+# Other apps hear when a job of a kind ends (webhooks send "pack.ready", "upscale.failed"…)
+# without the app that owns the kind knowing them. Listeners run in the worker after the row
+# changed; one that fails is logged and never changes the job's outcome.
+JobListener = Callable[[Any], None]
+_FINISHED: dict[str, list[JobListener]] = {}
+_FAILED: dict[str, list[JobListener]] = {}
+
+
+def register_job_outcome(
+    model: type[Job], *, finished: JobListener | None = None, failed: JobListener | None = None
+) -> None:
+    for registry, func in ((_FINISHED, finished), (_FAILED, failed)):
+        if func is not None and func not in registry.setdefault(model._meta.label, []):
+            registry[model._meta.label].append(func)
+
+
+def _tell(registry: dict[str, list[JobListener]], job: Job) -> None:
+    for func in registry.get(type(job)._meta.label, []):
+        try:
+            func(job)
+        except Exception:
+            logger.exception("a listener of %s %s failed", type(job).__name__, job.pk)
+
+
 def job_kinds() -> list[JobKind]:
     return list(_REGISTRY.values())
 
@@ -169,13 +193,21 @@ def job_finish(job: Job, *, output_key: str = "", message: str = "Done") -> bool
 
 
 def job_fail(job: Job, error: str) -> None:
-    type(job)._default_manager.filter(pk=job.pk).exclude(status=JobStatus.DONE).update(
-        status=JobStatus.FAILED,
-        error=error[:4000],
-        message="Failed",
-        finished_at=timezone.now(),
-        lease_expires_at=None,
+    updated = (
+        type(job)
+        ._default_manager.filter(pk=job.pk)
+        .exclude(status__in=[JobStatus.DONE, JobStatus.FAILED])
+        .update(
+            status=JobStatus.FAILED,
+            error=error[:4000],
+            message="Failed",
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+        )
     )
+    if updated:
+        job.status, job.error = JobStatus.FAILED, error[:4000]
+        _tell(_FAILED, job)
 
 
 def job_release(job: Job, message: str) -> bool:
@@ -354,8 +386,11 @@ class JobRun(Generic[J]):
 
     def finish(self, *, output_key: str = "", message: str = "Done") -> None:
         job = self.job
-        job_finish(job, output_key=output_key, message=message)
+        finished = job_finish(job, output_key=output_key, message=message)
         logger.info("%s %s done timings=%s", type(job).__name__, job.pk, job.timings)
+        if finished:
+            job.status, job.output_key, job.message = JobStatus.DONE, output_key, message
+            _tell(_FINISHED, job)
 
     def fail(self, error: str) -> Claim:
         """Fail the job with a message for the person; returns the Claim the run returns."""

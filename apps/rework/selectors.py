@@ -433,3 +433,13 @@ def generation_diff(left: CompareImage, right: CompareImage) -> list[DiffRow]:
         if value_a or value_b:
             rows.append(_row(name, value_a, value_b))
     return rows
+
+
+def user_assignments(user: User, *, campaign_ids: set[int] | None = None) -> QuerySet[Assignment]:
+    """Assignments given to ``user`` in campaigns they still belong to, newest first."""
+    qs = Assignment.objects.filter(assignee=user, campaign__memberships__user=user).select_related(
+        "assignee", "assigned_by"
+    )
+    if campaign_ids is not None:
+        qs = qs.filter(campaign_id__in=campaign_ids)
+    return qs

@@ -23,6 +23,7 @@ from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.services import draft_intake, draft_revision_add
 from apps.reviews.hooks import DecisionEvent, DecisionEventKind
 from apps.reviews.models import Region
+from apps.rework.hooks import assignment_changed
 from apps.rework.models import (
     Assignment,
     AssignmentKind,
@@ -201,6 +202,7 @@ def assignment_create(
         url=reverse("rework:assignment", args=[assignment.pk]),
         campaign=draft.campaign,
     )
+    assignment_changed("created", assignment)
     return assignment
 
 
@@ -344,6 +346,7 @@ def assignment_submit(
             target=assignment,
             data={"draft_id": target.pk, "revision": target.revision},
         )
+        assignment_changed("submitted", assignment)
         if assignment.assigned_by is not None and assignment.assigned_by_id != by.pk:
             notification_send(
                 recipient=assignment.assigned_by,
