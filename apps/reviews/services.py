@@ -29,6 +29,7 @@ from apps.reviews.models import (
     Region,
     RegionCategory,
     Review,
+    ReviewPreferences,
     ReviewSettings,
     SignOff,
     SignOffRule,
@@ -346,3 +347,10 @@ def product_reference_set(
             target=settings,
         )
     return settings
+
+
+def review_preferences_update(*, user: User, stay_after_decision: bool) -> ReviewPreferences:
+    prefs, _ = ReviewPreferences.objects.update_or_create(
+        user=user, defaults={"stay_after_decision": stay_after_decision}
+    )
+    return prefs

@@ -11,9 +11,9 @@ from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
 from apps.core.errors import Refusal, StaleView
-from apps.core.http import refuse, request_user, serve_private, wants_json
-from apps.drafts.models import Draft
-from apps.drafts.selectors import get_draft_for_user
+from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
+from apps.drafts.models import Decision, Draft
+from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
 from apps.reviews.forms import (
     ProductReferenceForm,
     ReviewForm,
@@ -23,14 +23,18 @@ from apps.reviews.forms import (
 from apps.reviews.guide import suggest_decision
 from apps.reviews.panels import consensus_panel, regions_data, regions_panel
 from apps.reviews.selectors import (
+    batch_summary,
     decision_version,
     draft_regions_export,
     draft_reviews,
+    next_undecided_id,
     review_settings_for,
+    stays_after_decision,
 )
 from apps.reviews.services import (
     clean_checklist,
     product_reference_set,
+    review_preferences_update,
     review_settings_update,
     review_sign_off,
     review_submit,
@@ -80,6 +84,18 @@ def _stale(
     return redirect("drafts:detail", pk=draft.pk)
 
 
+def _after_decision(request: HttpRequest, draft: Draft) -> dict[str, object]:
+    """Where the page goes after a decision: the next undecided draft, or the batch's summary
+    when none is left; ``stay`` when the person prefers to stay on the draft."""
+    next_id = next_undecided_id(draft)
+    return {
+        "stay": stays_after_decision(request_user(request)),
+        "next_url": reverse("drafts:detail", args=[next_id])
+        if next_id
+        else reverse("reviews:batch-summary", args=[draft.batch_id]),
+    }
+
+
 @require_POST
 def review_create(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_draft_for_user(request_user(request), pk, need=Can.REVIEW)
@@ -121,6 +137,7 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
                 "consensus_html": consensus_panel(request, draft, scoped.membership),
                 "regions_html": regions_panel(request, draft, scoped.membership),
                 "regions": regions_data(draft),
+                **_after_decision(request, draft),
             }
         )
     if error:
@@ -233,3 +250,40 @@ def product_reference(request: HttpRequest, pk: int) -> FileResponse:
         settings.product_reference_content_type or "application/octet-stream",
         etag=settings.product_reference_sha256,
     )
+
+
+@require_GET
+def batch_summary_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The end of a batch: counts by decision and what still waits on whom."""
+    scoped = get_batch_for_user(request_user(request), pk)
+    batch = scoped.obj
+    summary = batch_summary(batch)
+    return render(
+        request,
+        "reviews/batch_summary.html",
+        {
+            "batch": batch,
+            "campaign": batch.campaign,
+            "summary": summary,
+            "decisions": [
+                (value, label, summary.counts.get(value, 0)) for value, label in Decision.choices
+            ],
+        },
+    )
+
+
+@require_POST
+def preferences_update(request: HttpRequest) -> HttpResponse:
+    """The person's triage preference: open the next draft after deciding, or stay."""
+    user = request_user(request)
+    stay = request.POST.get("stay_after_decision") == "1"
+    review_preferences_update(user=user, stay_after_decision=stay)
+    if wants_json(request):
+        return JsonResponse({"ok": True, "stay": stay})
+    messages.success(
+        request,
+        "After a decision you stay on the draft."
+        if stay
+        else "After a decision the next undecided draft opens.",
+    )
+    return redirect(safe_next(request, reverse("campaigns:list")))
