@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.rework",
     "apps.upscales",
     "apps.exports",
+    "apps.comments",
     "apps.demo",
 ]
 

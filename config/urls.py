@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("apps.rework.urls")),
     path("", include("apps.upscales.urls")),
     path("", include("apps.exports.urls")),
+    path("", include("apps.comments.urls")),
 ]

@@ -46,6 +46,18 @@ ROUTES: dict[str, Route] = {
         "post", Can.UPLOAD, lambda o: [o["draft"].pk], {"url": "https://a.example/"}
     ),
     "drafts:reference-file": Route("get", Can.VIEW, lambda o: [o["reference"].pk]),
+    "drafts:search": Route("get", Can.VIEW, lambda o: [o["campaign"].pk]),
+    "drafts:saved-search-create": Route(
+        "post", Can.VIEW, lambda o: [o["campaign"].pk], {"name": "x", "q": "can"}
+    ),
+    # Deletes only the poster's own saved search of that id (tests/drafts/test_grid_search.py).
+    "drafts:saved-search-delete": Route(
+        "post", Can.VIEW, lambda o: [o["campaign"].pk], {"id": "1"}
+    ),
+    "drafts:stack": Route("get", Can.VIEW, lambda o: [o["batch"].pk, o["stack_key"]]),
+    "comments:draft": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
+    "comments:resolve": Route("post", Can.VIEW, lambda o: [o["comment"].pk]),
+    "comments:reopen": Route("post", Can.VIEW, lambda o: [o["comment"].pk]),
     "reviews:create": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {"decision": "keep"}),
     "reviews:suggest": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {}),
     "reviews:sign-off": Route("post", Can.SIGN_OFF, lambda o: [o["draft"].pk], {}),
@@ -148,10 +160,30 @@ def matrix_objects(cast, batch) -> dict:
         "batch": batch,
         "draft": draft,
         "reference": reference,
+        # Drafts of one prompt stack; the matrix's draft has none, so this stack is that draft's
+        # near-duplicate set or, checks or not, a prompt key given here.
+        "stack_key": _stack_key(draft),
+        "comment": _comment(cast, draft),
         **_rework_objects(cast, batch, draft),
         "upscale": _upscale_job(batch),
         **_export_objects(cast, draft),
     }
+
+
+def _comment(cast, draft):
+    from apps.comments.services import comment_post
+
+    return comment_post(draft=draft, author=cast.reviewer, body="Is the label legible?")
+
+
+def _stack_key(draft):
+    from apps.drafts.models import Draft
+
+    Draft.objects.filter(pk=draft.pk).update(prompt_key="0123456789abcdef")
+    summary = getattr(draft, "check_summary", None)
+    if summary is not None and summary.dup_group is not None:
+        return f"d{summary.dup_group}"
+    return "p0123456789abcdef"
 
 
 def _export_objects(cast, draft):

@@ -63,6 +63,10 @@ class Draft(models.Model):
     # Every sampler of a multi-pass graph (hires fix, refiner, regional prompts), each with its
     # label, prompts, model and seed; empty for single-pass files. See workers.genmeta.
     generation_passes = models.JSONField(default=list, blank=True)
+    # Derived from the generation text at intake (apps.drafts.search): the words the grid's
+    # search matches, and the key that stacks drafts of one prompt.
+    search_document = models.TextField(blank=True, default="", editable=False)
+    prompt_key = models.CharField(max_length=16, blank=True, default="", editable=False)
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -134,6 +138,10 @@ class Draft(models.Model):
             models.Index(fields=["campaign", "decision"]),
             # The grid pages through a batch in id order: an index scan, not a sort of it all.
             models.Index(fields=["batch", "id"]),
+            # Stacks: drafts of one prompt in a batch.
+            models.Index(fields=["batch", "prompt_key"]),
+            # Search: seed:123 across a campaign.
+            models.Index(fields=["campaign", "seed"]),
         ]
 
     def __str__(self) -> str:
@@ -232,3 +240,27 @@ class PreviewJob(Job):
 
     def __str__(self) -> str:
         return f"preview of draft {self.draft_id}: {self.status}"
+
+
+class SavedFilter(models.Model):
+    """A search a person keeps for one campaign: a name and the query text (the grid's query
+    language, apps.drafts.search)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "campaign", "name"], name="one_saved_filter_per_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

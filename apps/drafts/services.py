@@ -32,7 +32,9 @@ from apps.drafts.models import (
     DraftRevision,
     PreviewJob,
     Rendition,
+    SavedFilter,
 )
+from apps.drafts.search import search_fields
 from workers.genmeta import GenerationInfo, read_embedded
 from workers.imaging.containers import image_end
 from workers.intake import (
@@ -205,6 +207,13 @@ def _create_draft(
         parameters=info.parameters,
         metadata_sources=info.sources,
         generation_passes=[dataclasses.asdict(generation_pass) for generation_pass in info.passes],
+        **search_fields(
+            prompt=info.prompt,
+            negative_prompt=info.negative_prompt,
+            model_name=info.model[:200],
+            generator=info.generator[:100],
+            parameters=info.parameters,
+        ),
         uploaded_by=uploaded_by,
     )
     job_create(PreviewJob, draft=draft)
@@ -456,3 +465,35 @@ def _delete_files(keys: list[str]) -> None:
             default_storage.delete(key)
         except OSError:
             logger.warning("could not delete stale file %s", key)
+
+
+# --- saved filters -----------------------------------------------------------------------------
+
+SAVED_FILTERS_MAX = 50
+
+
+def saved_filter_save(*, user: User, campaign: Campaign, name: str, query: str) -> SavedFilter:
+    """Keep a search under a name; saving a name again replaces its query."""
+    name, query = name.strip()[:80], query.strip()[:500]
+    if not name:
+        raise Refusal("Give the saved search a name.")
+    if not query:
+        raise Refusal("There is no search to save.")
+    with transaction.atomic():
+        existing = SavedFilter.objects.filter(user=user, campaign=campaign, name=name).first()
+        if existing is not None:
+            existing.query = query
+            existing.save(update_fields=["query"])
+            return existing
+        if SavedFilter.objects.filter(user=user, campaign=campaign).count() >= SAVED_FILTERS_MAX:
+            raise Refusal(f"You have {SAVED_FILTERS_MAX} saved searches: delete one first.")
+        return SavedFilter.objects.create(user=user, campaign=campaign, name=name, query=query)
+
+
+def saved_filter_delete(*, user: User, campaign: Campaign, pk: int) -> str:
+    """Delete the person's own saved search; returns its name, or "" when there was none."""
+    saved = SavedFilter.objects.filter(pk=pk, user=user, campaign=campaign).first()
+    if saved is None:
+        return ""
+    saved.delete()
+    return saved.name

@@ -1,32 +1,45 @@
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import replace
+from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
-from apps.core.errors import Refusal
+from apps.core.errors import Refusal, StaleView
 from apps.core.http import refuse, request_user, serve_private
 from apps.core.panels import render_batch_panels, render_draft_panels, render_tile_badges
 from apps.drafts.forms import BatchForm, ReferenceForm
-from apps.drafts.models import Decision
+from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.selectors import (
     DECISION_FILTERS,
-    batch_drafts,
+    GridFilters,
+    Stack,
     decision_counts,
     draft_position,
     draft_rendition,
+    drafts_search,
     get_batch_for_user,
     get_draft_for_user,
     get_reference_for_user,
+    grid_drafts,
+    grid_stacks,
     neighbours,
+    saved_filters,
+    search_query,
+    stack_members,
 )
 from apps.drafts.services import (
     IntakeResult,
@@ -34,10 +47,13 @@ from apps.drafts.services import (
     draft_intake,
     reference_add_file,
     reference_add_url,
+    saved_filter_delete,
+    saved_filter_save,
 )
 from apps.reviews.forms import ReviewForm
 from apps.reviews.guide import suggest_decision
 from apps.reviews.selectors import draft_reviews, latest_review_by, stays_after_decision
+from apps.reviews.stacks import stack_decide
 
 # Multipart headers and the CSRF field around one file.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -149,39 +165,81 @@ def _filter_param(request: HttpRequest) -> str:
     return value if value in DECISION_FILTERS else "all"
 
 
-def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
-    scoped = get_batch_for_user(request_user(request), pk)
-    batch = scoped.obj
-    current = _filter_param(request)
-    drafts_qs = batch_drafts(
-        batch,
-        decision_filter=current,
-        check_filter=request.GET.get("check", ""),
+def _grid_filters(request: HttpRequest, batch_id: int | None) -> GridFilters:
+    return GridFilters(
+        batch_id=batch_id,
+        decision=_filter_param(request),
+        check=request.GET.get("check", ""),
         sort=request.GET.get("sort", ""),
     )
-    counts = decision_counts(batch.drafts.all())
-    paginator = Paginator(drafts_qs, GRID_PAGE_SIZE)
-    if not request.GET.get("check"):
-        # The decision counts already hold this filter's total: no second COUNT query.
-        paginator.count = counts[current]
-    page = paginator.get_page(request.GET.get("page"))
-    drafts = list(page.object_list)
+
+
+def _grid_context(
+    request: HttpRequest, campaign: Campaign, filters: GridFilters, *, all_drafts: QuerySet[Draft]
+) -> dict[str, object]:
+    """What the grid shows for a search within a batch or a whole campaign: the page of tiles
+    (or stack cards), decision counts and the saved searches. A constant number of queries
+    whatever the page holds."""
+    user = request_user(request)
+    text = request.GET.get("q", "").strip()
+    query = search_query(text)
+    drafts_qs = drafts_search(user, campaign, query, filters)
+    if query.is_empty:
+        counts = decision_counts(all_drafts)
+    else:
+        counts = decision_counts(
+            drafts_search(user, campaign, query, replace(filters, decision="all"))
+        )
+    stacked = request.GET.get("stacks") == "on"
+    stacks: dict[int, Stack] = {}
+    page: Page[Any]
+    if stacked:
+        page = Paginator(grid_stacks(drafts_qs), GRID_PAGE_SIZE).get_page(request.GET.get("page"))
+        stacks = {stack.first_id: stack for stack in page.object_list}
+        by_id = {d.pk: d for d in grid_drafts(Draft.objects.filter(pk__in=list(stacks)))}
+        drafts = [by_id[pk] for pk in stacks if pk in by_id]
+    else:
+        paginator: Paginator[Draft] = Paginator(grid_drafts(drafts_qs), GRID_PAGE_SIZE)
+        if not filters.check and query.is_empty:
+            # The decision counts already hold this filter's total: no second COUNT query.
+            paginator.count = counts[filters.decision]
+        page = paginator.get_page(request.GET.get("page"))
+        drafts = list(page.object_list)
     badges = render_tile_badges(drafts)
     # Two URLs a tile: reversed once and filled in, not reversed 120 times a page.
     detail_url = reverse("drafts:detail", args=[0]).replace("/0/", "/{}/")
     thumb_url = reverse("drafts:image", args=[0, "thumb"]).replace("/0/", "/{}/")
+    stack_url = reverse("drafts:stack", args=[0, "k"]).replace("/0/", "/{}/").replace("/k/", "/{}/")
     for draft in drafts:
         draft.extra_badges = badges.get(draft.pk, "")  # type: ignore[attr-defined]
         draft.detail_url = detail_url.format(draft.pk)  # type: ignore[attr-defined]
         draft.thumb_url = thumb_url.format(draft.pk)  # type: ignore[attr-defined]
-    context = {
-        "batch": batch,
-        "campaign": batch.campaign,
+        stack = stacks.get(draft.pk)
+        if stack is not None and stack.size > 1:
+            draft.stack = stack  # type: ignore[attr-defined]
+            draft.stack_url = stack_url.format(draft.batch_id, stack.key)  # type: ignore[attr-defined]
+    return {
+        "campaign": campaign,
         "drafts": drafts,
         "page": page,
         "counts": counts,
-        "current_filter": current,
+        "current_filter": filters.decision,
         "filters": [(key, key.capitalize()) for key in DECISION_FILTERS],
+        "search": query,
+        "stacked": stacked,
+        "saved_filters": saved_filters(user, campaign),
+    }
+
+
+def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
+    scoped = get_batch_for_user(request_user(request), pk)
+    batch = scoped.obj
+    context = _grid_context(
+        request, batch.campaign, _grid_filters(request, batch.pk), all_drafts=batch.drafts.all()
+    )
+    drafts = cast(list[Draft], context["drafts"])
+    context |= {
+        "batch": batch,
         "can_upload": scoped.can(Can.UPLOAD),
         "membership": scoped.membership,
         "panels": render_batch_panels(request, batch, scoped.membership, drafts),
@@ -189,6 +247,116 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("fragment") == "grid":
         return render(request, "drafts/partials/grid.html", context)
     return render(request, "drafts/batch.html", context)
+
+
+def campaign_search(request: HttpRequest, pk: int) -> HttpResponse:
+    """Search every batch of a campaign: the batch grid without its batch."""
+    membership = require_membership(request_user(request), pk, Can.VIEW)
+    campaign = membership.campaign
+    context = _grid_context(
+        request, campaign, _grid_filters(request, None), all_drafts=campaign.drafts.all()
+    )
+    context["membership"] = membership
+    if request.GET.get("fragment") == "grid":
+        return render(request, "drafts/partials/grid.html", context)
+    return render(request, "drafts/search.html", context)
+
+
+def _back_to_grid(request: HttpRequest, campaign_id: int, query: str) -> str:
+    """The grid the form was posted from: a batch's (named by id, never a URL, so nothing can
+    redirect elsewhere) or the campaign's search."""
+    batch_id = request.POST.get("batch", "")
+    suffix = "?" + urlencode({"q": query}) if query else ""
+    if batch_id.isdigit() and Batch.objects.filter(pk=batch_id, campaign_id=campaign_id).exists():
+        return reverse("drafts:batch", args=[int(batch_id)]) + suffix
+    return reverse("drafts:search", args=[campaign_id]) + suffix
+
+
+@require_POST
+def saved_filter_create(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = require_membership(request_user(request), pk, Can.VIEW)
+    query = request.POST.get("q", "")
+    try:
+        saved = saved_filter_save(
+            user=request_user(request),
+            campaign=membership.campaign,
+            name=request.POST.get("name", ""),
+            query=query,
+        )
+        messages.success(request, f"Saved the search “{saved.name}”.")
+    except Refusal as exc:
+        messages.error(request, f"Not saved: {exc.message}")
+    return redirect(_back_to_grid(request, pk, query))
+
+
+@require_POST
+def saved_filter_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete one of the person's own saved searches of this campaign; another person's id
+    matches nothing, and deleting twice is not an error."""
+    membership = require_membership(request_user(request), pk, Can.VIEW)
+    raw = request.POST.get("id", "")
+    name = saved_filter_delete(
+        user=request_user(request),
+        campaign=membership.campaign,
+        pk=int(raw) if raw.isdigit() else 0,
+    )
+    if name:
+        messages.success(request, f"Deleted the saved search “{name}”.")
+    return redirect(_back_to_grid(request, pk, ""))
+
+
+def stack_detail(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """One stack of a batch expanded: pick the best, decide the rest together."""
+    scoped = get_batch_for_user(request_user(request), pk)
+    batch = scoped.obj
+    members = list(stack_members(batch, key))
+    if not members:
+        raise Http404("No such stack")
+    form_error, status = "", 200
+    if request.method == "POST":
+        if not scoped.can(Can.REVIEW):
+            raise PermissionDenied("Your role cannot decide drafts.")
+        try:
+            result = stack_decide(
+                drafts=members,
+                best_id=int(best) if (best := request.POST.get("best", "")).isdigit() else 0,
+                rest=request.POST.get("rest", ""),
+                note=request.POST.get("note", ""),
+                reviewer=request_user(request),
+                versions={
+                    d.pk: request.POST[f"version-{d.pk}"]
+                    for d in members
+                    if f"version-{d.pk}" in request.POST
+                },
+            )
+        except StaleView as exc:
+            form_error, status = exc.message, 409
+        except Refusal as exc:
+            form_error, status = exc.message, 400
+        else:
+            messages.success(request, result)
+            return redirect(reverse("drafts:batch", args=[batch.pk]) + "?stacks=on")
+    badges = render_tile_badges(members)
+    for draft in members:
+        draft.extra_badges = badges.get(draft.pk, "")  # type: ignore[attr-defined]
+    return render(
+        request,
+        "drafts/stack.html",
+        {
+            "batch": batch,
+            "campaign": batch.campaign,
+            "members": members,
+            "key": key,
+            "can_review": scoped.can(Can.REVIEW),
+            "form_error": form_error,
+            "rest_choices": [
+                (Decision.REJECT, "Reject"),
+                (Decision.REGENERATE, "Regenerate"),
+                ("", "Leave undecided"),
+            ],
+        },
+        status=status,
+    )
 
 
 def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:

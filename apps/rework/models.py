@@ -89,6 +89,8 @@ class NotificationKind(models.TextChoices):
     DECISION = "decision", "Decision"
     AWAITING_SIGN_OFF = "awaiting_sign_off", "Awaiting sign-off"
     SIGNED_OFF = "signed_off", "Signed off"
+    MENTION = "mention", "Mentioned in a comment"
+    COMMENT_REPLY = "comment_reply", "Reply to a comment"
 
 
 class EmailState(models.TextChoices):

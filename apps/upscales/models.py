@@ -35,6 +35,9 @@ class UpscaleJob(Job):
     # The published file's own hash: exports and packs key their outputs by the master's SHA-256.
     output_sha256 = models.CharField(max_length=64, blank=True)
     notes = models.JSONField(default=list, blank=True)
+    # The run's tiling: tile, batch, tiles, processed_ratio (network input pixels per image
+    # pixel, per pass), out-of-memory recoveries. Empty for a reused file.
+    stats = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -16,21 +16,56 @@ from apps.core.storage_keys import upscale_key
 from apps.drafts.models import Decision, Draft
 from apps.upscales.hooks import UpscaleFinished, upscale_finished
 from apps.upscales.models import UpscaleJob
-from workers.upscale.engine_types import UpscaleCancelled
-from workers.upscale.pipeline import ModelChoice, choose_model, upscale_to_png
-from workers.upscale.registry import CLASSICAL, ModelSpec, get_model
+from workers.upscale.custom import get_custom
+from workers.upscale.engine_types import TileOptions, UpscaleCancelled
+from workers.upscale.pipeline import (
+    ModelChoice,
+    UpscaleCallbacks,
+    UpscaleConfig,
+    choose_model,
+    upscale_to_png,
+)
+from workers.upscale.registry import CLASSICAL, MODELS, ModelSpec, get_model
 
 logger = logging.getLogger(__name__)
 
 
 def model_spec(name: str) -> ModelSpec:
-    """The registry entry, re-pinned when UPSCALE_PINS names another checkpoint for it."""
+    """The registry entry, re-pinned when UPSCALE_PINS names another checkpoint for it; or a
+    custom model imported under ``name`` (pinned to the hash recorded at import)."""
+    if name not in MODELS:
+        custom = get_custom(settings.UPSCALE_MODELS_DIR, name)
+        if custom is not None:
+            return custom.spec()
     spec = get_model(name)
     for pin in settings.UPSCALE_PINS:
         pinned_name, _, digest = pin.partition("=")
         if pinned_name.strip() == name and len(digest.strip()) == 64:
             return dataclasses.replace(spec, sha256=digest.strip().lower())
     return spec
+
+
+def upscale_config() -> UpscaleConfig:
+    """The worker's upscaling settings, the same for every job it runs."""
+    return UpscaleConfig(
+        models_dir=settings.UPSCALE_MODELS_DIR,
+        device=settings.UPSCALE_DEVICE or None,
+        precision=settings.UPSCALE_PRECISION,
+        compile_mode=settings.UPSCALE_COMPILE,
+        tile_options=TileOptions(tile=settings.UPSCALE_TILE or None),
+        # The threads pool enforces no Celery time limit, so a pass that holds the GPU
+        # longer than a prefork child would have lived is taken for stuck.
+        device_wait_limit=settings.CELERY_TASK_TIME_LIMIT,
+        png_level=settings.UPSCALE_PNG_LEVEL,
+    )
+
+
+# What a finished job keeps of the run's statistics (the rest is for logs and benchmarks).
+_KEPT_STATS = ("tile", "batch", "tiles", "processed_ratio", "oom_recoveries", "alpha_tiles")
+
+
+def _kept_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    return {key: stats[key] for key in _KEPT_STATS if key in stats}
 
 
 def upscale_run(*, job_id: int) -> Claim:
@@ -49,13 +84,8 @@ def upscale_run(*, job_id: int) -> Claim:
             model: str | ModelSpec = job.model_name
             if job.model_name != CLASSICAL:
                 model = model_spec(job.model_name)
-            choice = choose_model(
-                model,
-                settings.UPSCALE_MODELS_DIR,
-                device=settings.UPSCALE_DEVICE or None,
-                precision=settings.UPSCALE_PRECISION,
-                compile_mode=settings.UPSCALE_COMPILE,
-            )
+            config = upscale_config()
+            choice = choose_model(model, config)
         key = upscale_key(
             campaign_id=draft.campaign_id,
             sha256=draft.sha256,
@@ -94,29 +124,19 @@ def upscale_run(*, job_id: int) -> Claim:
                 force=seconds < 2,
             )
 
-        from workers.upscale.engine_types import TileOptions
-
-        options = TileOptions(tile=settings.UPSCALE_TILE or None)
         encoded = upscale_to_png(
             data,
             model=choice,
             scale=job.scale,
-            models_dir=settings.UPSCALE_MODELS_DIR,
-            device=settings.UPSCALE_DEVICE or None,
-            precision=settings.UPSCALE_PRECISION,
-            compile_mode=settings.UPSCALE_COMPILE,
-            tile_options=options,
-            progress=progress,
-            png_level=settings.UPSCALE_PNG_LEVEL,
+            config=config,
+            callbacks=UpscaleCallbacks(
+                progress=progress, device_wait=device_wait, preparing=preparing
+            ),
             keep_pixels=bool(job.spec.get("then_export")),
-            on_device_wait=device_wait,
-            # The threads pool enforces no Celery time limit, so a pass that holds the GPU
-            # longer than a prefork child would have lived is taken for stuck.
-            device_wait_limit=settings.CELERY_TASK_TIME_LIMIT,
-            on_prepare=preparing,
         )
         encoded.result.timings.pop("load", None)  # already timed here as load_model
         job.timings.update(encoded.result.timings)
+        job.stats = _kept_stats(encoded.result.stats)
         if not report(0.95, "Storing", force=True):
             return Claim(False)  # cancelled while the last strips were encoded
         with timer.phase("store"):
@@ -181,6 +201,7 @@ def _finish(
         output_bytes=default_storage.size(key),
         output_sha256=sha256 or _storage_sha256(key),
         notes=list(dict.fromkeys(notes)),
+        stats=job.stats or {},
     )
     message = f"Done: {size[0]}×{size[1]} by {choice.label}"
     run.finish(output_key=key, message=message[:300])

@@ -17,6 +17,7 @@ from apps.core.models import ACTIVE_STATUSES, JobStatus
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.selectors import Scoped
 from apps.upscales.models import UpscaleJob
+from workers.upscale.custom import custom_models
 from workers.upscale.registry import CLASSICAL, CLASSICAL_SPEC, MODELS, weights_path
 
 SCALE_CHOICES = (2.0, 3.0, 4.0)
@@ -63,8 +64,9 @@ class ModelOption:
 
 
 def model_options() -> list[ModelOption]:
-    """Every registry model (marked when its weights are in UPSCALE_MODELS_DIR here) and the
-    classical upscaler, which is always available."""
+    """Every registry model (marked when its weights are in UPSCALE_MODELS_DIR here), the
+    custom models staff imported (``upscale_models import-custom``) and the classical
+    upscaler, which is always available."""
     options = [
         ModelOption(
             spec.name,
@@ -74,8 +76,17 @@ def model_options() -> list[ModelOption]:
         )
         for spec in MODELS.values()
     ]
+    options += [
+        ModelOption(model.name, model.label, model.scale, True)
+        for model in custom_models(settings.UPSCALE_MODELS_DIR)
+    ]
     options.append(ModelOption(CLASSICAL, CLASSICAL_SPEC.label, 0, True))
     return options
+
+
+def model_names() -> set[str]:
+    """Every name a request may give: the registry's, the imported custom models', classical."""
+    return {option.name for option in model_options()}
 
 
 def default_model() -> str:

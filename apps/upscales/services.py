@@ -20,15 +20,16 @@ from apps.core.models import ACTIVE_STATUSES, JobStatus
 from apps.drafts.models import Batch, Decision, Draft
 from apps.upscales.hooks import UpscaleFinished, upscale_finished
 from apps.upscales.models import UpscaleJob
-from apps.upscales.selectors import kept_drafts, largest_channel_fit
+from apps.upscales.selectors import kept_drafts, largest_channel_fit, model_names
 from workers.upscale.pipeline import MAX_SCALE
-from workers.upscale.registry import CLASSICAL, MODELS, UnknownModel
+from workers.upscale.registry import UnknownModel
 
 logger = logging.getLogger(__name__)
 
 
 def _check_model(name: str) -> None:
-    if name != CLASSICAL and name not in MODELS:
+    # model_names(): the registry's, the imported custom models' and the classical upscaler.
+    if name not in model_names():
         raise Refusal(f"Unknown model “{name}”.")
 
 

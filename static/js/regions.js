@@ -50,6 +50,7 @@
   let drawing = false;
   let drag = null; // the rectangle being dragged: {x0, y0, box, el}
   let candidate = null; // a finished rectangle waiting for its category and note
+  let pick = null; // someone else's one-shot request for a box (a comment's pin): a callback
 
   function loadPending() {
     if (!canDraw) return [];
@@ -133,7 +134,9 @@
   }
 
   function setDrawing(on) {
-    drawing = on && canDraw;
+    // Any member may pin a comment; only reviewers mark regions for a decision.
+    drawing = on && (canDraw || pick !== null);
+    if (!on) pick = null;
     layer.classList.toggle("drawing", drawing);
     stage.classList.toggle("drawing-regions", drawing);
     if (drawButton) drawButton.setAttribute("aria-pressed", String(drawing));
@@ -184,6 +187,13 @@
     drag = null;
     // A click or a tiny wobble is not a region.
     if (done.box.w * r.width < 4 || done.box.h * r.height < 4) { render(); return; }
+    if (pick) {
+      const callback = pick;
+      const b = done.box;
+      setDrawing(false);
+      callback({ x: +b.x.toFixed(6), y: +b.y.toFixed(6), w: +b.w.toFixed(6), h: +b.h.toFixed(6) });
+      return;
+    }
     candidate = done;
     openEditor(e);
     render();
@@ -256,6 +266,16 @@
 
   window.draftRegions = {
     pendingCount() { return pending.length; },
+    // One rectangle for someone else (static/js/comments.js): ``callback(box)`` gets fractions.
+    pickBox(callback) { pick = callback; setDrawing(true); },
+    cancelPick() { setDrawing(false); },
+    // Show a box for a moment (a comment's pin) over the image.
+    flash(box, text) {
+      const el = boxElement(box, text, "comment-pin");
+      layer.appendChild(el);
+      layer.classList.remove("regions-hidden");
+      window.setTimeout(() => { el.remove(); render(); }, 4000);
+    },
     // After a decision is saved: the pending regions now belong to that review.
     submitted(data) {
       pending = [];

@@ -53,3 +53,64 @@ def test_an_art_director_queues_an_upscale_watches_it_finish_and_compares(page, 
     result.evaluate("el => el.decode()")
     shot(page, "upscale-wipe")
     assert page.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_custom_model_imported_by_staff_is_chosen_in_the_form_and_its_hash_shown_on_the_job(
+    page, cast, batch, settings, tmp_path
+):
+    """Staff import a community ESRGAN checkpoint with the command; an art director picks it
+    in the upscale form; the finished job names it and shows the file's SHA-256."""
+    import io
+
+    from django.core.management import call_command
+
+    from tests.upscales.builders import requires_upscaler
+
+    requires_upscaler()
+    pytest.importorskip("spandrel")
+    from tests.upscales.custom_checkpoints import write
+    from workers.upscale.registry import file_sha256
+
+    settings.UPSCALE_MODELS_DIR = tmp_path / "models"
+    source = write("esrgan-old", tmp_path, fmt="safetensors", stem="4x-TeamSharp")
+    digest = file_sha256(source)
+    call_command(
+        "upscale_models", "import-custom", "team-sharp", str(source), "--licence", "CC-BY-4.0",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    listing = io.StringIO()
+    call_command("upscale_models", "list", stdout=listing)
+    assert "team-sharp" in listing.getvalue()
+
+    draft = make_draft(batch, data=encode_png(pattern_image((48, 36))))
+    Draft.objects.filter(pk=draft.pk).update(decision=Decision.KEEP)
+    log_in(page, "art_director", PASSWORD)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"/drafts/{draft.pk}/")
+    panel = page.locator("#upscales")
+    panel.scroll_into_view_if_needed()
+    model = panel.get_by_label("Model")
+    assert "team-sharp (custom ESRGAN ×4)" in model.inner_text()
+    model.select_option("team-sharp")
+    panel.locator('input[name="target"][value="4"]').check()
+    shot(page, "upscale-custom-chosen-1440")
+    panel.get_by_role("button", name="Queue upscale").click()
+    page.wait_for_url(f"**/drafts/{draft.pk}/**")
+    job = UpscaleJob.objects.get(draft=draft)
+    assert job.model_name == "team-sharp"
+
+    upscale_run(job_id=job.pk)
+    card = page.locator(f"#upscale-job-{job.pk}")
+    card.get_by_role("link", name="Compare at 100 %").wait_for(timeout=20_000)
+    text = card.inner_text()
+    assert "192×144" in text and "team-sharp" in text and "not neural" not in text
+    sha = card.locator(".mono")
+    assert sha.get_attribute("title") == digest
+    assert digest[:16] in sha.inner_text()
+    card.scroll_into_view_if_needed()
+    shot(page, "upscale-custom-done-1440")
+    page.set_viewport_size({"width": 390, "height": 844})
+    card.scroll_into_view_if_needed()
+    shot(page, "upscale-custom-done-390")
+    assert page.errors == []

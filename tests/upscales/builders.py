@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from apps.drafts.models import Batch, Decision, Draft
-from tests.factories import make_draft
+if TYPE_CHECKING:  # the engine tests import this module without Django (bin/gpu-check)
+    from apps.drafts.models import Batch, Draft
 
 
 def requires_upscaler() -> None:
@@ -114,6 +115,9 @@ def identity_compact(monkeypatch, tmp_path, *, residual: float = 0.0):
 
 def kept_draft(batch: Batch, **kw) -> Draft:
     """A real draft (through intake), marked kept so it may be upscaled."""
+    from apps.drafts.models import Decision, Draft
+    from tests.factories import make_draft
+
     draft = make_draft(batch, **kw)
     Draft.objects.filter(pk=draft.pk).update(decision=Decision.KEEP)
     draft.refresh_from_db()

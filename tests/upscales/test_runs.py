@@ -109,9 +109,9 @@ def test_cancel_stops_a_running_job_at_its_next_progress_report(cast, batch, moc
     draft = kept_draft(batch)
     job, _ = upscale_request(draft=draft, by=None, model="classical", scale=2)
 
-    def engine(data, *, progress, **kw):
+    def engine(data, *, callbacks, **kw):
         upscale_cancel(job=job, by=cast.art_director)
-        assert progress(1, 4) is False
+        assert callbacks.progress(1, 4) is False
         from workers.upscale.engine_types import UpscaleCancelled
 
         raise UpscaleCancelled()
@@ -136,6 +136,8 @@ def test_neural_job_records_the_weights_checksum(cast, batch, settings, tmp_path
     assert job.status == JobStatus.DONE, job.error
     assert job.neural and job.weights_sha256 == spec.sha256
     assert {"read", "decode", "gpu_wait", "infer", "encode", "store"} <= set(job.timings)
+    # One tile: the 24 × 16 image and 10 reflected pixels on each side.
+    assert job.stats["tiles"] == 1 and job.stats["processed_ratio"] == round(44 * 36 / 384, 3)
     assert job.output_key.endswith(f"-general-x4v3-x4-{spec.sha256[:16]}.png")
     with default_storage.open(job.output_key, "rb") as fh:
         assert Image.open(io.BytesIO(fh.read())).size == (96, 64)

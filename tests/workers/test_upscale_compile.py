@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests.images import encode_png, pattern_image
 from tests.upscales.builders import identity_compact, install, requires_upscaler, small_spec
+from workers.upscale.pipeline import UpscaleCallbacks, UpscaleConfig
 
 
 @pytest.fixture(autouse=True)
@@ -125,9 +126,10 @@ def test_a_compiler_that_fails_leaves_the_network_running_eagerly_with_a_note(
     options = TileOptions(tile=16, overlap=4, batch=2)
     for _ in range(2):
         result = upscale_image(
-            Image.fromarray(source), model=spec.name, models_dir=tmp_path,
-            compile_mode="default", tile_options=options,
-        )  # fmt: skip
+            Image.fromarray(source),
+            model=spec.name,
+            config=UpscaleConfig(models_dir=tmp_path, compile_mode="default", tile_options=options),
+        )
         assert np.array_equal(result.pixels, source.repeat(4, axis=0).repeat(4, axis=1))
         assert any(
             "torch.compile failed here" in note and "RuntimeError: backend exploded" in note
@@ -150,9 +152,14 @@ def test_a_compiler_failing_inside_a_pass_is_noted_on_that_same_job(
     spec = identity_compact(monkeypatch, tmp_path)
     source = np.asarray(pattern_image((33, 21)))
     result = upscale_image(
-        Image.fromarray(source), model=spec.name, models_dir=tmp_path,
-        compile_mode="default", tile_options=TileOptions(tile=16, overlap=4, batch=2),
-    )  # fmt: skip
+        Image.fromarray(source),
+        model=spec.name,
+        config=UpscaleConfig(
+            models_dir=tmp_path,
+            compile_mode="default",
+            tile_options=TileOptions(tile=16, overlap=4, batch=2),
+        ),
+    )
     assert np.array_equal(result.pixels, source.repeat(4, axis=0).repeat(4, axis=1))
     assert len(made[0].shapes) == 2, "prepared, then given up at the pass's first call"
     assert any(
@@ -182,9 +189,11 @@ def test_out_of_memory_in_a_compiled_network_is_not_taken_for_a_compiler_failure
     loaded = load_model(identity_compact(monkeypatch, tmp_path), tmp_path, compile_mode="default")
     source = np.asarray(pattern_image((30, 20)))
     out, stats = infer_tiled(
-        loaded, source, max_value=255,
+        loaded,
+        source,
+        max_value=255,
         options=TileOptions(tile=16, overlap=4, batch=4, before_forward=limit),
-    )  # fmt: skip
+    )
     assert loaded.compiled and stats.batch == 1
     assert loaded.runtime["tiling"] == (16, 1), "the next job starts at the shape that fitted"
     assert np.array_equal(out.numpy(), source.repeat(4, axis=0).repeat(4, axis=1))
@@ -223,9 +232,11 @@ def test_cancelling_while_it_compiles_ends_the_job_once_the_compilation_is_done(
     asked: list[float] = []
     with pytest.raises(UpscaleCancelled):
         prepare(
-            loaded, TileOptions(tile=16, batch=1), keepalive=lambda s: asked.append(s) and False,
+            loaded,
+            TileOptions(tile=16, batch=1),
+            keepalive=lambda s: asked.append(s) and False,
             poll=0.05,
-        )  # fmt: skip
+        )
     assert len(asked) == 1, "asked once, then only waited for the compiler"
     assert loaded.runtime["prepared"], "the next job need not compile again"
 
@@ -264,12 +275,19 @@ def test_the_first_job_compiles_and_says_so_later_jobs_do_not(monkeypatch, tmp_p
     fake_compile(first_call_s=0.2)
     spec = identity_compact(monkeypatch, tmp_path)
     data = encode_png(pattern_image((40, 24)))
-    kwargs = {
-        "model": spec.name, "models_dir": tmp_path, "compile_mode": "default",
-        "tile_options": TileOptions(tile=16, overlap=4, batch=2),
-    }  # fmt: skip
-    first = upscale_to_png(data, on_prepare=lambda s: True, **kwargs).result
-    second = upscale_to_png(data, on_prepare=lambda s: pytest.fail("compiled again"), **kwargs)
+    config = UpscaleConfig(
+        models_dir=tmp_path, compile_mode="default",
+        tile_options=TileOptions(tile=16, overlap=4, batch=2),
+    )  # fmt: skip
+    kwargs = {"model": spec.name, "config": config}
+    first = upscale_to_png(
+        data, **kwargs, callbacks=UpscaleCallbacks(preparing=lambda s: True)
+    ).result
+    second = upscale_to_png(
+        data,
+        **kwargs,
+        callbacks=UpscaleCallbacks(preparing=lambda s: pytest.fail("compiled again")),
+    )
     assert first.timings["compile"] >= 0.2
     assert any(n.startswith("network compiled (torch.compile, default)") for n in first.notes)
     assert "compile" not in second.result.timings

@@ -23,6 +23,7 @@ from PIL import Image
 
 from tests.images import encode_png, pattern_image
 from tests.upscales.builders import install, requires_upscaler, small_spec, write_checkpoint
+from workers.upscale.pipeline import UpscaleCallbacks, UpscaleConfig
 
 WAIT = 20.0  # seconds any one step may take before the test calls it a deadlock
 
@@ -167,18 +168,20 @@ def test_two_jobs_take_turns_on_the_device_while_decode_and_encode_overlap_the_o
         return True
 
     options = TileOptions(tile=16, overlap=4, batch=1)
-    common = {
-        "model": compact.name, "models_dir": tmp_path, "tile_options": options, "device": device,
-    }  # fmt: skip
+    config = UpscaleConfig(models_dir=tmp_path, tile_options=options, device=device)
+    common = {"model": compact.name, "config": config}
     source_a, source_b = pattern_image((48, 40)), pattern_image((40, 32))
     try:
         join_a = _in_thread("job-a", pipeline.upscale_to_png, encode_png(source_a), **common)
         # B starts once A is on the device, as the worker's second thread would take a job.
         assert passes.first("job-a").wait(WAIT), "job A never reached the network"
         join_b = _in_thread(
-            "job-b", pipeline.upscale_to_png, encode_png(source_b), on_device_wait=b_wait,
+            "job-b",
+            pipeline.upscale_to_png,
+            encode_png(source_b),
+            callbacks=UpscaleCallbacks(device_wait=b_wait),
             **common,
-        )  # fmt: skip
+        )
         (a, a_ended), (b, b_ended) = join_a(), join_b()
     finally:
         passes.remove()
@@ -287,9 +290,13 @@ def test_a_job_waiting_for_the_device_says_so_and_can_be_cancelled(
     try:
         with device_turn(loaded.device):  # another job's pass has the device
             join = _in_thread(
-                "job-b", upscale_image, encode_png(pattern_image((24, 16))),
-                model=compact.name, models_dir=tmp_path, on_device_wait=wait,
-            )  # fmt: skip
+                "job-b",
+                upscale_image,
+                encode_png(pattern_image((24, 16))),
+                model=compact.name,
+                config=UpscaleConfig(models_dir=tmp_path),
+                callbacks=UpscaleCallbacks(device_wait=wait),
+            )
             with pytest.raises(UpscaleCancelled):
                 join()
     finally:
@@ -297,7 +304,9 @@ def test_a_job_waiting_for_the_device_says_so_and_can_be_cancelled(
     assert len(waits) == 4 and waits == sorted(waits) and waits[-1] > 0
     assert passes.intervals == [], "a cancelled job must not run a network pass"
     # The device is free again for the next job.
-    result = upscale_image(pattern_image((12, 8)), model=compact.name, models_dir=tmp_path)
+    result = upscale_image(
+        pattern_image((12, 8)), model=compact.name, config=UpscaleConfig(models_dir=tmp_path)
+    )
     assert result.timings["gpu_wait"] < 1.0
 
 
@@ -309,9 +318,12 @@ def test_a_job_waiting_past_the_limit_fails_with_a_clear_message(tmp_path, compa
 
     with device_turn(load_model(compact, tmp_path).device):
         join = _in_thread(
-            "job-b", upscale_to_png, encode_png(pattern_image((24, 16))),
-            model=compact.name, models_dir=tmp_path, device_wait_limit=0.2,
-        )  # fmt: skip
+            "job-b",
+            upscale_to_png,
+            encode_png(pattern_image((24, 16))),
+            model=compact.name,
+            config=UpscaleConfig(models_dir=tmp_path, device_wait_limit=0.2),
+        )
         with pytest.raises(DeviceBusy, match=r"stayed busy with another job .* may be stuck"):
             join()
 
@@ -336,9 +348,14 @@ def test_out_of_memory_retries_inside_the_turn_and_a_failed_pass_frees_the_devic
     source = pattern_image((40, 30))
     shrinking = TileOptions(tile=32, overlap=4, batch=4, min_tile=8, before_forward=small_memory)
     failing = TileOptions(tile=16, overlap=4, batch=1, min_tile=8, before_forward=no_memory)
-    common = {"model": compact.name, "models_dir": tmp_path}
-    join_a = _in_thread("job-a", upscale_image, source, tile_options=shrinking, **common)
-    join_b = _in_thread("job-b", upscale_image, source, tile_options=failing, **common)
+
+    def config(options):
+        return UpscaleConfig(models_dir=tmp_path, tile_options=options)
+
+    join_a = _in_thread(
+        "job-a", upscale_image, source, model=compact.name, config=config(shrinking)
+    )
+    join_b = _in_thread("job-b", upscale_image, source, model=compact.name, config=config(failing))
     (a, _) = join_a()
     assert a.stats["oom_recoveries"] >= 3 and a.stats["tile"] == 16
     with pytest.raises(torch.OutOfMemoryError, match="even with 8-pixel tiles"):

@@ -21,6 +21,7 @@ from tests.upscales.builders import (
     small_spec,
     write_checkpoint,
 )
+from workers.upscale.pipeline import UpscaleCallbacks, UpscaleConfig
 
 
 @pytest.fixture(autouse=True)
@@ -142,9 +143,12 @@ def test_downscaled_output_matches_the_input_colours_and_geometry(monkeypatch, t
     spec = identity_compact(monkeypatch, tmp_path, residual=0.02)
     source = pattern_image((53, 37))
     encoded = upscale_to_png(
-        encode_png(source), model=spec.name, models_dir=tmp_path,
-        tile_options=TileOptions(tile=16, overlap=4, batch=2),
-    )  # fmt: skip
+        encode_png(source),
+        model=spec.name,
+        config=UpscaleConfig(
+            models_dir=tmp_path, tile_options=TileOptions(tile=16, overlap=4, batch=2)
+        ),
+    )
     assert encoded.result.neural and encoded.result.weights_sha256 == spec.sha256
     with Image.open(io.BytesIO(encoded.png)) as im:
         assert im.size == (212, 148)
@@ -160,9 +164,12 @@ def test_an_exact_identity_network_gives_exactly_nearest_neighbour_output(monkey
     spec = identity_compact(monkeypatch, tmp_path, residual=0.0)
     source = np.asarray(pattern_image((45, 31)))
     result = upscale_image(
-        Image.fromarray(source), model=spec.name, models_dir=tmp_path,
-        tile_options=TileOptions(tile=12, overlap=4, batch=4),
-    )  # fmt: skip
+        Image.fromarray(source),
+        model=spec.name,
+        config=UpscaleConfig(
+            models_dir=tmp_path, tile_options=TileOptions(tile=12, overlap=4, batch=4)
+        ),
+    )
     assert np.array_equal(result.pixels, source.repeat(4, axis=0).repeat(4, axis=1))
 
 
@@ -182,10 +189,15 @@ def test_out_of_memory_halves_the_batch_then_the_tile_and_still_finishes(monkeyp
 
     source = np.asarray(pattern_image((40, 30)))
     result = upscale_image(
-        Image.fromarray(source), model=spec.name, models_dir=tmp_path,
-        tile_options=TileOptions(tile=32, overlap=4, batch=4, min_tile=8,
-                                 before_forward=fake_gpu_limit),
-    )  # fmt: skip
+        Image.fromarray(source),
+        model=spec.name,
+        config=UpscaleConfig(
+            models_dir=tmp_path,
+            tile_options=TileOptions(
+                tile=32, overlap=4, batch=4, min_tile=8, before_forward=fake_gpu_limit
+            ),
+        ),
+    )
     assert result.stats["oom_recoveries"] >= 3
     assert result.stats["tile"] == 16 and result.stats["batch"] == 1
     assert np.array_equal(result.pixels, source.repeat(4, axis=0).repeat(4, axis=1))
@@ -204,9 +216,13 @@ def test_cancelling_through_progress_stops_the_run(monkeypatch, tmp_path):
 
     with pytest.raises(UpscaleCancelled):
         upscale_image(
-            encode_png(pattern_image((40, 40))), model=spec.name, models_dir=tmp_path,
-            tile_options=TileOptions(tile=16, overlap=4, batch=1), progress=progress,
-        )  # fmt: skip
+            encode_png(pattern_image((40, 40))),
+            model=spec.name,
+            config=UpscaleConfig(
+                models_dir=tmp_path, tile_options=TileOptions(tile=16, overlap=4, batch=1)
+            ),
+            callbacks=UpscaleCallbacks(progress=progress),
+        )
     assert calls == [(1, 9), (2, 9)]
 
 
@@ -227,9 +243,13 @@ def test_alpha_grey_and_sixteen_bit_come_out_as_they_went_in(
 
     spec = identity_compact(monkeypatch, tmp_path)
     data = make()
-    result = upscale_image(data, model=spec.name, models_dir=tmp_path, scale=3)
+    result = upscale_image(
+        data, model=spec.name, scale=3, config=UpscaleConfig(models_dir=tmp_path)
+    )
     assert result.mode == mode and result.pixels.shape[2] == channels
-    encoded = upscale_to_png(data, model=spec.name, models_dir=tmp_path, scale=3)
+    encoded = upscale_to_png(
+        data, model=spec.name, scale=3, config=UpscaleConfig(models_dir=tmp_path)
+    )
     assert (encoded.result.width, encoded.result.height) == (result.width, result.height)
     expected = (60, 90) if "EXIF orientation 8 applied" in result.notes else (90, 60)
     assert (result.width, result.height) == expected
@@ -243,7 +263,11 @@ def test_alpha_grey_and_sixteen_bit_come_out_as_they_went_in(
 def test_missing_weights_fall_back_to_the_labelled_classical_upscaler(tmp_path):
     from workers.upscale import upscale_image
 
-    result = upscale_image(encode_png(pattern_image((20, 20))), model="x4plus", models_dir=tmp_path)
+    result = upscale_image(
+        encode_png(pattern_image((20, 20))),
+        model="x4plus",
+        config=UpscaleConfig(models_dir=tmp_path),
+    )
     assert not result.neural and result.model_name == "classical"
     assert "Lanczos" in result.model_label and "not neural" in result.model_label
     assert any("weights are not installed" in note for note in result.notes)
@@ -257,14 +281,20 @@ def test_weights_that_fail_their_checksum_are_an_error_not_a_fallback(monkeypatc
     spec = identity_compact(monkeypatch, tmp_path)
     (tmp_path / spec.filename).write_bytes(b"not the file")
     with pytest.raises(WeightsError, match="SHA-256"):
-        upscale_image(encode_png(pattern_image((20, 20))), model=spec.name, models_dir=tmp_path)
+        upscale_image(
+            encode_png(pattern_image((20, 20))),
+            model=spec.name,
+            config=UpscaleConfig(models_dir=tmp_path),
+        )
 
 
 def test_in_memory_result_gives_a_pillow_image_for_channel_exports(monkeypatch, tmp_path):
     from workers.upscale import upscale_image
 
     spec = identity_compact(monkeypatch, tmp_path)
-    result = upscale_image(pattern_image((20, 10)), model=spec.name, models_dir=tmp_path)
+    result = upscale_image(
+        pattern_image((20, 10)), model=spec.name, config=UpscaleConfig(models_dir=tmp_path)
+    )
     image = result.to_pil()
     assert image.size == (80, 40) and image.mode == "RGB"
     with Image.open(io.BytesIO(result.encode_png())) as decoded:
@@ -284,11 +314,15 @@ def test_out_of_memory_even_at_the_smallest_tile_is_a_clear_failure(monkeypatch,
 
     with pytest.raises(torch.OutOfMemoryError, match="even with 8-pixel tiles one at a time"):
         upscale_image(
-            Image.fromarray(np.asarray(pattern_image((40, 30)))), model=spec.name,
-            models_dir=tmp_path,
-            tile_options=TileOptions(tile=32, overlap=4, batch=4, min_tile=8,
-                                     before_forward=no_memory_at_all),
-        )  # fmt: skip
+            Image.fromarray(np.asarray(pattern_image((40, 30)))),
+            model=spec.name,
+            config=UpscaleConfig(
+                models_dir=tmp_path,
+                tile_options=TileOptions(
+                    tile=32, overlap=4, batch=4, min_tile=8, before_forward=no_memory_at_all
+                ),
+            ),
+        )
 
 
 # Alpha through the network (Real-ESRGAN's alpha_upsampler='realesrgan').
@@ -351,12 +385,18 @@ def test_real_transparency_goes_through_the_network_as_rgb_with_one_channel_kept
     calls, progress = _recording_progress()
     try:
         result = upscale_image(
-            decoded, model=spec, models_dir=tmp_path, tile_options=options, progress=progress
+            decoded,
+            model=spec,
+            config=UpscaleConfig(models_dir=tmp_path, tile_options=options),
+            callbacks=UpscaleCallbacks(progress=progress),
         )
         classical_alpha = upscale_image(
-            decoded, model=spec, models_dir=tmp_path, tile_options=options,
-            alpha_upsampler="lanczos",
-        )  # fmt: skip
+            decoded,
+            model=spec,
+            config=UpscaleConfig(
+                models_dir=tmp_path, tile_options=options, alpha_upsampler="lanczos"
+            ),
+        )
     finally:
         hook.remove()
     assert finite and all(finite), "the network produced NaN or infinity"
@@ -391,9 +431,12 @@ def test_a_hard_edged_alpha_shape_through_the_network_stays_close_to_the_resized
     spec = identity_compact(monkeypatch, tmp_path, residual=0.02)
     rgb, alpha, decoded = _rgba_source((48, 40))
     result = upscale_image(
-        decoded, model=spec.name, models_dir=tmp_path,
-        tile_options=TileOptions(tile=16, overlap=4, batch=2),
-    )  # fmt: skip
+        decoded,
+        model=spec.name,
+        config=UpscaleConfig(
+            models_dir=tmp_path, tile_options=TileOptions(tile=16, overlap=4, batch=2)
+        ),
+    )
     assert result.alpha_method == "network"
     made = result.pixels[:, :, 3].astype(int)
     reference = resize_plane(alpha, (192, 160)).astype(int)
@@ -430,9 +473,12 @@ def test_network_alpha_streams_into_the_png_master_and_sixteen_bit_alpha_stays_s
     _rgb, alpha, decoded = _rgba_source((30, 26))
     calls, progress = _recording_progress()
     encoded = upscale_to_png(
-        encode_png(_decoded_to_pil(decoded)), model=spec.name, models_dir=tmp_path,
-        tile_options=options, progress=progress, keep_pixels=True,
-    )  # fmt: skip
+        encode_png(_decoded_to_pil(decoded)),
+        model=spec.name,
+        keep_pixels=True,
+        config=UpscaleConfig(models_dir=tmp_path, tile_options=options),
+        callbacks=UpscaleCallbacks(progress=progress),
+    )
     assert encoded.result.alpha_method == "network"
     with Image.open(io.BytesIO(encoded.png)) as im:
         assert im.mode == "RGBA"
@@ -444,7 +490,9 @@ def test_network_alpha_streams_into_the_png_master_and_sixteen_bit_alpha_stays_s
     deep = DecodedImage(
         (decoded.colour.astype(np.uint16) * 257), alpha.astype(np.uint16) * 257, None
     )
-    result = upscale_image(deep, model=spec.name, models_dir=tmp_path, tile_options=options)
+    result = upscale_image(
+        deep, model=spec.name, config=UpscaleConfig(models_dir=tmp_path, tile_options=options)
+    )
     assert result.mode == "RGBA;16" and result.pixels.dtype == np.uint16
     assert result.alpha_method == "network"
     expected = (alpha.astype(np.uint16) * 257).repeat(4, axis=0).repeat(4, axis=1)
@@ -461,16 +509,22 @@ def test_a_fully_opaque_alpha_is_dropped_and_costs_no_network_pass(monkeypatch, 
     opaque = DecodedImage(rgb.copy(), np.full((20, 30), 255, np.uint8), None)
     calls, progress = _recording_progress()
     result = upscale_image(
-        opaque, model=spec.name, models_dir=tmp_path, progress=progress,
-        tile_options=TileOptions(tile=12, overlap=4, batch=2),
-    )  # fmt: skip
+        opaque,
+        model=spec.name,
+        config=UpscaleConfig(
+            models_dir=tmp_path, tile_options=TileOptions(tile=12, overlap=4, batch=2)
+        ),
+        callbacks=UpscaleCallbacks(progress=progress),
+    )
     assert result.mode == "RGB" and result.pixels.shape == (80, 120, 3)
     assert result.alpha_method == "" and "alpha_tiles" not in result.stats
     assert not any("alpha" in note for note in result.notes)
     assert calls[-1] == (result.stats["tiles"], result.stats["tiles"])
     # The same through a PNG with an opaque alpha channel.
     png = encode_png(Image.fromarray(np.dstack([rgb, np.full((20, 30), 255, np.uint8)]), "RGBA"))
-    assert upscale_image(png, model=spec.name, models_dir=tmp_path).mode == "RGB"
+    assert (
+        upscale_image(png, model=spec.name, config=UpscaleConfig(models_dir=tmp_path)).mode == "RGB"
+    )
 
 
 def test_lanczos_alpha_on_request_and_in_the_classical_fallback(monkeypatch, tmp_path):
@@ -478,22 +532,28 @@ def test_lanczos_alpha_on_request_and_in_the_classical_fallback(monkeypatch, tmp
     from workers.upscale.imaging import resize_plane
 
     _rgb, alpha, decoded = _rgba_source((24, 20))
-    fallback = upscale_image(decoded, model="x4plus", models_dir=tmp_path)
+    fallback = upscale_image(decoded, model="x4plus", config=UpscaleConfig(models_dir=tmp_path))
     assert not fallback.neural and fallback.alpha_method == "lanczos"
     assert np.array_equal(fallback.pixels[:, :, 3], resize_plane(alpha, (96, 80)))
 
     spec = identity_compact(monkeypatch, tmp_path)
     calls, progress = _recording_progress()
     asked = upscale_image(
-        decoded, model=spec.name, models_dir=tmp_path, alpha_upsampler="lanczos",
-        progress=progress,
-    )  # fmt: skip
+        decoded,
+        model=spec.name,
+        config=UpscaleConfig(models_dir=tmp_path, alpha_upsampler="lanczos"),
+        callbacks=UpscaleCallbacks(progress=progress),
+    )
     assert asked.neural and asked.alpha_method == "lanczos"
     assert "alpha resized with Lanczos" in asked.notes
     assert np.array_equal(asked.pixels[:, :, 3], resize_plane(alpha, (96, 80)))
     assert calls[-1] == (asked.stats["tiles"], asked.stats["tiles"])
     with pytest.raises(UpscaleError, match="alpha upsampler"):
-        upscale_image(decoded, model=spec.name, models_dir=tmp_path, alpha_upsampler="bicubic")
+        upscale_image(
+            decoded,
+            model=spec.name,
+            config=UpscaleConfig(models_dir=tmp_path, alpha_upsampler="bicubic"),
+        )
 
 
 # CUDA only: fp16/bf16, channels_last, pinned streaming and real out-of-memory on a GPU. They
@@ -575,9 +635,15 @@ def test_cuda_output_keeps_colours_geometry_and_alpha(monkeypatch, cuda, tmp_pat
     spec = identity_compact(monkeypatch, tmp_path, residual=0.0)
     rgb, alpha, decoded = _rgba_source((45, 31))
     result = upscale_image(
-        decoded, model=spec.name, models_dir=tmp_path, device="cuda", precision=precision,
-        tile_options=TileOptions(tile=16, overlap=4, batch=4),
-    )  # fmt: skip
+        decoded,
+        model=spec.name,
+        config=UpscaleConfig(
+            models_dir=tmp_path,
+            device="cuda",
+            precision=precision,
+            tile_options=TileOptions(tile=16, overlap=4, batch=4),
+        ),
+    )
     assert result.mode == "RGBA" and result.alpha_method == "network"
     expected = np.dstack([rgb, alpha]).repeat(4, axis=0).repeat(4, axis=1)
     diff = np.abs(result.pixels.astype(int) - expected.astype(int))
@@ -587,10 +653,16 @@ def test_cuda_output_keeps_colours_geometry_and_alpha(monkeypatch, cuda, tmp_pat
     near = identity_compact(monkeypatch, tmp_path, residual=0.02)
     source = pattern_image((53, 37))
     encoded = upscale_to_png(
-        encode_png(source), model=near.name, models_dir=tmp_path, device="cuda",
-        precision=precision, tile_options=TileOptions(tile=16, overlap=4, batch=2),
+        encode_png(source),
+        model=near.name,
         keep_pixels=True,
-    )  # fmt: skip
+        config=UpscaleConfig(
+            models_dir=tmp_path,
+            device="cuda",
+            precision=precision,
+            tile_options=TileOptions(tile=16, overlap=4, batch=2),
+        ),
+    )
     with Image.open(io.BytesIO(encoded.png)) as im:
         assert im.size == (212, 148)
         assert np.array_equal(np.asarray(im), encoded.result.pixels)
@@ -623,9 +695,11 @@ def test_cuda_out_of_memory_under_a_real_allocation_limit_shrinks_and_finishes(c
     torch.cuda.set_per_process_memory_fraction(limit / total, cuda)
     try:
         limited, stats = infer_tiled(
-            loaded, image, max_value=255,
+            loaded,
+            image,
+            max_value=255,
             options=TileOptions(tile=512, overlap=8, batch=8, min_tile=32),
-        )  # fmt: skip
+        )
         peak = torch.cuda.max_memory_reserved(cuda)
     finally:
         torch.cuda.set_per_process_memory_fraction(1.0, cuda)
@@ -637,7 +711,9 @@ def test_cuda_out_of_memory_under_a_real_allocation_limit_shrinks_and_finishes(c
     assert stats.oom_recoveries >= 1 and stats.events
     assert stats.tile < 512
     unlimited, _ = infer_tiled(
-        loaded, image, max_value=255,
+        loaded,
+        image,
+        max_value=255,
         options=TileOptions(tile=stats.tile, overlap=8, batch=stats.batch),
-    )  # fmt: skip
+    )
     assert np.abs(limited.numpy().astype(int) - unlimited.numpy().astype(int)).max() <= 2

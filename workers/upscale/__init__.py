@@ -3,7 +3,8 @@
 Framework-free: nothing here imports Django. Importing this package does not import torch;
 the network code loads on first use. Public API:
 
-* ``upscale_image(source, model=, scale=|size=, models_dir=)`` -> ``UpscaleResult`` in memory
+* ``upscale_image(source, model=, scale=|size=, config=UpscaleConfig(...))`` -> ``UpscaleResult``
+  in memory; ``UpscaleCallbacks`` for progress, device waits and compiling
 * ``upscale_to_png(data, ...)`` -> ``EncodedUpscale`` (PNG bytes compressed during inference)
 * ``MODELS`` / ``get_model`` / ``installed_models``: the registry
 """
@@ -11,6 +12,8 @@ the network code loads on first use. Public API:
 from workers.upscale.pipeline import (
     EncodedUpscale,
     ModelChoice,
+    UpscaleCallbacks,
+    UpscaleConfig,
     UpscaleError,
     UpscaleResult,
     choose_model,
@@ -26,6 +29,8 @@ __all__ = [
     "EncodedUpscale",
     "ModelChoice",
     "ModelSpec",
+    "UpscaleCallbacks",
+    "UpscaleConfig",
     "UpscaleError",
     "UpscaleResult",
     "choose_model",

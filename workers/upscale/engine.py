@@ -1,11 +1,28 @@
 """Tiled neural inference: overlapping tiles, blended seams, batched tiles, OOM recovery.
 
-The image is padded (reflect) so that every tile has the same shape, which lets tiles of any
-row and column share a batch. Each tile carries ``overlap`` input pixels of context on every
-side; outputs are blended with linear ramps across the overlaps (the ramps of neighbouring tiles
-sum to one), so no seam is visible. Rows of tiles finish top to bottom; as soon as a row is
-complete its output strip is normalised, quantised *on the device*, copied to (pinned) host
-memory and announced to ``on_rows`` — the PNG encoder compresses it while the next rows run.
+Tiles (:func:`tile_geometry`): each side of the image is split into ``ceil(side / tile)``
+equal tiles just big enough to cover it, so the network runs on the image plus its context and
+little else (``InferStats.processed_ratio``: pixels run through the network per image pixel).
+Every tile of an image has the same shape, which lets tiles of any row and column share a
+batch. Neighbouring tiles overlap by at least ``2 * overlap`` input pixels; outputs are blended
+with linear ramps across the overlaps and normalised by the sum of the ramps, so no seam is
+visible. Rows of tiles finish top to bottom; as soon as a strip of output rows is final it is
+normalised, quantised *on the device*, copied to (pinned) host memory and announced to
+``on_rows`` — the PNG encoder compresses it while the next rows run.
+
+Border rule: the image is reflected by ``min(border, overlap)`` pixels (10 by default) on all
+four sides before tiling, and the network's output for those pixels is cut off. So a pixel near
+the edge sees mirrored context on every side, as a pixel inside sees real context; the result
+is exactly the network run on ``F.pad(image, (10, 10, 10, 10), "reflect")`` and cropped
+(tests/workers/test_upscale_engine.py checks this). Real-ESRGAN's ``RealESRGANer`` reflects 10
+pixels on the right and bottom only (its ``pre_pad``), so the top and left rows differ from
+it; the all-sides rule matched ground truth slightly better in the check of issue 16.
+
+A compiled network (``loaded.compiled``) sees one tile shape: ``tile + 2 * overlap`` square.
+An image is covered by as many of those as it needs, spread evenly over it (they overlap more
+instead of running past the image); only an image smaller than one tile is padded up to it
+(reflected, else repeated edge pixels), which is why a compiled worker's UPSCALE_TILE should
+suit its images.
 
 Precision: fp16 on CUDA with channels_last (bf16 or fp32 on request), fp32 on the CPU.
 Out of memory: first the batch is halved; at batch 1 the tile is halved and the image starts
@@ -20,8 +37,10 @@ other job's network pass has the device; only the passes themselves take turns.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +55,7 @@ from workers.upscale.engine_types import (
     DeviceBusy,
     DeviceWait,
     InferStats,
+    TileGeometry,
     TileOptions,
     UpscaleCancelled,
 )
@@ -58,22 +78,48 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
 
 
+CPU_MAX_TILE = 1024  # past this a CPU gains nothing from bigger tiles (context is < 4 %)
+CPU_MEMORY_SHARE = 0.5  # of the memory available, as on CUDA (the estimate is generous)
+
+
+def available_memory() -> int:
+    """Bytes of memory the kernel says a new allocation can get (MemAvailable)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def _bytes_per_pixel(loaded: LoadedModel) -> int:
+    # Peak live activations per input pixel: a few 64-channel maps at the output resolution
+    # (the upsampling convolutions) plus the dense-block features at the input resolution.
+    element = torch.finfo(loaded.dtype).bits // 8
+    scale = loaded.spec.scale
+    return (64 * scale * scale * 4 + 600) * element
+
+
 def choose_tiling(loaded: LoadedModel, options: TileOptions) -> tuple[int, int]:
-    """(tile, batch). On CUDA, from free memory with a per-pixel activation estimate; on the
-    CPU small tiles, since a batch does not make a CPU faster. A compiled network keeps the
-    tiling it was first run with (one input shape, one compilation)."""
+    """(tile, batch). From free memory with a per-pixel activation estimate: on CUDA half the
+    free device memory, filled with a batch of tiles; on the CPU half of the available
+    memory as one tile as big as fits (up to CPU_MAX_TILE; a batch does not make a CPU faster,
+    a bigger tile spends less on context). A compiled network keeps the tiling it was first
+    run with (one input shape, one compilation)."""
     pinned = loaded.runtime.get("tiling") if loaded.compiled else None
     if pinned is not None:
         return pinned
+    per_pixel = _bytes_per_pixel(loaded)
     if loaded.device.type != "cuda":
-        return options.tile or 128, options.batch or 1
+        if options.tile:
+            return options.tile, options.batch or 1
+        side = math.isqrt(int(available_memory() * CPU_MEMORY_SHARE // per_pixel))
+        tile = (side - 2 * options.overlap) // 32 * 32
+        return max(options.min_tile, min(CPU_MAX_TILE, tile)), options.batch or 1
     tile = options.tile or 512
     free, _total = torch.cuda.mem_get_info(loaded.device)
-    element = torch.finfo(loaded.dtype).bits // 8
-    scale = loaded.spec.scale
-    # Peak live activations per input pixel: a few 64-channel maps at the output resolution
-    # (the upsampling convolutions) plus the dense-block features at the input resolution.
-    per_pixel = (64 * scale * scale * 4 + 600) * element
     per_tile = (tile + 2 * options.overlap) ** 2 * per_pixel
     while per_tile > free * 0.5 and tile > options.min_tile:
         tile = max(options.min_tile, tile // 2)
@@ -194,43 +240,46 @@ def _infer_once(
     # A compiled network sees one tile shape (a small image is padded up to a full tile) and
     # any batch size from 2 up (_mark_batch_dynamic), so one compilation serves every image.
     fixed = loaded.compiled
-    tile_h, tile_w, pad = tile_geometry(tile, height, width, options.overlap, fixed=fixed)
-    rows, cols = math.ceil(height / tile_h), math.ceil(width / tile_w)
-    pad_bottom = rows * tile_h - height + pad
-    pad_right = cols * tile_w - width + pad
-    fits_reflect = max(pad, pad_bottom) < height and max(pad, pad_right) < width
+    geo = tile_geometry(
+        tile, height, width, options.overlap, border=options.border,
+        multiple=loaded.spec.multiple_of, fixed=fixed,
+    )  # fmt: skip
+    edge = geo.border
+    fits_reflect = max(edge, geo.pad_bottom) < height and max(edge, geo.pad_right) < width
     padded = F.pad(
-        source, (pad, pad_right, pad, pad_bottom), mode="reflect" if fits_reflect else "replicate"
+        source,
+        (edge, geo.pad_right, edge, geo.pad_bottom),
+        mode="reflect" if fits_reflect else "replicate",
     )
-    span_h, span_w = tile_h + 2 * pad, tile_w + 2 * pad
-    ramp = 2 * pad * scale
+    span_h, span_w = geo.span_h, geo.span_w
+    ramp = 2 * geo.context * scale
     win_y = _ramp_window(span_h * scale, ramp, device)
     win_x = _ramp_window(span_w * scale, ramp, device)
     weight = win_y[:, None] * win_x[None, :]
-    full_w = (cols * tile_w + 2 * pad) * scale
-    full_h = (rows * tile_h + 2 * pad) * scale
+    full_w = padded.shape[3] * scale
+    full_h = padded.shape[2] * scale
     sum_x = torch.zeros(full_w, device=device)
-    for c in range(cols):
-        sum_x[c * tile_w * scale : c * tile_w * scale + span_w * scale] += win_x
+    for x in geo.xs:
+        sum_x[x * scale : (x + span_w) * scale] += win_x
     sum_y = torch.zeros(full_h, device=device)
-    for r in range(rows):
-        sum_y[r * tile_h * scale : r * tile_h * scale + span_h * scale] += win_y
+    for y in geo.ys:
+        sum_y[y * scale : (y + span_h) * scale] += win_y
     inv_x, inv_y = 1.0 / sum_x.clamp_min(1e-6), 1.0 / sum_y.clamp_min(1e-6)
     luma = torch.tensor(_LUMA, device=device).view(3, 1, 1)
 
     def emit(strip: torch.Tensor, top: int) -> None:
         # strip covers padded-output rows [top, top + len); keep the image's own rows/columns.
-        first = max(top, pad * scale)
-        last = min(top + strip.shape[1], (pad + height) * scale)
+        first = max(top, edge * scale)
+        last = min(top + strip.shape[1], (edge + height) * scale)
         if first >= last:
             return
-        part = strip[:, first - top : last - top, pad * scale : (pad + width) * scale]
-        part = part * inv_y[first:last, None] * inv_x[None, pad * scale : (pad + width) * scale]
+        part = strip[:, first - top : last - top, edge * scale : (edge + width) * scale]
+        part = part * inv_y[first:last, None] * inv_x[None, edge * scale : (edge + width) * scale]
         if grey:
             part = (part * luma).sum(0, keepdim=True)
         quantised = part.clamp_(0, 1).mul_(max_value).round_()
         quantised = quantised.to(torch.uint8 if max_value == 255 else torch.int32)
-        y0, y1 = first - pad * scale, last - pad * scale
+        y0, y1 = first - edge * scale, last - edge * scale
         target = out[y0:y1]
         event = None
         if device.type == "cuda":
@@ -243,19 +292,25 @@ def _infer_once(
             on_rows(y0, y1, event)
 
     stats.batch = batch
+    rows, cols = len(geo.ys), len(geo.xs)
     coords = [(r, c) for r in range(rows) for c in range(cols)]
     total = len(coords)
     stats.tiles = total
+    stats.processed_pixels = geo.processed_pixels
+    stats.image_pixels = height * width
     pending: dict[int, torch.Tensor] = {}
     left = dict.fromkeys(range(rows), cols)
+    # Rows of tiles finished but not yet final (a later row still adds to them), from padded
+    # output row carry_top on.
     carry: torch.Tensor | None = None
+    carry_top = 0
     next_row = 0
     done = 0
     while done < total:
         chunk = coords[done : done + batch]
         tiles = torch.stack(
             [
-                padded[0, :, r * tile_h : r * tile_h + span_h, c * tile_w : c * tile_w + span_w]
+                padded[0, :, geo.ys[r] : geo.ys[r] + span_h, geo.xs[c] : geo.xs[c] + span_w]
                 for r, c in chunk
             ]
         ).to(loaded.dtype)
@@ -287,19 +342,27 @@ def _infer_once(
             buffer = pending.get(r)
             if buffer is None:
                 buffer = pending[r] = torch.zeros(3, span_h * scale, full_w, device=device)
-            x0 = c * tile_w * scale
+            x0 = geo.xs[c] * scale
             buffer[:, :, x0 : x0 + span_w * scale] += result[index].float() * weight
             left[r] -= 1
         del result, tiles
         while next_row < rows and left[next_row] == 0:
             buffer = pending.pop(next_row)
-            if carry is not None:
-                buffer[:, : carry.shape[1]] += carry
-            is_last = next_row == rows - 1
-            final_rows = span_h * scale if is_last else tile_h * scale
-            carry = None if is_last else buffer[:, final_rows:].clone()
-            emit(buffer[:, :final_rows], next_row * tile_h * scale)
+            top = geo.ys[next_row] * scale
+            if carry is None:
+                carry, carry_top = buffer, top
+            else:
+                end = max(carry_top + carry.shape[1], top + buffer.shape[1])
+                grown = torch.zeros(3, end - carry_top, full_w, device=device)
+                grown[:, : carry.shape[1]] = carry
+                grown[:, top - carry_top : top - carry_top + buffer.shape[1]] += buffer
+                carry = grown
             next_row += 1
+            # Rows above the next tile row's first row get nothing more: they are final.
+            final = geo.ys[next_row] * scale if next_row < rows else carry_top + carry.shape[1]
+            emit(carry[:, : final - carry_top], carry_top)
+            carry = carry[:, final - carry_top :].clone() if next_row < rows else None
+            carry_top = final
         done += len(chunk)
         if progress is not None and not progress(done, total):
             raise UpscaleCancelled()
@@ -314,15 +377,55 @@ def _pinned_overlap(loaded: LoadedModel, options: TileOptions) -> TileOptions:
 
 
 def tile_geometry(
-    tile: int, height: int, width: int, overlap: int, *, fixed: bool = False
-) -> tuple[int, int, int]:
-    """(tile height, tile width, context pad) for an image. Tiles are square up to the
-    image's own size (rounded up to 4 for pixel-unshuffle models), or always ``tile`` when
-    ``fixed``; overlaps must not reach past the next row of tiles, and stay even."""
-    tile_h = tile if fixed else min(tile, 4 * math.ceil(height / 4))
-    tile_w = tile if fixed else min(tile, 4 * math.ceil(width / 4))
-    pad = min(overlap, tile_h // 2, tile_w // 2) // 2 * 2
-    return tile_h, tile_w, pad
+    tile: int,
+    height: int,
+    width: int,
+    overlap: int,
+    *,
+    border: int | None = None,
+    multiple: int = 1,
+    fixed: bool = False,
+) -> TileGeometry:
+    """Where the tiles of an image go (see :class:`TileGeometry` and the module docstring).
+
+    Eager: each side is split into ``ceil(side / tile)`` equal tiles, just big enough to cover
+    the image, its border and the overlaps, rounded up to ``multiple`` (what the architecture
+    needs, e.g. 2 for a pixel-unshuffle ×2 network). Fixed (a compiled network, one input shape):
+    every tile spans ``tile + 2 * context`` pixels; as many as cover the side, spread evenly so
+    they overlap more rather than run past the image; an image smaller than one tile is padded
+    up to it (the one case with real waste: a compiled worker's tile should suit its images)."""
+    context = min(overlap, tile // 2) // 2 * 2
+    edge = context if border is None else min(border, context)
+    span_h, ys, after_h = _axis(height, tile, context, edge, multiple, fixed)
+    span_w, xs, after_w = _axis(width, tile, context, edge, multiple, fixed)
+    return TileGeometry(span_h, span_w, ys, xs, context, edge, after_h, after_w)
+
+
+def _axis(
+    side: int, tile: int, context: int, border: int, multiple: int, fixed: bool
+) -> tuple[int, tuple[int, ...], int]:
+    """(span, tile origins in the padded image, padding after the image) along one side.
+    Spans and origins are multiples of ``multiple``: a pixel-unshuffle network must see the
+    same pixel phase in every tile, or tiles would not blend into the whole-image result."""
+    domain = side + 2 * border
+    if fixed:
+        span = multiple * math.ceil((tile + 2 * context) / multiple)
+        count = 1 if domain <= span else math.ceil((domain - 2 * context) / (span - 2 * context))
+    else:
+        count = math.ceil(side / tile)
+        # count spans that overlap by 2 * context cover the domain: count*span - (count-1)*2c.
+        span = math.ceil((domain + (count - 1) * 2 * context) / count)
+        span = multiple * math.ceil(span / multiple)
+    while True:
+        last = multiple * math.ceil(max(0, domain - span) / multiple)
+        # Evenly spread, each origin rounded down to the multiple.
+        spread = [last * i // max(1, count - 1) // multiple * multiple for i in range(count - 1)]
+        origins = (*spread, last)
+        gaps = [b - a for a, b in itertools.pairwise(origins)]
+        if all(gap <= span - 2 * context for gap in gaps):
+            break
+        span += multiple  # rounding opened a gap wider than the overlap allows (rare)
+    return span, origins, last + span - side - border
 
 
 def _mark_batch_dynamic(tiles: torch.Tensor) -> None:
@@ -370,8 +473,11 @@ def prepare(
     options = _pinned_overlap(loaded, options or TileOptions())
     tile, batch = choose_tiling(loaded, options)
     loaded.runtime.setdefault("tiling", (tile, batch))
-    tile_h, tile_w, pad = tile_geometry(tile, tile, tile, options.overlap, fixed=True)
-    shape = (batch, 3, tile_h + 2 * pad, tile_w + 2 * pad)
+    geo = tile_geometry(
+        tile, tile, tile, options.overlap, border=options.border,
+        multiple=loaded.spec.multiple_of, fixed=True,
+    )  # fmt: skip
+    shape = (batch, 3, geo.span_h, geo.span_w)
     started = time.perf_counter()
     outcome: dict[str, BaseException] = {}
 

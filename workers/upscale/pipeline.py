@@ -10,20 +10,21 @@ Both pick the neural model when its weights (and torch + basicsr) are installed;
 classical upscaler runs and the result says so (``neural`` False, ``model_name`` "classical",
 and a note). Weights that are present but fail their checksum are an error, never a fallback.
 
-Alpha (``alpha_upsampler``): with a neural model, real transparency goes through the network
-too, as Real-ESRGAN's own ``alpha_upsampler='realesrgan'`` does (``"network"``, the default);
-``"lanczos"`` resizes it classically, which is also what the classical upscaler does. A fully
-opaque alpha channel carries nothing and is dropped. ``result.alpha_method`` and a note record
-which way the alpha was made; the alpha pass's tiles count in the progress totals.
+Alpha (``UpscaleConfig.alpha_upsampler``): with a neural model, real transparency goes through
+the network too, as Real-ESRGAN's own ``alpha_upsampler='realesrgan'`` does (``"network"``, the
+default); ``"lanczos"`` resizes it classically, which is also what the classical upscaler does.
+A fully opaque alpha channel carries nothing and is dropped. ``result.alpha_method`` and a note
+record which way the alpha was made; the alpha pass's tiles count in the progress totals.
 
 Several threads may upscale at once (the gpu worker runs two jobs): each network pass takes its
 turn on the device (``engine.device_turn``) while decoding, encoding and everything after run
-freely. ``on_device_wait`` hears about a wait, ``timings["gpu_wait"]`` says how long it was.
+freely. ``UpscaleCallbacks.device_wait`` hears about a wait, ``timings["gpu_wait"]`` says how
+long it was.
 
 ``compile_mode`` (UPSCALE_COMPILE) runs the network under ``torch.compile``: the first job of a
-process compiles it for its one tile shape (``engine.prepare``; ``on_prepare`` hears about it
-every second, ``timings["compile"]`` says how long it took), later jobs reuse it. A compiler that
-fails makes the network run without it, with a note saying so.
+process compiles it for its one tile shape (``engine.prepare``; ``UpscaleCallbacks.preparing``
+hears about it every second, ``timings["compile"]`` says how long it took), later jobs reuse it.
+A compiler that fails makes the network run without it, with a note saying so.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from workers.upscale.engine_types import DeviceWait, UpscaleCancelled
+from workers.upscale.engine_types import DeviceWait, TileOptions, UpscaleCancelled
 from workers.upscale.imaging import (
     DecodedImage,
     classical_upscale,
@@ -179,18 +180,46 @@ class ModelChoice:
     default_scale: int = 2  # the scale used when none is given (the requested model's)
 
 
+@dataclass(frozen=True)
+class UpscaleConfig:
+    """How a worker upscales: where the weights are, on which device, in which precision, with
+    which tiles, and how the PNG master is compressed. One per worker (from settings); the same
+    for every job it runs."""
+
+    models_dir: Path | str | None = None
+    device: str | None = None  # None: CUDA when there is one, else the CPU
+    precision: str = "auto"  # auto (fp16 on CUDA) | fp16 | bf16 | fp32
+    compile_mode: str = ""  # "" or one of weights.COMPILE_MODES (UPSCALE_COMPILE)
+    tile_options: TileOptions | None = None  # None: tiles and batch from free memory
+    alpha_upsampler: str = "network"  # or "lanczos": see the module docstring
+    # Past this many seconds waiting for the device, the holder is taken for stuck
+    # (engine.device_turn); None waits for ever.
+    device_wait_limit: float | None = None
+    png_level: int = 2  # UPSCALE_PNG_LEVEL
+    png_deflate: str | None = None  # None: pngstream's default (ISA-L when installed)
+
+
+@dataclass(frozen=True)
+class UpscaleCallbacks:
+    """What a run tells its job while it works. Each returns False to cancel the run
+    (:class:`UpscaleCancelled`)."""
+
+    progress: Progress | None = None  # (tiles done, tiles total), alpha pass included
+    # (seconds waited so far) while another job's network pass has the device.
+    device_wait: DeviceWait | None = None
+    # (seconds so far) while the worker's first job compiles the network (compile_mode).
+    preparing: DeviceWait | None = None
+
+
 def choose_model(
-    model: str | ModelSpec | ModelChoice,
-    models_dir: Path | str | None,
-    *,
-    device: str | None = None,
-    precision: str = "auto",
-    compile_mode: str = "",
+    model: str | ModelSpec | ModelChoice, config: UpscaleConfig | None = None
 ) -> ModelChoice:
     """The neural model when its weights and torch + basicsr are here, else the classical
     upscaler with the reason in ``notes``. Loads (and checks) the weights once per process."""
     if isinstance(model, ModelChoice):
         return model
+    config = config or UpscaleConfig()
+    models_dir = config.models_dir
     classical = ModelChoice(CLASSICAL, CLASSICAL_SPEC.label, False, "", None)
     if model == CLASSICAL:
         return classical
@@ -199,15 +228,20 @@ def choose_model(
         reason = f"{spec.label} weights are not installed; the classical upscaler ran instead"
         return dataclasses.replace(classical, notes=(reason,), default_scale=spec.scale)
     from workers.upscale.archs import basicsr_available
+    from workers.upscale.custom import is_custom, spandrel_available
 
-    if not basicsr_available():
+    if is_custom(spec) and not spandrel_available():
+        reason = "spandrel is not installed here; the classical upscaler ran instead"
+        return dataclasses.replace(classical, notes=(reason,), default_scale=spec.scale)
+    if not is_custom(spec) and not basicsr_available():
         reason = "torch/basicsr are not installed here; the classical upscaler ran instead"
         return dataclasses.replace(classical, notes=(reason,), default_scale=spec.scale)
     from workers.upscale.weights import load_model
 
     loaded = load_model(
-        spec, models_dir, device=device, precision=precision, compile_mode=compile_mode
-    )
+        spec, models_dir, device=config.device, precision=config.precision,
+        compile_mode=config.compile_mode,
+    )  # fmt: skip
     return ModelChoice(spec.name, spec.label, True, loaded.sha256, spec, (), spec.scale)
 
 
@@ -244,21 +278,14 @@ def _run(
     *,
     choice: ModelChoice,
     size: tuple[int, int],
-    models_dir: Path | str | None,
-    device: str | None,
-    precision: str,
-    compile_mode: str,
-    tile_options: Any,
-    progress: Progress | None,
+    config: UpscaleConfig,
+    callbacks: UpscaleCallbacks,
     writer_factory: Callable[[int, int, int, int, bytes | None], PngStreamWriter] | None,
     timings: dict[str, float],
-    alpha_upsampler: str = "network",
     keep_pixels: bool = True,
-    on_device_wait: DeviceWait | None = None,
-    device_wait_limit: float | None = None,
-    on_prepare: DeviceWait | None = None,
 ) -> tuple[UpscaleResult, PngStreamWriter | None]:
     notes = list(decoded.notes) + list(choice.notes)
+    progress = callbacks.progress
     spec = choice.spec
     width, height = size
     depth = decoded.bit_depth
@@ -268,7 +295,7 @@ def _run(
     channels = (1 if decoded.grey else 3) + (alpha is not None)
     alpha_method = ""
     alpha_up: np.ndarray | None = None
-    if alpha is not None and (spec is None or alpha_upsampler == "lanczos"):
+    if alpha is not None and (spec is None or config.alpha_upsampler == "lanczos"):
         started = time.perf_counter()
         alpha_up = resize_plane(alpha, size)
         timings["alpha"] = round(time.perf_counter() - started, 4)
@@ -294,29 +321,31 @@ def _run(
         return result, writer
 
     from workers.upscale.engine import device_turn, infer_alpha, infer_tiled, prepare, timed_sync
-    from workers.upscale.engine_types import TileOptions
     from workers.upscale.weights import load_model
 
-    assert models_dir is not None
+    assert config.models_dir is not None
     loaded = load_model(
-        spec, models_dir, device=device, precision=precision, compile_mode=compile_mode
-    )
+        spec, config.models_dir, device=config.device, precision=config.precision,
+        compile_mode=config.compile_mode,
+    )  # fmt: skip
     timings["gpu_wait"] = 0.0
 
     def turn() -> AbstractContextManager[float]:
-        return device_turn(loaded.device, on_wait=on_device_wait, max_wait=device_wait_limit)
+        return device_turn(
+            loaded.device, on_wait=callbacks.device_wait, max_wait=config.device_wait_limit
+        )
 
     def waited(seconds: float) -> None:
         timings["gpu_wait"] = round(timings["gpu_wait"] + seconds, 4)
 
     native = (decoded.size[0] * spec.scale, decoded.size[1] * spec.scale)
-    options = tile_options or TileOptions()
+    options = config.tile_options or TileOptions()
     if loaded.compiled and not loaded.runtime.get("prepared"):
         # The first job of a worker process compiles the network (torch.compile) for its tile
         # shape; later jobs find it compiled (also a job that waited for the turn meanwhile).
         with turn() as seconds:
             waited(seconds)
-            compile_s = prepare(loaded, options, keepalive=on_prepare)
+            compile_s = prepare(loaded, options, keepalive=callbacks.preparing)
         if compile_s:
             timings["compile"] = round(compile_s, 4)
         if compile_s and loaded.compiled:
@@ -408,7 +437,10 @@ def _run(
         reason = loaded.runtime["compile_failed"]
         notes.append(f"torch.compile failed here, so the network ran without it: {reason}")
     run_stats: dict[str, Any] = dict(stats.__dict__)
+    # Pixels the network ran on per image pixel, per pass (the alpha pass has the same tiles).
+    run_stats["processed_ratio"] = round(stats.processed_ratio, 3)
     if alpha_stats is not None:
+        run_stats["alpha_processed_pixels"] = alpha_stats.processed_pixels
         run_stats["alpha_tiles"] = alpha_stats.tiles
         run_stats["alpha_forward_passes"] = alpha_stats.forward_passes
         run_stats["oom_recoveries"] += alpha_stats.oom_recoveries
@@ -435,48 +467,28 @@ def upscale_image(
     model: str | ModelSpec | ModelChoice = "x4plus",
     scale: float | None = None,
     size: tuple[int, int] | None = None,
-    models_dir: Path | str | None = None,
-    device: str | None = None,
-    precision: str = "auto",
-    compile_mode: str = "",
-    tile_options: Any = None,
-    progress: Progress | None = None,
-    alpha_upsampler: str = "network",
-    on_device_wait: DeviceWait | None = None,
-    device_wait_limit: float | None = None,
-    on_prepare: DeviceWait | None = None,
+    config: UpscaleConfig | None = None,
+    callbacks: UpscaleCallbacks | None = None,
 ) -> UpscaleResult:
     """Upscale in memory. Give ``scale`` (above 1, at most 8) or an exact output ``size``;
-    with neither, the model's own scale. ``result.pixels`` is (H, W, C) uint8 or uint16.
-    ``alpha_upsampler``: "network" (default) or "lanczos"; see the module docstring.
-    ``on_device_wait`` / ``device_wait_limit``: see ``engine.device_turn``."""
-    _check_alpha_upsampler(alpha_upsampler)
+    with neither, the model's own scale. ``result.pixels`` is (H, W, C) uint8 or uint16."""
+    config = config or UpscaleConfig()
+    _check_alpha_upsampler(config.alpha_upsampler)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     decoded = _decode(source)
     timings["decode"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
-    choice = choose_model(
-        model, models_dir, device=device, precision=precision, compile_mode=compile_mode
-    )
+    choice = choose_model(model, config)
     timings["load"] = round(time.perf_counter() - started, 4)
-    out_size = _output_size(decoded, choice, scale, size)
     result, _ = _run(
         decoded,
         choice=choice,
-        size=out_size,
-        models_dir=models_dir,
-        device=device,
-        precision=precision,
-        compile_mode=compile_mode,
-        tile_options=tile_options,
-        progress=progress,
+        size=_output_size(decoded, choice, scale, size),
+        config=config,
+        callbacks=callbacks or UpscaleCallbacks(),
         writer_factory=None,
         timings=timings,
-        alpha_upsampler=alpha_upsampler,
-        on_device_wait=on_device_wait,
-        device_wait_limit=device_wait_limit,
-        on_prepare=on_prepare,
     )
     return result
 
@@ -487,59 +499,39 @@ def upscale_to_png(
     model: str | ModelSpec | ModelChoice = "x4plus",
     scale: float | None = None,
     size: tuple[int, int] | None = None,
-    models_dir: Path | str | None = None,
-    device: str | None = None,
-    precision: str = "auto",
-    compile_mode: str = "",
-    tile_options: Any = None,
-    progress: Progress | None = None,
-    png_level: int = 2,
-    png_deflate: str | None = None,
+    config: UpscaleConfig | None = None,
+    callbacks: UpscaleCallbacks | None = None,
     keep_pixels: bool = False,
-    alpha_upsampler: str = "network",
-    on_device_wait: DeviceWait | None = None,
-    device_wait_limit: float | None = None,
-    on_prepare: DeviceWait | None = None,
 ) -> EncodedUpscale:
     """Decode, upscale and encode a PNG master, compressing while the network runs.
-    ``keep_pixels`` keeps the upscaled pixels on the result for rendering from memory.
-    ``on_device_wait`` / ``device_wait_limit``: see ``engine.device_turn``; the device is held
-    only for the network passes, never for the decode or the end of the encoding."""
-    _check_alpha_upsampler(alpha_upsampler)
+    ``keep_pixels`` keeps the upscaled pixels on the result for rendering from memory. The
+    device is held only for the network passes, never for the decode or the end of the
+    encoding (see ``engine.device_turn``)."""
+    config = config or UpscaleConfig()
+    _check_alpha_upsampler(config.alpha_upsampler)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     decoded = _decode(data)
     timings["decode"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
-    choice = choose_model(
-        model, models_dir, device=device, precision=precision, compile_mode=compile_mode
-    )
+    choice = choose_model(model, config)
     timings["load"] = round(time.perf_counter() - started, 4)
-    out_size = _output_size(decoded, choice, scale, size)
 
     def factory(w: int, h: int, c: int, depth: int, icc: bytes | None) -> PngStreamWriter:
         return PngStreamWriter(
-            w, h, c, bit_depth=depth, icc_profile=icc, level=png_level, deflate=png_deflate,
-            pool=encode_pool(),
+            w, h, c, bit_depth=depth, icc_profile=icc, level=config.png_level,
+            deflate=config.png_deflate, pool=encode_pool(),
         )  # fmt: skip
 
     result, writer = _run(
         decoded,
         choice=choice,
-        size=out_size,
-        models_dir=models_dir,
-        device=device,
-        precision=precision,
-        compile_mode=compile_mode,
-        tile_options=tile_options,
-        progress=progress,
+        size=_output_size(decoded, choice, scale, size),
+        config=config,
+        callbacks=callbacks or UpscaleCallbacks(),
         writer_factory=factory,
         timings=timings,
-        alpha_upsampler=alpha_upsampler,
         keep_pixels=keep_pixels,
-        on_device_wait=on_device_wait,
-        device_wait_limit=device_wait_limit,
-        on_prepare=on_prepare,
     )
     assert writer is not None
     started = time.perf_counter()

@@ -27,6 +27,8 @@ class ModelSpec:
     sha256: str
     size_bytes: int
     params_key: str  # the state-dict key inside the checkpoint ("params_ema" or "params")
+    # Input sides must be a multiple of this (pixel-unshuffle networks: ×2 RRDBNet needs 2).
+    multiple_of: int = 1
 
     @property
     def is_neural(self) -> bool:
@@ -88,6 +90,7 @@ MODELS: dict[str, ModelSpec] = {
             sha256="49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb",
             size_bytes=67_061_725,
             params_key="params_ema",
+            multiple_of=2,
         ),
         ModelSpec(
             name="general-x4v3",

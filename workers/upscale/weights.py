@@ -1,7 +1,9 @@
 """Reading, checking and caching network weights.
 
-A weights file is trusted only after two checks: its SHA-256 equals the registry's, and its
-state dict has exactly the keys and tensor shapes of the architecture the registry names. Files
+A weights file is trusted only after two checks: its SHA-256 equals the registry's (or
+UPSCALE_PINS', or for a custom model the one recorded at import), and its state dict has exactly
+the keys and tensor shapes of the architecture the registry names (for a custom model: one that
+spandrel recognises as the recorded architecture). Files
 are read with ``torch.load(weights_only=True)``, which refuses pickled code. A worker process
 keeps each loaded network in a module-level cache, so a model is read once per process, also
 when two job threads ask for it at the same moment.
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workers.upscale.archs import build_network
+from workers.upscale.custom import build_custom_network, custom_dtype, is_custom
 from workers.upscale.registry import ModelSpec, file_sha256, weights_path
 
 if TYPE_CHECKING:
@@ -56,14 +59,18 @@ class LoadedModel:
         return self.eager if self.eager is not None else self.network
 
 
-def read_state_dict(path: Path | str, spec: ModelSpec) -> dict[str, torch.Tensor]:
-    """The checkpoint's tensors, checked against the architecture's keys and shapes."""
+def read_state_dict(
+    path: Path | str, spec: ModelSpec, *, shown_name: str | None = None
+) -> dict[str, torch.Tensor]:
+    """The checkpoint's tensors, checked against the architecture's keys and shapes.
+    ``shown_name`` names the file in messages (the user's file, not a temporary copy)."""
     import torch
 
+    name = shown_name or Path(path).name
     try:
         checkpoint: Any = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickled code, a truncated file, not a checkpoint at all
-        raise WeightsError(f"{Path(path).name} is not a readable weights file: {exc}") from exc
+        raise WeightsError(f"{name} is not a readable weights file: {exc}") from exc
     state = checkpoint
     if isinstance(checkpoint, dict):
         for key in (spec.params_key, "params_ema", "params"):
@@ -71,38 +78,50 @@ def read_state_dict(path: Path | str, spec: ModelSpec) -> dict[str, torch.Tensor
                 state = checkpoint[key]
                 break
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise WeightsError(
-            f"{Path(path).name} has no state dict under {spec.params_key!r} for {spec.label}."
-        )
+        raise WeightsError(f"{name} has no state dict under {spec.params_key!r} for {spec.label}.")
     expected = build_network(spec).state_dict()
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
     if missing or extra:
         raise WeightsError(
-            f"{Path(path).name} does not match {spec.arch} for {spec.label}: "
+            f"{name} does not match {spec.arch} for {spec.label}: "
             f"{len(missing)} missing keys (e.g. {missing[:2]}), {len(extra)} unexpected "
             f"(e.g. {extra[:2]})."
         )
     for key, tensor in expected.items():
         if tuple(state[key].shape) != tuple(tensor.shape):
             raise WeightsError(
-                f"{Path(path).name}: {key} has shape {tuple(state[key].shape)}, "
+                f"{name}: {key} has shape {tuple(state[key].shape)}, "
                 f"{spec.label} needs {tuple(tensor.shape)}."
             )
     return state
 
 
-def verify_weights(path: Path | str, spec: ModelSpec) -> str:
-    """Check checksum and shapes of a weights file; return its SHA-256."""
+def verify_weights(path: Path | str, spec: ModelSpec, *, shown_name: str | None = None) -> str:
+    """Check checksum and shapes of a weights file; return its SHA-256. Messages name
+    ``shown_name`` (the user's file) when given, and say what would make the file usable."""
     path = Path(path)
+    name = shown_name or path.name
     if not path.is_file():
         raise WeightsError(f"No weights file for {spec.label} at {path}.")
     digest = file_sha256(path)
     if digest != spec.sha256:
+        if is_custom(spec):
+            raise WeightsError(
+                f"{name} has SHA-256 {digest}, but the custom model {spec.name} was imported "
+                f"with {spec.sha256}: the file changed after import. Import it again with "
+                f"`manage.py upscale_models import-custom {spec.name} FILE`."
+            )
         raise WeightsError(
-            f"{path.name} has SHA-256 {digest}, but {spec.label} is pinned to {spec.sha256}."
+            f"{name} has SHA-256 {digest}, but {spec.label} is pinned to {spec.sha256}. "
+            f"If it is another checkpoint of the same architecture that you trust, set "
+            f"UPSCALE_PINS={spec.name}={digest} (on the web and gpu worker) and import it again; "
+            f"or import it as a custom model under a name of your own: "
+            f"`manage.py upscale_models import-custom NAME {name}`."
         )
-    read_state_dict(path, spec)
+    if is_custom(spec):
+        return digest
+    read_state_dict(path, spec, shown_name=name)
     return digest
 
 
@@ -159,6 +178,8 @@ def load_model(
         raise WeightsError(f"{spec.label} is not installed ({path.name} is missing).") from None
     dev = pick_device(device)
     dtype = pick_dtype(dev, precision)
+    if is_custom(spec):
+        dtype = custom_dtype(spec, dtype)
     key = (
         spec.name, str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(dev), str(dtype),
         compile_mode,
@@ -175,7 +196,11 @@ def load_model(
             return cached
         try:
             digest = verify_weights(path, spec)
-            loaded = network_from_state(spec, read_state_dict(path, spec), dev, dtype, digest)
+            if is_custom(spec):
+                loaded = _on_device(spec, build_custom_network(path), dev, dtype, digest)
+            else:
+                state = read_state_dict(path, spec)
+                loaded = network_from_state(spec, state, dev, dtype, digest)
             if compile_mode:
                 loaded = compile_network(loaded, compile_mode)
         except BaseException:
@@ -227,10 +252,16 @@ def network_from_state(
     dtype: torch.dtype,
     digest: str,
 ) -> LoadedModel:
-    import torch
-
     network = build_network(spec)
     network.load_state_dict(state, strict=True)
+    return _on_device(spec, network, device, dtype, digest)
+
+
+def _on_device(
+    spec: ModelSpec, network: nn.Module, device: torch.device, dtype: torch.dtype, digest: str
+) -> LoadedModel:
+    import torch
+
     network.eval().requires_grad_(False)
     channels_last = device.type == "cuda"
     if device.type == "cuda":

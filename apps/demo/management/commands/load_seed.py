@@ -18,6 +18,7 @@ from apps.campaigns.models import Campaign, Channel, Membership, Role
 from apps.core.models import JobStatus
 from apps.core.storage_keys import load_seed_original_key, load_seed_rendition_key
 from apps.drafts.models import Batch, Draft, PreviewJob, Rendition
+from apps.drafts.search import search_fields
 from workers.demo_art import render_demo_drafts
 from workers.renditions import DEFAULT_SPECS, render_renditions
 
@@ -79,6 +80,10 @@ class Command(BaseCommand):
                     byte_size=len(art.data), width=768, height=768, format="PNG", mode="RGB",
                     prompt=art.prompt, negative_prompt=art.negative_prompt, seed=art.seed,
                     generator="Automatic1111", model_name="sdxl-demo",
+                    **search_fields(
+                        prompt=art.prompt, negative_prompt=art.negative_prompt,
+                        model_name="sdxl-demo", generator="Automatic1111", parameters={},
+                    ),
                 )
                 for i in range(n_drafts)
             ],
