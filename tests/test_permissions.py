@@ -64,6 +64,7 @@ ROUTES: dict[str, Route] = {
     "reviews:regions": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
     "reviews:settings": Route("get", Can.SIGN_OFF, lambda o: [o["campaign"].pk]),
     "reviews:product-reference": Route("get", Can.VIEW, lambda o: [o["campaign"].pk]),
+    "reviews:sign-off-queue": Route("get", Can.SIGN_OFF, lambda o: [o["campaign"].pk]),
     "reviews:batch-summary": Route("get", Can.VIEW, lambda o: [o["batch"].pk]),
     "reviews:preferences": Route("post", None, lambda o: [], {"stay_after_decision": "1"}),
     "rework:inbox": Route("get", None, lambda o: []),

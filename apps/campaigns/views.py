@@ -11,6 +11,7 @@ from apps.campaigns.selectors import (
     require_membership,
 )
 from apps.core.http import request_user
+from apps.drafts.models import Decision
 from apps.drafts.selectors import campaign_batches, decision_counts
 
 
@@ -22,6 +23,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     membership = require_membership(request_user(request), pk)
     campaign = membership.campaign
+    can_sign_off = role_can(membership.role, Can.SIGN_OFF)
     return render(
         request,
         "campaigns/detail.html",
@@ -30,7 +32,13 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "membership": membership,
             "can_upload": role_can(membership.role, Can.UPLOAD),
             "can_export": role_can(membership.role, Can.EXPORT),
-            "can_sign_off": role_can(membership.role, Can.SIGN_OFF),
+            "can_sign_off": can_sign_off,
+            # The sign-off queue's link says how many decisions wait there.
+            "awaiting_sign_off_count": campaign.drafts.exclude(
+                proposed_decision=Decision.UNDECIDED
+            ).count()
+            if can_sign_off
+            else 0,
             "batches": campaign_batches(campaign.pk),
             "counts": decision_counts(campaign.drafts.all()),
             "members": campaign_members(campaign),

@@ -264,3 +264,13 @@ def batch_summary(batch: Batch) -> BatchSummary:
         undecided=undecided,
         next_batch=next_batch,
     )
+
+
+def drafts_awaiting_sign_off(campaign_id: int) -> QuerySet[Draft]:
+    """The art director's sign-off queue: decisions that wait for them, oldest ask first."""
+    return (
+        Draft.objects.filter(campaign_id=campaign_id)
+        .exclude(proposed_decision=Decision.UNDECIDED)
+        .select_related("proposed_by", "batch")
+        .order_by("proposed_at", "id")
+    )

@@ -27,6 +27,7 @@ from apps.reviews.selectors import (
     decision_version,
     draft_regions_export,
     draft_reviews,
+    drafts_awaiting_sign_off,
     next_undecided_id,
     review_settings_for,
     stays_after_decision,
@@ -37,6 +38,7 @@ from apps.reviews.services import (
     review_preferences_update,
     review_settings_update,
     review_sign_off,
+    review_sign_off_many,
     review_submit,
 )
 from apps.reviews.templatetags.reviews_tags import decision_now_context
@@ -287,3 +289,37 @@ def preferences_update(request: HttpRequest) -> HttpResponse:
         else "After a decision the next undecided draft opens.",
     )
     return redirect(safe_next(request, reverse("campaigns:list")))
+
+
+def sign_off_queue(request: HttpRequest, pk: int) -> HttpResponse:
+    """An art director's queue: every decision in the campaign that waits for their sign-off,
+    signed off one by one (S) or several at once. Each row posts the version token it showed,
+    so a decision that changed meanwhile is reported, not signed blind."""
+    user = request_user(request)
+    membership = require_membership(user, pk, Can.SIGN_OFF)
+    campaign = membership.campaign
+    queue = drafts_awaiting_sign_off(campaign.pk)
+    if request.method == "POST":
+        # A row's own button signs off that row only; the other button, the selected rows.
+        one = request.POST.get("one", "")
+        picked = [one] if one else request.POST.getlist("draft")
+        wanted = [int(v) for v in picked if v.isdigit()]
+        # Not only those still waiting: one decided again since the page was shown is
+        # reported as changed (its token no longer matches) instead of silently skipped.
+        chosen = list(Draft.objects.filter(campaign_id=campaign.pk, pk__in=wanted).order_by("id"))
+        results = review_sign_off_many(
+            drafts=[(d, request.POST.get(f"version-{d.pk}") or "") for d in chosen], by=user
+        )
+        done = sum(1 for r in results if r.ok)
+        names = {d.pk: d.original_name for d in chosen}
+        if done:
+            messages.success(request, f"Signed off {done} decision{'s' if done != 1 else ''}.")
+        for r in results:
+            if not r.ok:
+                messages.warning(request, f"“{names[r.draft_id]}”: {r.message}")
+        if not chosen:
+            messages.error(request, "Choose at least one decision to sign off.")
+        return redirect("reviews:sign-off-queue", pk=campaign.pk)
+    return render(
+        request, "reviews/sign_off_queue.html", {"campaign": campaign, "queue": list(queue)}
+    )

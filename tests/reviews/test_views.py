@@ -347,3 +347,50 @@ def test_the_summary_counts_decisions_and_says_what_waits_on_whom(cast, batch):
     assert "Awaiting an art director's sign-off (1)" in text
     assert "Still undecided (1)" in text
     assert waiting.original_name[:20] in text and open_.original_name[:20] in text
+
+
+def test_the_sign_off_queue_lists_waiting_decisions_and_signs_off_the_selected(cast, batch):
+    first, second, stale = make_draft(batch), make_draft(batch), make_draft(batch)
+    for draft in (first, second, stale):
+        _decide(cast.client("reviewer"), draft, decision="keep")
+    client = cast.client("art_director")
+    url = reverse("reviews:sign-off-queue", args=[cast.campaign.pk])
+    page = client.get(url).content.decode()
+    assert "Awaiting your sign-off (3)" in page
+    tokens = dict(re.findall(r'name="version-(\d+)" value="([^"]+)"', page))
+    # Someone decides the third draft again after the queue was shown: its token is stale.
+    _decide(cast.client("reviewer"), stale, decision="regenerate", note="label")
+    response = client.post(
+        url,
+        {
+            "draft": [first.pk, second.pk, stale.pk],
+            **{f"version-{pk}": token for pk, token in tokens.items()},
+        },
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Signed off 2 decisions." in text and "Not saved: this changed" in text
+    for draft, decision in ((first, "keep"), (second, "keep"), (stale, "regenerate")):
+        draft.refresh_from_db()
+        assert draft.decision == decision
+    assert "Nothing waits for your sign-off." in text
+
+
+def test_a_row_s_own_button_signs_off_that_row_only(cast, batch):
+    first, second = make_draft(batch), make_draft(batch)
+    for draft in (first, second):
+        _decide(cast.client("reviewer"), draft, decision="keep")
+    client = cast.client("art_director")
+    url = reverse("reviews:sign-off-queue", args=[cast.campaign.pk])
+    tokens = dict(
+        re.findall(r'name="version-(\d+)" value="([^"]+)"', client.get(url).content.decode())
+    )
+    client.post(
+        url,
+        {"one": first.pk, "draft": [second.pk], **{f"version-{k}": v for k, v in tokens.items()}},
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.decision, second.decision) == ("keep", "")
+    campaign_page = client.get(reverse("campaigns:detail", args=[cast.campaign.pk]))
+    assert "Sign-off queue (1)" in campaign_page.content.decode()
