@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.drafts.models import Draft
+from apps.reviews.services import review_submit
 from tests.browser.conftest import log_in, shot, stay_after_deciding
 from tests.drafts.builders import run_previews
 from tests.factories import PASSWORD, make_draft
@@ -214,4 +215,29 @@ def test_decisions_open_the_next_undecided_draft_and_the_last_one_the_batch_summ
     expect(page.locator("[data-decision=undecided] strong")).to_have_text("0")
     assert presses == 9  # one key per keep, three per regenerate with its note
     shot(page, "batch-summary")
+    assert page.errors == []
+
+
+def test_an_art_director_signs_off_from_the_queue_with_the_keyboard(cast, batch, page):
+    drafts = [make_draft(batch, name=f"ask-{i}.png") for i in range(3)]
+    for draft in drafts:
+        review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    run_previews()
+    log_in(page, "art_director", PASSWORD)
+    page.goto(f"/campaigns/{cast.campaign.pk}/")
+    page.click("#sign-off-queue-link")
+    expect(page.locator("h1")).to_have_text("Awaiting your sign-off (3)")
+    for size in ({"width": 1440, "height": 900}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+        shot(page, f"sign-off-queue-{size['width']}")
+    page.keyboard.press("j")
+    page.keyboard.press("s")  # signs off the second row only
+    expect(page.locator("h1")).to_have_text("Awaiting your sign-off (2)")
+    page.keyboard.press("a")
+    page.keyboard.press("Enter")
+    expect(page.locator("#sign-off-empty")).to_be_visible()
+    assert (
+        sorted(Draft.objects.filter(batch=batch).values_list("decision", flat=True)) == ["keep"] * 3
+    )
     assert page.errors == []
