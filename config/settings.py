@@ -183,6 +183,13 @@ if STORAGE_BACKEND == "s3":
             "querystring_auth": True,
             "querystring_expire": env_int("SIGNED_URL_SECONDS", 300),
             "file_overwrite": True,
+            # SigV4 (X-Amz-* parameters): without it botocore presigns with SigV2, which AWS
+            # refuses on buckets created since mid-2020 (MinIO accepts both).
+            "signature_version": "s3v4",
+            # A stored file opened for reading is downloaded into a spooled temporary file; at 0
+            # (django-storages' default) it never spills, so reading one byte of a 50 MB pack
+            # held all of it in the web or worker process. Above this it goes to disk.
+            "max_memory_size": env_int("AWS_S3_MAX_MEMORY_SIZE", 8 * 1024 * 1024),
         },
     }
 elif STORAGE_BACKEND == "filesystem":

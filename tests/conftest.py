@@ -68,3 +68,18 @@ def cast(db) -> Cast:
 @pytest.fixture
 def batch(cast):
     return BatchFactory(campaign=cast.campaign, name="Round 1")
+
+
+@pytest.fixture
+def s3_bucket(settings):  # type: ignore[no-untyped-def]
+    """The default storage on an in-process moto bucket ("media"), with the production S3
+    options."""
+    import boto3
+    from moto import mock_aws
+
+    from tests.s3 import REGION, s3_storages
+
+    with mock_aws():
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket="media")
+        settings.STORAGES = s3_storages(settings, bucket="media")
+        yield "media"

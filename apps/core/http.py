@@ -1,14 +1,30 @@
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.files.storage import Storage, default_storage
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps.core.errors import Refusal
+from apps.core.storage import storage_is_s3
+
+# A presigned URL is a bearer token for one file: short-lived whatever SIGNED_URL_SECONDS says.
+PRESIGNED_MAX_SECONDS = 3600
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -48,6 +64,64 @@ def serve_private(
     if filename:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def serve_large(
+    key: str,
+    content_type: str,
+    *,
+    etag: str | None = None,
+    filename: str | None = None,
+    cache_control: str = "private, max-age=3600",
+) -> HttpResponseBase:
+    """The response for a large stored file (a master, a pack, an original at 100 %), after
+    the caller's permission check. From an object store it is a redirect to a short-lived
+    presigned URL, so the browser fetches the bytes from storage and gunicorn never proxies
+    gigabytes; from the filesystem it is ``serve_private``'s response, as before."""
+    url = presigned_url(key, content_type, filename=filename)
+    if url is None:
+        return serve_private(
+            key, content_type, etag=etag, filename=filename, cache_control=cache_control
+        )
+    response = HttpResponseRedirect(url)
+    # The URL expires: neither the browser nor a shared cache may keep the redirect.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def presigned_url(
+    key: str, content_type: str, *, filename: str | None = None, storage: Storage | None = None
+) -> str | None:
+    """A SigV4 URL for ``key`` that expires within the hour and makes storage answer with our
+    content type and disposition (an attachment named ``filename``, else inline); None where
+    the storage cannot presign (the filesystem). Never call it before a permission check."""
+    storage = storage or default_storage
+    if not storage_is_s3(storage):
+        return None
+    if not storage.exists(key):  # one HEAD, so a missing file is a 404 here as it was
+        raise Http404("The file is missing from storage")
+    disposition = f'attachment; filename="{filename}"' if filename else "inline"
+    expire = max(1, min(settings.SIGNED_URL_SECONDS, PRESIGNED_MAX_SECONDS))
+    s3: Any = storage  # S3Storage.url takes ``expire``; Django's Storage.url does not
+    return s3.url(
+        key,
+        parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition,
+            "ResponseCacheControl": "private, no-store",
+        },
+        expire=expire,
+    )
+
+
+def storage_origin() -> str | None:
+    """Where presigned URLs point (scheme and host), for the pages' content security policy:
+    an original at 100 % is an ``<img>`` that follows the redirect there. None for the
+    filesystem. Presigning is local (no request to storage)."""
+    if not storage_is_s3(default_storage):
+        return None
+    parts = urlsplit(default_storage.url("origin-probe"))
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:

@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.models import Job, JobStatus
+from apps.core.storage import STORAGE_OUTAGE, STORAGE_RETRYING
 
 logger = logging.getLogger(__name__)
 
@@ -416,7 +417,11 @@ def job_running(
             if isinstance(exc, errors):
                 run.fail(message.format(exc=exc))
                 return
-        for errors, message in (retry or {}).items():
+        # An object store that cannot be reached is an outage for every kind of job: the row
+        # goes back to the queue (as a kind's own ``retry`` errors do) instead of failing after
+        # one attempt with "Could not connect to the endpoint URL".
+        retries = {**(retry or {}), STORAGE_OUTAGE: STORAGE_RETRYING} if STORAGE_OUTAGE else retry
+        for errors, message in (retries or {}).items():
             if isinstance(exc, errors):
                 logger.warning("%s %s will retry: %s", model.__name__, job_id, exc)
                 job_release(run.job, message.format(exc=exc))

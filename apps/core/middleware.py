@@ -5,6 +5,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
+from apps.core.http import storage_origin
+
 # Pages use only our own scripts and styles; images come from our permission-checked views
 # (blob: for the upload previews the browser makes locally).
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -28,8 +30,16 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if not request.path.startswith("/admin/"):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Content-Security-Policy", _policy())
         return response
+
+
+def _policy() -> str:
+    # With S3 storage, originals at 100 % are presigned URLs on the storage's host.
+    origin = storage_origin()
+    if origin is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self'", f"img-src 'self' {origin}")
 
 
 class NoStoreMiddleware:

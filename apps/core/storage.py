@@ -11,24 +11,42 @@ is all-or-nothing.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import posixpath
+import tempfile
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import IO
+from typing import IO, Any
 
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
+from storages.backends.s3 import S3Storage
 
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
+# The object store could not be reached or dropped the connection (stopped, restarting, a
+# network fault): worth handing the job back to the queue, unlike a refusal from a store that
+# answered (a missing key, access denied), which a retry would only repeat.
+STORAGE_OUTAGE: tuple[type[BaseException], ...] = ()
 try:  # botocore comes with django-storages[s3]; the filesystem backend never raises these
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+    # EndpointConnectionError and ConnectTimeoutError are connection errors;
+    # ConnectionClosedError and ReadTimeoutError are HTTP client errors.
+    STORAGE_OUTAGE = (BotoConnectionError, HTTPClientError)
+    # A download whose stream kept breaking (s3transfer retried it and gave up).
+    from s3transfer.exceptions import RetriesExceededError
+
+    STORAGE_OUTAGE = (*STORAGE_OUTAGE, RetriesExceededError)
 except ImportError:  # pragma: no cover
     pass
+# What a job handed back to the queue for a storage outage tells the person.
+STORAGE_RETRYING = "Storage unavailable, retrying: {exc}"
 
 STORAGE_UNAVAILABLE = (
     "Storage is unavailable right now, so this file was not saved. Nothing else was lost: "
@@ -74,6 +92,148 @@ def storage_put(
         _discard(storage, temp_name)
         raise
     return key
+
+
+# Multipart part size for streamed writes: S3 wants at least 5 MiB for every part but the last,
+# and memory holds one part at a time.
+STREAM_PART_BYTES = 8 * 1024 * 1024
+
+
+class StorageStream:
+    """A file being written to storage as it is produced (``storage_stream``): ``write`` it,
+    then ``finish()`` publishes it. ``sha256`` and ``size`` describe what was written."""
+
+    def __init__(self, sink: Any) -> None:
+        self._sink = sink
+        self._digest = hashlib.sha256()
+        self.size = 0
+        self.finished = False
+
+    def write(self, data: bytes) -> int:
+        self._sink.write(data)
+        self._digest.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def finish(self) -> None:
+        self._sink.finish()
+        self.finished = True
+
+
+@contextlib.contextmanager
+def storage_stream(key: str, *, storage: Storage | None = None) -> Iterator[StorageStream]:
+    """Write ``key`` as it is produced, complete or not at all: on S3 a multipart upload (one
+    part in memory at a time; an unfinished upload is aborted and never visible under the key),
+    on the filesystem a part file renamed to the key. The body must call ``finish()``; leaving
+    the block without it (an exception) publishes nothing. Not seekable: zipfile writes data
+    descriptors instead of going back to patch headers."""
+    storage = storage or default_storage
+    sink: _Sink = (
+        _S3MultipartSink(storage, key) if storage_is_s3(storage) else _PutOnFinishSink(storage, key)
+    )
+    stream = StorageStream(sink)
+    try:
+        yield stream
+    finally:
+        if not stream.finished:
+            sink.abort()
+
+
+class _Sink:
+    def write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+
+def storage_is_s3(storage: Storage | None = None) -> bool:
+    """Whether files live in an S3 bucket (django-storages), which presigns URLs and takes
+    multipart uploads, rather than on a filesystem."""
+    return isinstance(storage or default_storage, S3Storage)
+
+
+class _S3MultipartSink(_Sink):
+    def __init__(self, storage: Any, key: str) -> None:
+        self._client = storage.connection.meta.client
+        self._bucket = storage.bucket_name
+        self._key = storage._normalize_name(key)  # the storage's location prefix, as save() does
+        params = storage.get_object_parameters(self._key)
+        params.setdefault("ContentType", "application/octet-stream")
+        if storage.default_acl:
+            params.setdefault("ACL", storage.default_acl)
+        created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key, **params)
+        self._upload_id = created["UploadId"]
+        self._parts: list[dict[str, Any]] = []
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= STREAM_PART_BYTES:
+            self._upload(bytes(self._buffer[:STREAM_PART_BYTES]))
+            del self._buffer[:STREAM_PART_BYTES]
+
+    def _upload(self, body: bytes) -> None:
+        number = len(self._parts) + 1
+        answer = self._client.upload_part(
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=body,
+        )
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    def finish(self) -> None:
+        if self._buffer or not self._parts:
+            self._upload(bytes(self._buffer))  # the last part may be small
+            self._buffer.clear()
+        self._client.complete_multipart_upload(
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._parts},
+        )
+
+    def abort(self) -> None:
+        # Parts left behind would be invisible but billed (the bucket's lifecycle rule also
+        # aborts stale uploads, docs/scaling.md); while S3 is down this fails too.
+        with contextlib.suppress(*STORAGE_ERRORS):
+            self._client.abort_multipart_upload(
+                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id
+            )
+
+
+class _PutOnFinishSink(_Sink):
+    """Other storages: a temporary file on local disk, then ``storage_put`` (which renames a
+    part file into place on the filesystem)."""
+
+    def __init__(self, storage: Storage, key: str) -> None:
+        self._storage, self._key = storage, key
+        self._file = tempfile.TemporaryFile(prefix="draftroom-stream-")  # noqa: SIM115 (closed by finish/abort)
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+
+    def finish(self) -> None:
+        self._file.seek(0)
+        try:
+            storage_put(self._key, self._file, storage=self._storage)
+        finally:
+            self._file.close()
+
+    def abort(self) -> None:
+        self._file.close()
 
 
 def storage_parts_sweep(

@@ -7,7 +7,7 @@ import logging
 from django.core.files.storage import default_storage
 
 from apps.core.jobs import DATABASE_GONE, Claim, job_running
-from apps.core.storage import STORAGE_ERRORS, storage_put
+from apps.core.storage import STORAGE_ERRORS, STORAGE_RETRYING, storage_put
 from apps.core.storage_keys import rendition_key
 from apps.drafts.hooks import previews_ready
 from apps.drafts.models import Draft, PreviewJob, Rendition
@@ -37,7 +37,7 @@ def draft_preview_run(*, job_id: int) -> Claim:
             FileNotFoundError: "Could not make previews: the original file is missing from storage."
         },
         # Storage down is retryable: the row goes back in the queue and the task tries again.
-        retry={STORAGE_ERRORS: "Storage unavailable, retrying: {exc}"},
+        retry={STORAGE_ERRORS: STORAGE_RETRYING},
     ) as run:
         if not run.claimed:
             return run.result

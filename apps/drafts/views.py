@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -19,7 +20,7 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
 from apps.core.errors import Refusal, StaleView
-from apps.core.http import refuse, request_user, serve_private
+from apps.core.http import refuse, request_user, serve_large, serve_private
 from apps.core.panels import render_batch_panels, render_draft_panels, render_tile_badges
 from apps.drafts.forms import BatchForm, ReferenceForm
 from apps.drafts.models import Batch, Decision, Draft
@@ -410,7 +411,7 @@ def draft_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def draft_image(request: HttpRequest, pk: int, name: str) -> FileResponse:
+def draft_image(request: HttpRequest, pk: int, name: str) -> HttpResponseBase:
     """Serve a rendition (or the original) after the membership check; never a public URL."""
     scoped = get_draft_for_user(request_user(request), pk)
     draft = scoped.obj
@@ -424,15 +425,17 @@ def draft_image(request: HttpRequest, pk: int, name: str) -> FileResponse:
             draft.file_key,
             CONTENT_TYPES.get(draft.format, "application/octet-stream"),
         )
-    return serve_private(key, content_type, etag=f"{draft.sha256}-{name}")
+    # The original at 100 % is the large one: from S3 the browser fetches it from storage.
+    serve = serve_large if rendition is None else serve_private
+    return serve(key, content_type, etag=f"{draft.sha256}-{name}")
 
 
 @require_GET
-def draft_download(request: HttpRequest, pk: int) -> FileResponse:
+def draft_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     scoped = get_draft_for_user(request_user(request), pk, need=Can.DOWNLOAD_ORIGINAL)
     draft = scoped.obj
     ext = mimetypes.guess_extension(CONTENT_TYPES.get(draft.format, "")) or ""
-    return serve_private(
+    return serve_large(
         draft.file_key,
         CONTENT_TYPES.get(draft.format, "application/octet-stream"),
         filename=f"draft-{draft.pk}{ext}",

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign
 from apps.core.jobs import Claim, JobRun, job_running
 from apps.core.models import JobStatus
-from apps.core.storage import storage_put
+from apps.core.storage import storage_put, storage_stream
 from apps.core.storage_keys import pack_key
 from apps.drafts.models import Draft
 from apps.drafts.selectors import draft_rendition
@@ -167,8 +167,10 @@ def _summary(outcome: dict[str, dict[str, Any]]) -> str:
 
 
 def pack_run(*, job_id: int) -> Claim:
-    """Build the pack into a temporary file, then hand that file to storage: neither the
-    archive nor any member is ever held whole in memory."""
+    """Build the pack and hand it to storage as it is written: a zip goes straight into a
+    multipart upload on S3 (a part file on the filesystem), a deck through a temporary file.
+    Neither the archive nor any member is ever held whole in memory, and nothing appears under
+    the pack's key until it is complete."""
     with job_running(Pack, job_id, failure="Could not build the pack: {exc}") as run:
         if not run.claimed:
             return run.result
@@ -181,17 +183,24 @@ def pack_run(*, job_id: int) -> Claim:
         )
         ext = ".pdf" if pack.kind == PackKind.DECK else ".zip"
         key = pack_key(campaign_id=pack.campaign_id, pack_id=pack.pk, ext=ext)
-        with tempfile.TemporaryFile(prefix="draftroom-pack-") as tmp:
-            with timer.phase("build"):
-                if pack.kind == PackKind.DECK:
+        if pack.kind == PackKind.DECK:
+            with tempfile.TemporaryFile(prefix="draftroom-pack-") as tmp:
+                with timer.phase("build"):
                     file_count = _build_deck(tmp, pack.campaign, drafts)
-                else:
-                    file_count = _build_zip(tmp, pack, drafts, report)
-            report(0.9, "Storing", force=True)
-            with timer.phase("store"):
-                digest, size = _file_digest(tmp)
-                tmp.seek(0)
-                stored = storage_put(key, tmp)  # a retried job replaces the file whole
+                report(0.9, "Storing", force=True)
+                with timer.phase("store"):
+                    digest, size = _file_digest(tmp)
+                    tmp.seek(0)
+                    stored = storage_put(key, tmp)  # a retried job replaces the file whole
+        else:
+            with storage_stream(key) as out:
+                with timer.phase("build"):
+                    # Write-only is enough: zipfile needs write() and flush(), nothing to seek.
+                    file_count = _build_zip(cast(IO[bytes], out), pack, drafts, report)
+                report(0.9, "Storing", force=True)
+                with timer.phase("store"):
+                    out.finish()  # a retried job replaces the file whole
+            digest, size, stored = out.sha256, out.size, key
         Pack.objects.filter(pk=pack.pk).update(byte_size=size, sha256=digest, file_count=file_count)
         run.finish(output_key=stored, message=f"{file_count} files, ready to download")
     return run.result

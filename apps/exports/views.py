@@ -5,6 +5,7 @@ import json
 from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
 from apps.core.errors import Refusal
-from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
+from apps.core.http import refuse, request_user, safe_next, serve_large, serve_private, wants_json
 from apps.core.models import JobStatus
 from apps.drafts.models import Decision
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
@@ -256,7 +257,7 @@ def pack_create_draft(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
-def _pack_response(pack_id: int, request: HttpRequest, fingerprint: str | None) -> FileResponse:
+def _pack_response(pack_id: int, request: HttpRequest, fingerprint: str | None) -> HttpResponseBase:
     scoped = get_pack_for_user(request_user(request), pack_id, need=Can.EXPORT)
     pack = scoped.obj
     if pack.status != JobStatus.DONE or not pack.output_key:
@@ -267,18 +268,18 @@ def _pack_response(pack_id: int, request: HttpRequest, fingerprint: str | None) 
         raise Http404("This link is for an older build of the pack")
     content_type = "application/pdf" if pack.kind == PackKind.DECK else "application/zip"
     # no-store: a pack is rebuilt under the same key, and a signed link must not outlive it.
-    return serve_private(
+    return serve_large(
         pack.output_key, content_type, filename=pack.filename, cache_control="private, no-store"
     )
 
 
 @require_GET
-def pack_download(request: HttpRequest, pk: int) -> FileResponse:
+def pack_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     return _pack_response(pk, request, None)
 
 
 @require_GET
-def pack_link_download(request: HttpRequest, token: str) -> FileResponse:
+def pack_link_download(request: HttpRequest, token: str) -> HttpResponseBase:
     """A signed, expiring link; the person opening it must still be allowed to export."""
     found = pack_id_from_token(token)
     if found is None:

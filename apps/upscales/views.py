@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.campaigns.permissions import Can
 from apps.core.compare import compare_component
 from apps.core.errors import Refusal
-from apps.core.http import refuse, request_user, serve_private, wants_json
+from apps.core.http import refuse, request_user, serve_large, serve_private, wants_json
 from apps.core.models import JobStatus
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
 from apps.upscales.forms import UpscaleForm
@@ -156,23 +157,25 @@ def upscale_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _answer(request, False, "Only a failed or cancelled upscale can be retried.", back)
 
 
-def _output(request: HttpRequest, pk: int, need: Can) -> tuple[FileResponse, UpscaleJob]:
+def _output(request: HttpRequest, pk: int, need: Can) -> UpscaleJob:
     scoped = get_upscale_for_user(request_user(request), pk, need=need)
     job = scoped.obj
     if job.status != JobStatus.DONE or not job.output_key:
         raise Http404("This upscale has no file yet")
-    return serve_private(job.output_key, "image/png", etag=job.output_key.rsplit("/", 1)[-1]), job
+    return job
 
 
 @require_GET
-def upscale_image(request: HttpRequest, pk: int) -> FileResponse:
-    response, _ = _output(request, pk, Can.VIEW)
-    return response
+def upscale_image(request: HttpRequest, pk: int) -> HttpResponseBase:
+    job = _output(request, pk, Can.VIEW)
+    return serve_private(job.output_key, "image/png", etag=job.output_key.rsplit("/", 1)[-1])
 
 
 @require_GET
-def upscale_download(request: HttpRequest, pk: int) -> FileResponse:
-    response, job = _output(request, pk, Can.DOWNLOAD_ORIGINAL)
+def upscale_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The master: from S3 a presigned URL, never proxied through the web process."""
+    job = _output(request, pk, Can.DOWNLOAD_ORIGINAL)
     name = f"draft-{job.draft_id}-{job.used_model or job.model_name}-x{job.scale:g}.png"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return serve_large(
+        job.output_key, "image/png", etag=job.output_key.rsplit("/", 1)[-1], filename=name
+    )

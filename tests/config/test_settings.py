@@ -98,3 +98,15 @@ def test_sessions_are_read_from_the_shared_cache_only_when_there_is_one(tmp_path
     alone = _manage("shell", "-v", "0", "-c", code, env={}, tmp_path=tmp_path)
     assert shared.stdout.split() == ["django.contrib.sessions.backends.cached_db"], shared.stderr
     assert alone.stdout.split() == ["django.contrib.sessions.backends.db"], alone.stderr
+
+
+def test_production_s3_presigns_with_sigv4_and_spills_large_files_to_disk(tmp_path):
+    code = (
+        "from django.conf import settings as s; o = s.STORAGES['default']['OPTIONS'];"
+        " print(o['signature_version'], o['max_memory_size'], o['querystring_expire'])"
+    )
+    result = _manage("shell", "-v", "0", "-c", code, env=PRODUCTION_ENV, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # s3v4: AWS refuses SigV2 on buckets created since mid-2020. A positive memory size: at 0
+    # django-storages keeps a whole downloaded object in memory.
+    assert result.stdout.split() == ["s3v4", str(8 * 1024 * 1024), "300"]

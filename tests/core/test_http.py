@@ -12,7 +12,14 @@ from django.http import Http404
 from django.test import RequestFactory
 
 from apps.core.errors import Refusal
-from apps.core.http import refuse, safe_next, serve_private
+from apps.core.http import (
+    presigned_url,
+    refuse,
+    safe_next,
+    serve_large,
+    serve_private,
+    storage_origin,
+)
 
 
 def test_a_private_file_carries_the_security_headers():
@@ -91,3 +98,57 @@ def test_a_refusal_answers_json_with_its_prefix_status_and_key():
         "ok": False,
         "message": "Not queued: Only kept drafts can be upscaled.",
     }
+
+
+# --- large files from S3: presigned URLs -------------------------------------------------------
+
+
+def _query(url: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+def test_from_s3_a_large_file_is_a_redirect_to_a_sigv4_url_with_our_headers(s3_bucket, settings):
+    settings.SIGNED_URL_SECONDS = 300
+    default_storage.save("packs/p.zip", ContentFile(b"PK"))
+    response = serve_large("packs/p.zip", "application/zip", filename="pack-7.zip")
+    assert response.status_code == 302
+    assert response["Cache-Control"] == "private, no-store"
+    query = _query(response["Location"])
+    assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"  # SigV4, not SigV2's Signature=
+    assert "Signature" not in query and query["X-Amz-Signature"]
+    assert query["X-Amz-Expires"] == "300"
+    assert query["response-content-type"] == "application/zip"
+    assert query["response-content-disposition"] == 'attachment; filename="pack-7.zip"'
+    assert query["response-cache-control"] == "private, no-store"
+
+
+def test_a_presigned_url_never_outlives_an_hour_and_an_image_is_shown_inline(s3_bucket, settings):
+    settings.SIGNED_URL_SECONDS = 7 * 24 * 3600
+    default_storage.save("drafts/o.png", ContentFile(b"\x89PNG"))
+    query = _query(presigned_url("drafts/o.png", "image/png") or "")
+    assert query["X-Amz-Expires"] == "3600"
+    assert query["response-content-disposition"] == "inline"
+
+
+def test_a_large_file_missing_from_s3_is_a_404_not_a_url(s3_bucket):
+    with pytest.raises(Http404):
+        serve_large("packs/gone.zip", "application/zip")
+
+
+def test_from_the_filesystem_a_large_file_is_served_as_before():
+    default_storage.save("packs/p.zip", ContentFile(b"PK"))
+    response = serve_large("packs/p.zip", "application/zip", filename="pack.zip")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="pack.zip"'
+    assert presigned_url("packs/p.zip", "application/zip") is None
+    assert storage_origin() is None
+
+
+def test_pages_allow_images_from_the_storage_origin_only_when_it_presigns(s3_bucket, client):
+    # An original at 100 % is an <img> that follows the redirect to the bucket's host.
+    origin = storage_origin()
+    assert origin == "https://media.s3.amazonaws.com"
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    assert f"img-src 'self' {origin} blob: data:" in policy

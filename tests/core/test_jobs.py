@@ -310,6 +310,35 @@ def test_an_expected_error_fails_with_its_own_message_and_a_retryable_one_requeu
     assert other.message == "Storage unavailable, retrying: no space left on device"
 
 
+def test_an_object_store_that_cannot_be_reached_sends_any_kind_of_job_back_to_the_queue(batch):
+    from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+
+    outages = (
+        EndpointConnectionError(endpoint_url="http://s3:9000/bucket/key"),
+        ConnectionClosedError(endpoint_url="http://s3:9000/bucket/key"),
+    )
+    for outage in outages:
+        job = _job(batch)
+
+        def store(run, outage=outage):
+            raise outage
+
+        # No ``retry`` of its own: the kernel knows an unreachable store is worth a retry.
+        assert _run(job.pk, store) == Claim(False, retry_in=RELEASE_RETRY_SECONDS)
+        job.refresh_from_db()
+        assert (job.status, job.attempts) == (JobStatus.QUEUED, 1)
+        assert job.message.startswith("Storage unavailable, retrying: ")
+
+    refused = _job(batch)
+
+    def denied(run):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutObject")
+
+    assert _run(refused.pk, denied) == Claim(False)  # a store that answered "no" is not down
+    refused.refresh_from_db()
+    assert refused.status == JobStatus.FAILED
+
+
 def test_a_cancelled_run_ends_quietly_without_failing_the_job(batch):
     job = _job(batch)
 

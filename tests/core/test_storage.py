@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import time
@@ -10,7 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage
 
-from apps.core.storage import PARTS_DIR, storage_parts_sweep, storage_put
+from apps.core.storage import PARTS_DIR, storage_parts_sweep, storage_put, storage_stream
 
 
 class _BrokenStream(io.RawIOBase):
@@ -113,3 +114,59 @@ def test_the_sweeper_deletes_old_part_files_a_killed_writer_left_and_keeps_fresh
 
 def test_the_sweeper_has_nothing_to_do_on_an_object_store():
     assert storage_parts_sweep(storage=_ObjectStore()) == 0
+
+
+# --- storage_stream: written as it is produced ------------------------------------------------
+
+
+def test_a_stream_to_s3_is_a_multipart_upload_that_appears_only_when_finished(s3_bucket):
+    import boto3
+
+    from apps.core.storage import STREAM_PART_BYTES
+
+    client = boto3.client("s3", region_name="us-east-1")
+    data = os.urandom(STREAM_PART_BYTES * 2 + 12345)
+    with storage_stream("packs/big.zip") as out:
+        for start in range(0, len(data), 1 << 20):
+            out.write(data[start : start + (1 << 20)])
+        assert client.list_objects_v2(Bucket=s3_bucket).get("KeyCount", 0) == 0
+        out.finish()
+    answer = client.get_object(Bucket=s3_bucket, Key="packs/big.zip")
+    assert answer["Body"].read() == data
+    assert answer["ETag"].strip('"').endswith("-3")  # three parts, the last one small
+    assert (out.size, out.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+def test_a_stream_to_s3_that_dies_is_aborted_and_leaves_no_object_or_upload(s3_bucket):
+    import boto3
+
+    from apps.core.storage import STREAM_PART_BYTES
+
+    client = boto3.client("s3", region_name="us-east-1")
+
+    def build_and_die() -> None:
+        with storage_stream("packs/half.zip") as out:
+            out.write(os.urandom(STREAM_PART_BYTES + 1))  # one part uploaded already
+            raise RuntimeError("the worker's build failed half-way")
+
+    with pytest.raises(RuntimeError):
+        build_and_die()
+    assert client.list_objects_v2(Bucket=s3_bucket).get("KeyCount", 0) == 0
+    assert not client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads")
+
+
+def test_a_stream_on_the_filesystem_is_published_whole_or_not_at_all(disk):
+
+    def build_and_die() -> None:
+        with storage_stream("packs/p.zip", storage=disk) as out:
+            out.write(b"PK half")
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        build_and_die()
+    assert not disk.exists("packs/p.zip")
+    with storage_stream("packs/p.zip", storage=disk) as out:
+        out.write(b"PK whole")
+        out.finish()
+    assert disk.open("packs/p.zip").read() == b"PK whole"
+    assert disk.listdir(PARTS_DIR)[1] == []

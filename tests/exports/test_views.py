@@ -262,3 +262,26 @@ def test_the_record_keeps_every_pass_of_a_multi_pass_graph_labelled(cast, batch)
         "Pass 2 · dpmpp_sde, node 41",
     ]
     assert passes[1]["prompts"] == ["beautiful scenery landscape outdoors mountains"]
+
+
+def test_from_s3_a_pack_goes_to_the_browser_as_a_presigned_url_and_never_to_an_outsider(
+    s3_bucket, cast, kept
+):
+    from urllib.parse import parse_qsl, urlsplit
+
+    pack = _exported_pack(cast, kept)
+    assert pack.status == JobStatus.DONE
+    download = reverse("exports:pack-download", args=[pack.pk])
+    link = reverse("exports:pack-link", args=[pack_link_token(pack, cast.membership("producer"))])
+    for url in (download, link):
+        response = cast.client("producer").get(url)
+        assert response.status_code == 302
+        query = dict(parse_qsl(urlsplit(response["Location"]).query))
+        assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
+        assert query["response-content-type"] == "application/zip"
+        assert query["response-content-disposition"] == f'attachment; filename="{pack.filename}"'
+    for who, status in (("outsider", 404), ("reviewer", 403)):
+        for url in (download, link):
+            response = cast.client(who).get(url)
+            assert response.status_code == status
+            assert "X-Amz" not in response.get("Location", "")

@@ -1,4 +1,5 @@
-"""The live suite: this machine's PostgreSQL and Redis and a real Celery worker process.
+"""The live suite: this machine's PostgreSQL and Redis, a real Celery worker process and, for
+the S3 tests, an S3 server (moto's server mode, started here on a free loopback port).
 
 bin/test runs it with DATABASE_URL and CELERY_BROKER_URL pointing at the live services. Outside
 CI the tests skip when a service is missing; under CI=true they must run.
@@ -6,14 +7,17 @@ CI the tests skip when a service is missing; under CI=true they must run.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -43,6 +47,10 @@ def _unreachable() -> str | None:
         return "PostgreSQL is not running on 127.0.0.1:5432"
     if not _reachable("127.0.0.1", 6379):
         return "Redis is not running on 127.0.0.1:6379"
+    try:
+        import moto.server  # noqa: F401  (the S3 server the S3 tests start)
+    except ImportError:
+        return "moto[server] is not installed (pip install -e '.[dev]')"
     return None
 
 
@@ -77,6 +85,80 @@ def _media(settings, live_var):  # type: ignore[no-untyped-def]
             "OPTIONS": {"location": live_var / "media", "base_url": "/media-not-served/"},
         },
     }
+
+
+class S3Server:
+    """moto's S3 server on a loopback port, in a thread of the test process, so stopping it
+    (an outage) and starting it again on the same port keeps the buckets and their objects."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.running = False
+        self.bucket = ""  # the current test's (the ``s3`` fixture)
+        self.start()
+
+    def start(self) -> None:
+        self._server.start()
+        deadline = time.monotonic() + 10
+        while not _reachable("127.0.0.1", self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("moto's S3 server did not start")
+            time.sleep(0.05)
+        self.running = True
+
+    def stop(self) -> None:
+        """Refuse connections from now on, as a stopped MinIO would."""
+        if self.running:
+            self._server.stop()
+            self.running = False
+
+    def client(self) -> Any:
+        import boto3
+
+        from tests.s3 import ACCESS_KEY, REGION, SECRET_KEY
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, settings, monkeypatch, _media) -> Iterator[S3Server]:  # type: ignore[no-untyped-def]
+    """Storage on the S3 server for this test: a bucket of its own, the test process's
+    settings (as production's STORAGE_BACKEND=s3 makes them) and the environment every process
+    started afterwards loads config/settings.py with (ask for it before ``worker``)."""
+    from tests.s3 import s3_environment, s3_storages
+
+    if not s3_server.running:
+        s3_server.start()
+    bucket = f"live-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    settings.STORAGES = s3_storages(settings, bucket=bucket, endpoint_url=s3_server.endpoint_url)
+    for name, value in s3_environment(bucket=bucket, endpoint_url=s3_server.endpoint_url).items():
+        monkeypatch.setenv(name, value)
+    s3_server.bucket = bucket
+    yield s3_server
+    if not s3_server.running:
+        s3_server.start()  # a fault test that failed half-way must not leave it stopped
 
 
 def _flush_broker() -> None:
