@@ -214,7 +214,10 @@ def test_decisions_open_the_next_undecided_draft_and_the_last_one_the_batch_summ
     expect(page.locator("[data-decision=regenerate] strong")).to_have_text("2")
     expect(page.locator("[data-decision=undecided] strong")).to_have_text("0")
     assert presses == 9  # one key per keep, three per regenerate with its note
-    shot(page, "batch-summary")
+    for size in ({"width": 1440, "height": 900}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+        shot(page, f"batch-summary-{size['width']}")
     assert page.errors == []
 
 
