@@ -14,10 +14,16 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 STAMP=".venv/.installed-$(cat pyproject.toml bin/_setup.sh | sha256sum | cut -c1-16)${EXTRAS:+-$EXTRAS}"
+# A dev install (bin/test) holds everything bin/run needs.
+if [ ! -f "$STAMP" ] && [ -z "$EXTRAS" ] && [ -f "$STAMP-dev" ]; then STAMP="$STAMP-dev"; fi
 if [ ! -f "$STAMP" ]; then
   echo "Installing Draftroom${EXTRAS:+ with [$EXTRAS]} into .venv …"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
+  # setuptools says "Editable installation … be careful with folders in your working directory"
+  # for every project laid out as ours (apps/, config/, workers/ at the top): that note alone
+  # is silenced, in the build backend's process, which inherits PYTHONWARNINGS.
+  PYTHONWARNINGS="ignore:Editable installation" \
+    .venv/bin/python -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
   if [ "$EXTRAS" = "dev" ]; then
     # The upscaler's tests need torch, torchvision and basicsr. basicsr 1.4.2's setup.py imports
     # torch, so it is built without build isolation, after torch is installed.

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "apps.core",
+    "apps.accounts",
     "apps.campaigns",
     "apps.drafts",
     "apps.reviews",
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "apps.upscales",
     "apps.exports",
     "apps.comments",
+    "apps.sharing",
     "apps.demo",
 ]
 
@@ -95,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.rework.context_processors.notifications",
+                "apps.accounts.context_processors.login_options",
             ],
         },
     },
@@ -134,6 +137,10 @@ LOGIN_URL = "login"
 LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30)
 LOGIN_THROTTLE_SECONDS = env_int("LOGIN_THROTTLE_SECONDS", 15 * 60)
+# Share links (apps.sharing): requests per minute per link and address (a page with its
+# thumbnails is ~20), and wrong link passwords per address within LOGIN_THROTTLE_SECONDS.
+SHARE_LINK_REQUESTS_PER_MINUTE = env_int("SHARE_LINK_REQUESTS_PER_MINUTE", 240)
+SHARE_LINK_PASSWORD_FAILURES = env_int("SHARE_LINK_PASSWORD_FAILURES", 10)
 
 # Login throttling counts must be shared by every web process: Redis in production.
 CACHE_URL = env_str("CACHE_URL", "")
@@ -154,6 +161,38 @@ SESSION_ENGINE = (
 )
 LOGIN_REDIRECT_URL = "campaigns:list"
 LOGOUT_REDIRECT_URL = "login"
+# An e-mailed invitation to a campaign works once, for this long.
+DRAFTROOM_INVITATION_SECONDS = env_int("DRAFTROOM_INVITATION_SECONDS", 7 * 24 * 3600)
+# Password reset links (Django's auth views) last this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
+
+# --- Single sign-on (OpenID Connect, apps.accounts) ------------------------------------------
+# mozilla-django-oidc is the relying party: on when OIDC_RP_CLIENT_ID is set. The provider's
+# endpoints are named one by one (it does no discovery). Password login stays unless
+# DRAFTROOM_PASSWORD_LOGIN=false. People are matched by verified e-mail; an unknown person gets
+# an account only if a campaign invited that address (or OIDC_OPEN_SIGNUP=true).
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_OPEN_SIGNUP = env_bool("OIDC_OPEN_SIGNUP", False)
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso-callback"
+OIDC_USE_PKCE = True
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
+DRAFTROOM_PASSWORD_LOGIN = env_bool("DRAFTROOM_PASSWORD_LOGIN", True)
+if not DRAFTROOM_PASSWORD_LOGIN and not OIDC_RP_CLIENT_ID:
+    raise ImproperlyConfigured("DRAFTROOM_PASSWORD_LOGIN=false needs single sign-on (OIDC_*)")
+# Both backends are always listed; each refuses when its way of logging in is turned off, so
+# tests can switch them with override_settings.
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.backends.PasswordBackend",
+    "apps.accounts.backends.SingleSignOnBackend",
+]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -260,7 +299,8 @@ DRAFTROOM_BASE_URL = env_str("DRAFTROOM_BASE_URL", "" if PRODUCTION else "http:/
 #   (a thread cannot be killed): a job that stops reporting loses its lease and the sweeper
 #   re-queues it, a job that waits for the GPU longer than CELERY_TASK_TIME_LIMIT fails with a
 #   clear message, and a thread that really hangs keeps its slot until the worker restarts.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# The filesystem transport ignores the host, but kombu warns "No hostname was supplied" without one.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -320,6 +360,20 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 # Weights files live here (``manage.py upscale_models fetch|import`` puts them there); a worker
 # without them upscales with the labelled classical fallback. UPSCALE_PINS accepts more
 # checkpoints of the registry's architectures: "x4plus=<sha256>,general-x4v3=<sha256>".
+# Content credentials (C2PA) in every exported file and upscaled master: PEM certificate chain
+# and private key paths. Without them the IPTC/XMP "AI-generated" disclosure is still written
+# and the pages say content credentials are off.
+C2PA_SIGNING_CERT = env_str("C2PA_SIGNING_CERT", "")
+C2PA_SIGNING_KEY = env_str("C2PA_SIGNING_KEY", "")
+C2PA_SIGNING_ALG = env_str(
+    "C2PA_SIGNING_ALG", "es256"
+)  # must match the key: es256, ps256, ed25519…
+if bool(C2PA_SIGNING_CERT) != bool(C2PA_SIGNING_KEY):
+    raise ImproperlyConfigured("C2PA_SIGNING_CERT and C2PA_SIGNING_KEY go together")
+for _path in (C2PA_SIGNING_CERT, C2PA_SIGNING_KEY):
+    if _path and not Path(_path).is_file():
+        raise ImproperlyConfigured(f"C2PA signing file {_path} does not exist")
+
 UPSCALE_MODELS_DIR = Path(env_str("UPSCALE_MODELS_DIR", str(VAR_DIR / "models"))).resolve()
 UPSCALE_PINS = env_list("UPSCALE_PINS", [])
 UPSCALE_DEVICE = env_str("UPSCALE_DEVICE", "")  # "" = CUDA when there is one, else the CPU

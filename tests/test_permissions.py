@@ -26,12 +26,34 @@ class Route:
     need: Can | None  # None: any logged-in person (the page lists only their own campaigns)
     args: Callable[[dict], list[int]]
     data: dict | None = None
+    staff_only: bool = False  # not tied to one campaign: every non-staff person gets 403
 
 
 ROUTES: dict[str, Route] = {
     "campaigns:list": Route("get", None, lambda o: []),
     "campaigns:detail": Route("get", Can.VIEW, lambda o: [o["campaign"].pk]),
     "campaigns:activity": Route("get", Can.VIEW, lambda o: [o["campaign"].pk]),
+    # No role owns a campaign: its creator and staff do (tests/campaigns/test_team.py).
+    "campaigns:new": Route("get", Can.OWN, lambda o: [], staff_only=True),
+    "campaigns:edit": Route("get", Can.OWN, lambda o: [o["campaign"].pk]),
+    "campaigns:archive": Route("post", Can.OWN, lambda o: [o["campaign"].pk], {}),
+    "campaigns:restore": Route("post", Can.OWN, lambda o: [o["campaign"].pk], {}),
+    "campaigns:people": Route("get", Can.OWN, lambda o: [o["campaign"].pk]),
+    "campaigns:invite": Route(
+        "post", Can.OWN, lambda o: [o["campaign"].pk], {"email": "a@b.example", "role": "creator"}
+    ),
+    "campaigns:member-role": Route(
+        "post",
+        Can.OWN,
+        lambda o: [o["campaign"].pk, o["membership"].pk],
+        {"role": "creator"},
+    ),
+    "campaigns:member-remove": Route(
+        "post", Can.OWN, lambda o: [o["campaign"].pk, o["membership"].pk], {}
+    ),
+    "campaigns:invitation-withdraw": Route(
+        "post", Can.OWN, lambda o: [o["campaign"].pk, o["invitation"].pk], {}
+    ),
     "drafts:upload": Route("get", Can.UPLOAD, lambda o: [o["campaign"].pk]),
     "drafts:batch-create": Route(
         "post", Can.UPLOAD, lambda o: [o["campaign"].pk], {"new_batch_name": "x"}
@@ -117,8 +139,34 @@ ROUTES: dict[str, Route] = {
     "exports:record": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
     "exports:record-json": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
     "exports:next-batch": Route("post", Can.UPLOAD, lambda o: [o["draft"].pk]),
+    "sharing:links": Route("get", Can.EXPORT, lambda o: [o["campaign"].pk]),
+    "sharing:create": Route(
+        "post", Can.EXPORT, lambda o: [o["campaign"].pk], {"drafts": "1", "days": "7"}
+    ),
+    "sharing:revoke": Route("post", Can.EXPORT, lambda o: [o["share_link"].pk]),
 }
-PUBLIC = {"login", "logout", "healthz"}
+# Reachable without logging in, each tested where it lives: an invitation link
+# (tests/campaigns/test_team.py), single sign-on and password reset (tests/accounts/).
+PUBLIC = {
+    "login",
+    "logout",
+    "healthz",
+    "campaigns:invitation",
+    "accounts:sso-login",
+    "accounts:sso-callback",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+# Guest pages under /share/<token>/: no account, the link is the key (tested below).
+GUEST_ROUTES: dict[str, Callable[[dict, int], list]] = {
+    "sharing:guest": lambda o, pk: [o["share_token"]],
+    "sharing:guest-draft": lambda o, pk: [o["share_token"], pk],
+    "sharing:guest-image": lambda o, pk: [o["share_token"], pk, "original"],
+    "sharing:guest-download": lambda o, pk: [o["share_token"], pk],
+    "sharing:guest-answer": lambda o, pk: [o["share_token"], pk],
+}
 
 
 def _names(resolver: URLResolver, prefix: str = "") -> set[str]:
@@ -135,7 +183,7 @@ def _names(resolver: URLResolver, prefix: str = "") -> set[str]:
 
 
 def test_every_url_of_the_app_is_in_the_matrix():
-    assert _names(get_resolver()) - PUBLIC == set(ROUTES)
+    assert _names(get_resolver()) - PUBLIC - set(GUEST_ROUTES) == set(ROUTES)
 
 
 @pytest.fixture
@@ -156,8 +204,14 @@ def matrix_objects(cast, batch) -> dict:
         draft=draft, name="r.png", data=png_bytes(color=(3, 3, 3)), by=None
     )
     assert isinstance(reference, DraftReference)
+    from apps.campaigns.services import invitation_create
+
     return {
         "campaign": cast.campaign,
+        "membership": cast.membership("producer"),
+        "invitation": invitation_create(
+            campaign=cast.campaign, email="new@b.example", role="reviewer", by=cast.art_director
+        ).invitation,
         "batch": batch,
         "draft": draft,
         "reference": reference,
@@ -168,6 +222,7 @@ def matrix_objects(cast, batch) -> dict:
         **_rework_objects(cast, batch, draft),
         "upscale": _upscale_job(batch),
         **_export_objects(cast, draft),
+        **_share_objects(cast, draft),
     }
 
 
@@ -185,6 +240,16 @@ def _stack_key(draft):
     if summary is not None and summary.dup_group is not None:
         return f"d{summary.dup_group}"
     return "p0123456789abcdef"
+
+
+def _share_objects(cast, draft):
+    """A share link (with download rights) holding ``draft`` only."""
+    from apps.sharing.services import share_link_create
+
+    link, token = share_link_create(
+        campaign=cast.campaign, by=cast.producer, title="Client", drafts=[draft], can_download=True
+    )
+    return {"share_link": link, "share_token": token}
 
 
 def _export_objects(cast, draft):
@@ -252,7 +317,9 @@ def _call(client: Client, name: str, objects: dict):
 def test_each_role_gets_exactly_what_its_capabilities_allow(cast, objects, name, who):
     response = _call(cast.client(who), name, objects)
     need = ROUTES[name].need
-    if need is None:
+    if ROUTES[name].staff_only:
+        assert response.status_code == 403
+    elif need is None:
         assert response.status_code == 200
     elif who == "outsider":
         assert response.status_code == 404, "an outsider must not learn the object exists"
@@ -273,3 +340,52 @@ def test_posts_without_a_csrf_token_are_refused(cast, objects, name):
     client = Client(enforce_csrf_checks=True)
     client.force_login(cast.art_director)
     assert _call(client, name, objects).status_code == 403
+
+
+def _guest_call(client: Client, name: str, objects: dict, pk: int):
+    url = reverse(name, args=GUEST_ROUTES[name](objects, pk))
+    if name == "sharing:guest-answer":
+        return client.post(url, {"verdict": "approved"})
+    return client.get(url)
+
+
+@pytest.fixture
+def guest(objects) -> Client:
+    client = Client()
+    url = reverse("sharing:guest", args=[objects["share_token"]])
+    assert client.post(url, {"name": "Ana", "email": "ana@client.example"}).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("name", sorted(GUEST_ROUTES))
+def test_a_guest_reaches_the_links_draft_without_an_account(guest, objects, name):
+    response = _guest_call(guest, name, objects, objects["draft"].pk)
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert not response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", sorted(set(GUEST_ROUTES) - {"sharing:guest"}))
+@pytest.mark.parametrize("other", ["batch_draft", "other_campaign_draft"])
+def test_a_guest_cannot_reach_a_draft_outside_the_link(cast, batch, guest, objects, name, other):
+    from tests.factories import BatchFactory
+
+    target = (
+        make_draft(batch, name="not-shared.png")
+        if other == "batch_draft"
+        else make_draft(BatchFactory(campaign=cast.other_campaign), name="elsewhere.png")
+    )
+    assert _guest_call(guest, name, objects, target.pk).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(set(GUEST_ROUTES) - {"sharing:guest"}))
+def test_an_anonymous_visitor_is_sent_to_the_links_gate_not_to_log_in(client, objects, name):
+    response = _guest_call(client, name, objects, objects["draft"].pk)
+    assert response.status_code == 302
+    assert response.url == reverse("sharing:guest", args=[objects["share_token"]])
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_a_guest_session_opens_no_member_url(guest, objects, name):
+    response = _call(guest, name, objects)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))

@@ -68,3 +68,19 @@ def campaign_channel_labels(campaign: Campaign) -> list[str]:
         picked = [t.label for t in targets if value in (t.channel, t.slug)]
         labels.extend(picked or [value])
     return list(dict.fromkeys(labels))
+
+
+def channel_choices(current: list[str] | None = None) -> list[tuple[str, str]]:
+    """What the campaign form offers as target channels: each channel, named with the presets
+    it picks ("Hero banner 3:1 — Hero banner, Hero banner 21:9"), then any value the campaign
+    already has that is not a channel (a preset slug set in the admin), so saving the form
+    never drops it."""
+    from apps.campaigns.models import Campaign, Channel
+
+    every = campaign_channel_targets(Campaign(target_channels=list(Channel.values)))
+    choices = []
+    for value, label in Channel.choices:
+        presets = [t.label for t in every if t.channel == value]
+        choices.append((value, f"{label} — {', '.join(presets)}" if presets else str(label)))
+    extra = [v for v in current or [] if v not in Channel.values]
+    return choices + [(v, v) for v in extra]

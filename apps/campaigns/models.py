@@ -34,6 +34,16 @@ class Campaign(models.Model):
     brand_rules = models.JSONField(default=list, blank=True, help_text="a list of short rules")
     target_channels = models.JSONField(default=list, blank=True, help_text="Channel values")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Its creator owns it (with staff): edits it, invites people, archives it.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns_created",
+    )
+    # Archived campaigns are read-only everywhere and hidden from lists until restored.
+    archived_at = models.DateTimeField(null=True, blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="campaigns"
     )
@@ -43,6 +53,10 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def channel_labels(self) -> list[str]:
@@ -86,3 +100,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to join a campaign with a role.
+
+    Only a hash of its token is stored; the link carries the token signed with a timestamp.
+    Status moves once, by compare-and-swap on ``accepted_at``/``revoked_at``:
+    pending -> accepted | revoked (an expired one is simply refused)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.get_role_display()} in {self.campaign}"

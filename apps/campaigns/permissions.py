@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from apps.campaigns.models import Role
+from apps.campaigns.models import Campaign, Role
 
 
 class Can(StrEnum):
@@ -16,6 +17,9 @@ class Can(StrEnum):
     ASSIGN_REWORK = "assign_rework"
     UPSCALE = "upscale"
     EXPORT = "export"
+    # Edit the campaign, invite and remove people, archive and restore. Not a role's: staff and
+    # the campaign's creator hold it (``is_owner``).
+    OWN = "own"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
@@ -37,5 +41,24 @@ ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
 }
 
 
+# What anyone may still do in an archived campaign: look, and an owner may restore it.
+ARCHIVED_CAPABILITIES = frozenset({Can.VIEW, Can.DOWNLOAD_ORIGINAL, Can.OWN})
+
+
 def role_can(role: str, capability: Can) -> bool:
     return capability in ROLE_CAPABILITIES.get(role, frozenset())
+
+
+def is_owner(user: Any, campaign: Campaign) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_staff) or (
+        campaign.created_by_id is not None and campaign.created_by_id == user.pk
+    )
+
+
+def can_create_campaigns(user: Any) -> bool:
+    """Staff, and people given the ``campaigns.add_campaign`` permission in Django admin."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_staff) or user.has_perm("campaigns.add_campaign")

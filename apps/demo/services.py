@@ -78,7 +78,8 @@ def demo_load(*, drafts: int = 10) -> Campaign:
                 Channel.PRODUCT_CARD,
                 Channel.PRESENTATION,
             ],
-            created_by=users["admin"],
+            # Ada owns the demo: she edits it and invites people from the campaign page.
+            created_by=users["ada"],
         )
         for person in DEMO_PEOPLE:
             if person.role:

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.campaigns.models import Campaign
-from apps.campaigns.services import audit_record
+from apps.campaigns.services import audit_record, campaign_refuse_if_archived
 from apps.core.errors import Refusal
 from apps.core.jobs import job_create, job_dispatch
 from apps.core.models import JobStatus
@@ -95,6 +95,7 @@ def batch_create(
     note: str = "",
     source: str = "upload",
 ) -> Batch:
+    campaign_refuse_if_archived(campaign)
     name = name.strip() or timezone.now().strftime("Batch %Y-%m-%d %H:%M")
     with transaction.atomic():
         batch = Batch.objects.create(
@@ -131,6 +132,8 @@ def draft_intake(
     """Validate, store and record one file. Each file stands alone: a bad file is reported and
     never affects the others in its batch."""
     display = sanitize_display_name(name)
+    if batch.campaign.is_archived:  # read-only until restored (campaign_refuse_if_archived)
+        return IntakeResult(display, "error", "The campaign is archived.", code="archived")
     limits = intake_limits()
     if size is not None and size > limits.max_bytes:
         return _rejected(display, IntakeError("too_large", _too_large(limits)))

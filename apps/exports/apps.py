@@ -7,10 +7,12 @@ class ExportsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.campaigns.channels import register_channel_targets
+        from apps.campaigns.home import register_waiting
         from apps.core.jobs import register_job_kind
         from apps.core.panels import register_batch_panel, register_draft_panel
         from apps.drafts.hooks import register_previews_ready
         from apps.exports import panels
+        from apps.exports.home import export_waiting
         from apps.exports.models import ExportJob, Pack
         from apps.exports.receivers import export_after_upscale, export_focal_propose
         from apps.exports.selectors import (
@@ -35,3 +37,4 @@ class ExportsConfig(AppConfig):
         register_batch_panel("toolbar", panels.batch_toolbar, order=200)
         register_upscale_finished(export_after_upscale)
         register_previews_ready(export_focal_propose)
+        register_waiting(export_waiting)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from apps.drafts.models import Draft
 from apps.upscales.selectors import done_upscales_by_draft
+from workers.provenance import Provenance
 
 
 @dataclass(frozen=True)
@@ -78,4 +79,19 @@ def master_for(draft: Draft) -> Master:
         upscale_model=upscale.used_model,
         upscale_weights_sha256=upscale.weights_sha256,
         upscale_factor=max(1, round(upscale.scale)),
+    )
+
+
+def draft_provenance(draft: Draft, master: Master) -> Provenance:
+    """What the record says about the files made from ``master``: generator and model, whether
+    the image was edited after generation (a second revision), the upscale that made the
+    master. Channel details are added per file (``Provenance.with_channel``)."""
+    return Provenance(
+        title=draft.original_name,
+        generator=draft.generator,
+        model=draft.model_name,
+        edited=draft.revisions.count() > 1,
+        upscale_model=master.upscale_model if master.is_upscaled else "",
+        upscale_weights_sha256=master.upscale_weights_sha256 if master.is_upscaled else "",
+        upscale_scale=float(master.upscale_factor) if master.is_upscaled else None,
     )

@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString
 
 from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can, role_can
+from apps.core.provenance import content_credentials_on
 from apps.drafts.models import Decision
 from apps.exports.selectors import focal_for, latest_export_job
 
@@ -25,6 +26,7 @@ def draft_panel(request: HttpRequest, draft: Any, membership: Membership) -> Saf
                 "job": latest_export_job(draft),
                 "can_export": role_can(membership.role, Can.EXPORT),
                 "is_kept": draft.decision == Decision.KEEP,
+                "content_credentials": content_credentials_on(),
             },
             request=request,
         )

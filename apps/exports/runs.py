@@ -6,6 +6,7 @@ import hashlib
 import tempfile
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import timedelta
 from typing import IO, Any, cast
 
@@ -17,11 +18,12 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign
 from apps.core.jobs import Claim, JobRun, job_running
 from apps.core.models import JobStatus
+from apps.core.provenance import provenance_stamp
 from apps.core.storage import storage_put, storage_stream
 from apps.core.storage_keys import pack_key
 from apps.drafts.models import Draft
 from apps.drafts.selectors import draft_rendition
-from apps.exports.masters import Master, master_for
+from apps.exports.masters import Master, draft_provenance, master_for
 from apps.exports.models import ChannelPreset, ChannelVersion, ExportJob, Pack, PackKind
 from apps.exports.selectors import (
     current_versions,
@@ -32,6 +34,7 @@ from apps.exports.selectors import (
 from apps.exports.services.focal import focal_ensure
 from apps.exports.services.packs import pack_members
 from apps.exports.services.versions import export_versions_store
+from apps.sharing.selectors import latest_client_verdict
 from workers.focal import Box
 from workers.packs import Slide, write_deck, write_pack
 from workers.render import PresetSpec, RenderError, render_channel_versions
@@ -108,6 +111,9 @@ def _export_render(run: JobRun[ExportJob], draft: Draft, *, source: Any) -> None
             results = render_channel_versions(
                 data, [specs[p.slug] for p in todo], crops, focal=focal_box, warnings=notes
             )
+        with timer.phase("provenance"):
+            names = {p.slug: p.name for p in todo}
+            results = [_with_provenance(draft, master, names, r) for r in results]
         report(0.75, "Storing", force=True)
         with timer.phase("store"):
             outcome.update(
@@ -116,6 +122,19 @@ def _export_render(run: JobRun[ExportJob], draft: Draft, *, source: Any) -> None
     ExportJob.objects.filter(pk=job.pk).update(report=outcome)
     job.report = outcome
     run.finish(output_key=master.sha256, message=_summary(outcome))
+
+
+def _with_provenance(draft: Draft, master: Master, names: dict[str, str], result: Any) -> Any:
+    """The rendered file with the record's provenance inside (XMP, C2PA when configured)."""
+    if result.data is None:
+        return result
+    provenance = draft_provenance(draft, master).with_channel(
+        channel=result.slug,
+        channel_name=names.get(result.slug, result.slug),
+        crop=(result.crop.x, result.crop.y, result.crop.width, result.crop.height),
+        size=(result.width, result.height),
+    )
+    return replace(result, data=provenance_stamp(result.data, result.format, provenance))
 
 
 def _job_presets(job: ExportJob) -> list[ChannelPreset]:
@@ -246,6 +265,15 @@ def _build_zip(tmp: IO[bytes], pack: Pack, drafts: list[Draft], report: Any) -> 
     return len(summary.members) + 1
 
 
+def _client_line(draft: Draft) -> str:
+    """The latest client verdict through a share link, for the deck; "" when none."""
+    answer = latest_client_verdict(draft)
+    if answer is None:
+        return ""
+    verdict, day = answer.get_verdict_display(), f"{answer.created_at:%Y-%m-%d}"
+    return f"Client: {verdict} by {answer.guest_name}, {day}"
+
+
 def _build_deck(tmp: IO[bytes], campaign: Campaign, drafts: list[Draft]) -> int:
     slides = []
     for draft in drafts:
@@ -271,6 +299,7 @@ def _build_deck(tmp: IO[bytes], campaign: Campaign, drafts: list[Draft]) -> int:
                 title=draft.original_name,
                 lines=[
                     f"Decision: {decided}",
+                    _client_line(draft),
                     "Channels: " + (", ".join(channels) or "none yet"),
                     f"Master: {master.label}, {master.width}×{master.height}",
                     f"Prompt: {draft.prompt}" if draft.prompt else "",

@@ -13,9 +13,10 @@ from apps.campaigns.channels import ChannelTarget
 from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import AnyUser, requester_refusal, require_membership
+from apps.core.provenance import content_credentials_on
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.selectors import Scoped
-from apps.exports.masters import Master, master_for
+from apps.exports.masters import Master, draft_provenance, master_for
 from apps.exports.models import (
     ChannelPreset,
     ChannelVersion,
@@ -27,6 +28,7 @@ from apps.exports.models import (
 )
 from apps.reviews.selectors import draft_regions, draft_reviews, region_as_json
 from apps.rework.selectors import lineage_path
+from apps.sharing.selectors import client_approvals_json
 from workers.focal import Box, fit_box_to_aspect, scale_box, upscale_needed
 from workers.render import UPSCALE_TOLERANCE, plan_crops, too_small_message
 
@@ -358,8 +360,16 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             }
             for review in draft_reviews(draft)
         ],
+        # Answers of clients through share links (apps.sharing), oldest first.
+        "client_approvals": client_approvals_json(draft),
         "regions": [region_as_json(r) for r in draft_regions(draft)],
         "master": master.as_json(),
+        # What every exported file says inside (XMP, C2PA): kept here too for channels whose
+        # platform strips metadata.
+        "disclosure": {
+            "digital_source_type": draft_provenance(draft, master).digital_source_type,
+            "content_credentials": content_credentials_on(),
+        },
         "focal": (
             {"box": focal.box.as_list(), "source": focal.source, "confidence": focal.confidence}
             if focal

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -11,16 +12,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.campaigns.permissions import Can
-from apps.campaigns.selectors import require_membership
+from apps.campaigns.permissions import Can, role_can
+from apps.campaigns.selectors import campaign_members, require_membership
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user, safe_next, serve_large, serve_private, wants_json
 from apps.core.models import JobStatus
+from apps.core.provenance import content_credentials_on
 from apps.drafts.models import Decision
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
 from apps.exports.links import pack_id_from_token, pack_link_token
 from apps.exports.masters import master_for
-from apps.exports.models import PackKind
+from apps.exports.models import Pack, PackKind
 from apps.exports.selectors import (
     asset_record,
     campaign_packs,
@@ -285,7 +287,19 @@ def pack_link_download(request: HttpRequest, token: str) -> HttpResponseBase:
     if found is None:
         raise Http404("This link is invalid or has expired")
     pack_id, fingerprint = found
-    return _pack_response(pack_id, request, fingerprint)
+    try:
+        return _pack_response(pack_id, request, fingerprint)
+    except PermissionDenied:
+        # A member without the export right: say who can help instead of a bare 403
+        # (a non-member got a 404 above and learns nothing).
+        pack = Pack.objects.select_related("campaign").get(pk=pack_id)
+        helpers = [m.user for m in campaign_members(pack.campaign) if role_can(m.role, Can.EXPORT)]
+        return render(
+            request,
+            "exports/pack_link_refused.html",
+            {"campaign": pack.campaign, "pack": pack, "helpers": helpers},
+            status=403,
+        )
 
 
 # --- the record ------------------------------------------------------------------------------
@@ -306,6 +320,7 @@ def record_page(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": versions,
             "master": master,
             "can_upload": scoped.can(Can.UPLOAD),
+            "content_credentials": content_credentials_on(),
         },
     )
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
-from apps.campaigns.services import audit_record
+from apps.campaigns.services import audit_record, campaign_refuse_if_archived
 from apps.core.errors import Refusal, StaleView
 from apps.core.storage import storage_put
 from apps.core.storage_keys import product_reference_key
@@ -150,6 +150,7 @@ def review_submit(
     for an art director's sign-off follows the campaign's review settings; art directors' own
     decisions always count. Every review is kept as history. Raises StaleView when the draft's
     decision moved on since the page the person decided on (``expected_version``)."""
+    campaign_refuse_if_archived(draft.campaign)
     if decision not in (Decision.KEEP, Decision.REGENERATE, Decision.REJECT):
         raise Refusal("Choose keep, regenerate or reject.")
     note = note.strip()
@@ -238,6 +239,7 @@ def review_sign_off(*, draft: Draft, by: User, expected_version: str | None = No
     """An art director makes the decision that waits for sign-off count. The decision stays
     the reviewer's (``decided_by``); the sign-off is recorded beside it. Raises StaleView when
     the decision moved on since the page the sign-off was made on (``expected_version``)."""
+    campaign_refuse_if_archived(draft.campaign)
     if not _can_sign_off(by, draft.campaign_id):
         raise Refusal("Only an art director can sign off a decision.")
     current = Draft.objects.select_for_update(no_key=True).get(pk=draft.pk)

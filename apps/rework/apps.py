@@ -6,6 +6,7 @@ class ReworkConfig(AppConfig):
     label = "rework"
 
     def ready(self) -> None:
+        from apps.campaigns.home import register_waiting
         from apps.core.panels import (
             register_batch_panel,
             register_draft_panel,
@@ -14,6 +15,7 @@ class ReworkConfig(AppConfig):
         from apps.drafts.hooks import register_draft_added
         from apps.reviews.hooks import register_decision_listener
         from apps.rework import panels
+        from apps.rework.home import rework_waiting
         from apps.rework.services import decision_notify, references_attach_to_new_batch
 
         register_draft_panel("viewer_tools", panels.compare_tool, order=50)
@@ -23,3 +25,4 @@ class ReworkConfig(AppConfig):
         register_tile_badges(panels.tile_badges, order=50)
         register_draft_added(references_attach_to_new_batch)
         register_decision_listener(decision_notify)
+        register_waiting(rework_waiting)

@@ -11,11 +11,13 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from apps.core.jobs import Claim, JobRun, job_running
+from apps.core.provenance import provenance_stamp
 from apps.core.storage import storage_put
 from apps.core.storage_keys import upscale_key
 from apps.drafts.models import Decision, Draft
 from apps.upscales.hooks import UpscaleFinished, upscale_finished
 from apps.upscales.models import UpscaleJob
+from workers.provenance import Provenance
 from workers.upscale.custom import get_custom
 from workers.upscale.engine_types import TileOptions, UpscaleCancelled
 from workers.upscale.pipeline import (
@@ -139,15 +141,17 @@ def upscale_run(*, job_id: int) -> Claim:
         job.stats = _kept_stats(encoded.result.stats)
         if not report(0.95, "Storing", force=True):
             return Claim(False)  # cancelled while the last strips were encoded
+        with timer.phase("provenance"):
+            png = provenance_stamp(encoded.png, "PNG", _master_provenance(draft, choice, job))
         with timer.phase("store"):
-            storage_put(key, encoded.png)
+            storage_put(key, png)
         job.notes = encoded.result.notes
         _finish(
             run,
             choice,
             key,
             size=(encoded.result.width, encoded.result.height),
-            sha256=hashlib.sha256(encoded.png).hexdigest(),
+            sha256=hashlib.sha256(png).hexdigest(),
         )
         then_export = bool(job.spec.get("then_export"))
         _announce(job, then_export, encoded.result.to_pil() if then_export else None)
@@ -171,6 +175,19 @@ def _storage_sha256(key: str) -> str:
         for chunk in iter(lambda: fh.read(1024 * 1024), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _master_provenance(draft: Draft, choice: ModelChoice, job: UpscaleJob) -> Provenance:
+    """The upscaled master's provenance: the record's generation, the edit, this upscale."""
+    return Provenance(
+        title=draft.original_name,
+        generator=draft.generator,
+        model=draft.model_name,
+        edited=draft.revisions.count() > 1,
+        upscale_model=choice.name,
+        upscale_weights_sha256=choice.weights_sha256 or "",
+        upscale_scale=float(job.scale),
+    )
 
 
 def _finish(

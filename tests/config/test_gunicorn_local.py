@@ -24,6 +24,7 @@ def _bin_run_gunicorn_options() -> list[str]:
     command = re.search(r"^gunicorn (.*?)&$", script, re.MULTILINE | re.DOTALL)
     assert command, "bin/run no longer starts gunicorn on a line of its own"
     args = shlex.split(command.group(1).replace("\\\n", " "))
+    args = [a for a in args if not a.startswith((">", "2>"))]  # its output goes to a log
     bind = args.index("--bind")
     del args[bind : bind + 2]
     return args

@@ -83,7 +83,7 @@ def test_embedded_defaults_need_no_variables(tmp_path):
     assert result.returncode == 0, result.stderr
     engine, broker, storage, var_dir = result.stdout.split()
     assert engine == "django.db.backends.sqlite3"
-    assert broker == "filesystem://"
+    assert broker == "filesystem://localhost/"
     assert storage == "django.core.files.storage.FileSystemStorage"
     assert var_dir == str(tmp_path / "var")
     assert (tmp_path / "var" / "secret_key").exists()
@@ -110,3 +110,18 @@ def test_production_s3_presigns_with_sigv4_and_spills_large_files_to_disk(tmp_pa
     # s3v4: AWS refuses SigV2 on buckets created since mid-2020. A positive memory size: at 0
     # django-storages keeps a whole downloaded object in memory.
     assert result.stdout.split() == ["s3v4", str(8 * 1024 * 1024), "300"]
+
+
+def test_turning_password_login_off_without_single_sign_on_stops_the_start(tmp_path):
+    result = _manage("check", env={"DRAFTROOM_PASSWORD_LOGIN": "false"}, tmp_path=tmp_path)
+    assert result.returncode != 0 and "needs single sign-on" in result.stderr
+
+
+def test_single_sign_on_is_configured_from_oidc_variables(tmp_path):
+    env = {
+        "DRAFTROOM_PASSWORD_LOGIN": "false",
+        "OIDC_RP_CLIENT_ID": "draftroom",
+        "OIDC_OP_JWKS_ENDPOINT": "https://login.example.com/jwks",
+    }
+    result = _manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr

@@ -191,6 +191,16 @@ def test_an_outsider_cannot_download_a_pack_or_use_its_link(cast, kept):
     assert cast.client("producer").get(link).status_code == 200
 
 
+def test_a_member_without_the_export_right_is_told_who_can_help(cast, kept):
+    pack = _exported_pack(cast, kept)
+    link = reverse("exports:pack-link", args=[pack_link_token(pack, cast.membership("producer"))])
+    response = cast.client("reviewer").get(link)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'id="pack-link-refused"' in page
+    assert "art_director" in page and "producer" in page and "creator" not in page
+
+
 def test_a_pack_link_is_only_made_for_members_who_may_export_a_finished_pack(cast, kept):
     pack = _exported_pack(cast, kept)
     outsider = Membership.objects.get(user=cast.outsider)

@@ -7,6 +7,7 @@ the gpu worker's turn-taking and compile reports.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -256,3 +257,29 @@ def test_the_first_job_of_a_worker_with_upscale_compile_says_it_prepares_the_mod
     assert second.status == JobStatus.DONE and "compile" not in second.timings
     assert not any(m.startswith("Preparing") for m, _ in said)
     assert len({tuple(shape) for shape in calls}) == 1
+
+
+def test_the_upscaled_master_carries_the_ai_disclosure(cast, batch, settings):
+    """workers/provenance.py writes the XMP into the master PNG (C2PA when configured)."""
+    import io
+
+    from PIL import Image
+
+    from apps.drafts.models import Draft
+    from apps.upscales.runs import upscale_run
+    from apps.upscales.services import upscale_request
+    from tests.factories import make_draft
+    from workers.provenance import TRAINED
+
+    settings.C2PA_SIGNING_CERT = settings.C2PA_SIGNING_KEY = ""
+    kept = make_draft(batch, name="kept.png")
+    Draft.objects.filter(pk=kept.pk).update(decision="keep")
+    kept.refresh_from_db()
+    job, _ = upscale_request(draft=kept, by=None, model="classical", scale=2)
+    upscale_run(job_id=job.pk)
+    job.refresh_from_db()
+    with default_storage.open(job.output_key, "rb") as fh:
+        data = fh.read()
+    assert hashlib.sha256(data).hexdigest() == job.output_sha256
+    xmp = Image.open(io.BytesIO(data)).getxmp()["xmpmeta"]["RDF"]["Description"]
+    assert xmp["DigitalSourceType"] == TRAINED
