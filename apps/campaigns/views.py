@@ -40,6 +40,7 @@ from apps.campaigns.services import (
 )
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user
+from apps.drafts.models import Decision
 from apps.drafts.selectors import campaign_batches, decision_counts
 from apps.reviews.selectors import review_settings_for
 from apps.reviews.services import product_reference_set, review_settings_update
@@ -70,6 +71,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     membership = require_membership(request_user(request), pk)
     campaign = membership.campaign
     writable = not campaign.is_archived
+    can_sign_off = writable and role_can(membership.role, Can.SIGN_OFF)
     return render(
         request,
         "campaigns/detail.html",
@@ -79,7 +81,13 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # An archived campaign is read-only: no buttons that would only be refused.
             "can_upload": writable and role_can(membership.role, Can.UPLOAD),
             "can_export": writable and role_can(membership.role, Can.EXPORT),
-            "can_sign_off": writable and role_can(membership.role, Can.SIGN_OFF),
+            "can_sign_off": can_sign_off,
+            # The sign-off queue's link says how many decisions wait there.
+            "awaiting_sign_off_count": campaign.drafts.exclude(
+                proposed_decision=Decision.UNDECIDED
+            ).count()
+            if can_sign_off
+            else 0,
             "is_owner": is_owner(request.user, campaign),
             "batches": campaign_batches(campaign.pk),
             "counts": decision_counts(campaign.drafts.all()),

@@ -55,7 +55,7 @@ from apps.drafts.services import (
 )
 from apps.reviews.forms import ReviewForm
 from apps.reviews.guide import suggest_decision
-from apps.reviews.selectors import draft_reviews, latest_review_by
+from apps.reviews.selectors import draft_reviews, latest_review_by, stays_after_decision
 from apps.reviews.stacks import stack_decide
 from workers.genmeta.writers import Carried, a1111_parameters, comfyui_api_graph
 
@@ -413,6 +413,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "membership": scoped.membership,
             "can_review": scoped.can(Can.REVIEW),
             "can_upload": scoped.can(Can.UPLOAD),
+            "stay_after_decision": stays_after_decision(request_user(request)),
             "form": form,
             "suggestion": suggestion,
             "reviews": draft_reviews(draft),

@@ -173,3 +173,19 @@ class ReviewSettings(models.Model):
         if self.sign_off == SignOffRule.ALL:
             return True
         return self.sign_off == SignOffRule.KEEP and decision == Decision.KEEP
+
+
+class ReviewPreferences(models.Model):
+    """How one person likes to triage. Without a row, the defaults below apply."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_preferences"
+    )
+    # After a decision the next undecided draft opens, unless the person prefers to stay.
+    stay_after_decision = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "review preferences"
+
+    def __str__(self) -> str:
+        return f"review preferences of user {self.user_id}"

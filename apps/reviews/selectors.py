@@ -10,8 +10,15 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.selectors import AnyUser
-from apps.drafts.models import Draft
-from apps.reviews.models import Criterion, Rating, Region, Review, ReviewSettings
+from apps.drafts.models import Batch, Decision, Draft
+from apps.reviews.models import (
+    Criterion,
+    Rating,
+    Region,
+    Review,
+    ReviewPreferences,
+    ReviewSettings,
+)
 
 
 def draft_reviews(draft: Draft) -> QuerySet[Review]:
@@ -190,4 +197,80 @@ def draft_consensus(draft: Draft) -> Consensus:
         reviews=chosen,
         decision_agreement=_agreement([r.decision for r in chosen]),
         rows=rows,
+    )
+
+
+def stays_after_decision(user: AnyUser) -> bool:
+    """Whether the person prefers to stay on a draft after deciding (the default: move on)."""
+    if not user.is_authenticated:
+        return False
+    return bool(
+        ReviewPreferences.objects.filter(user_id=user.pk)
+        .values_list("stay_after_decision", flat=True)
+        .first()
+    )
+
+
+def _undecided(batch_id: int) -> QuerySet[Draft]:
+    # Undecided and not waiting for sign-off: a person still has to look at it.
+    return Draft.objects.filter(
+        batch_id=batch_id, decision=Decision.UNDECIDED, proposed_decision=Decision.UNDECIDED
+    )
+
+
+def next_undecided_id(draft: Draft) -> int | None:
+    """The draft to open after deciding this one: the next undecided one in the batch, after
+    this one first, then from the start (a skipped draft comes round again)."""
+    qs = _undecided(draft.batch_id).exclude(pk=draft.pk)
+    after = qs.filter(id__gt=draft.pk).order_by("id").values_list("id", flat=True).first()
+    if after is not None:
+        return after
+    return qs.order_by("id").values_list("id", flat=True).first()
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    counts: dict[str, int]
+    awaiting_sign_off: list[Draft]
+    rework_assigned: list[Draft]
+    undecided: list[Draft]
+    next_batch: Batch | None
+
+
+def batch_summary(batch: Batch) -> BatchSummary:
+    """The end of a batch: decisions counted, and what still waits on whom."""
+    drafts = Draft.objects.filter(batch_id=batch.pk)
+    counts = {value: 0 for value in Decision.values}
+    for row in drafts.values("decision").annotate(n=Count("id")):
+        counts[row["decision"]] = row["n"]
+    awaiting = list(
+        drafts.exclude(proposed_decision=Decision.UNDECIDED)
+        .select_related("proposed_by")
+        .order_by("id")
+    )
+    # Through the reverse relation by its stored value: apps.reviews does not import
+    # apps.rework (rework listens to reviews, not the other way round).
+    rework = list(
+        drafts.filter(assignments__status="open").select_related().distinct().order_by("id")
+    )
+    undecided = list(_undecided(batch.pk).order_by("id"))
+    next_batch = (
+        Batch.objects.filter(campaign_id=batch.campaign_id, id__gt=batch.pk).order_by("id").first()
+    )
+    return BatchSummary(
+        counts=counts,
+        awaiting_sign_off=awaiting,
+        rework_assigned=rework,
+        undecided=undecided,
+        next_batch=next_batch,
+    )
+
+
+def drafts_awaiting_sign_off(campaign_id: int) -> QuerySet[Draft]:
+    """The art director's sign-off queue: decisions that wait for them, oldest ask first."""
+    return (
+        Draft.objects.filter(campaign_id=campaign_id)
+        .exclude(proposed_decision=Decision.UNDECIDED)
+        .select_related("proposed_by", "batch")
+        .order_by("proposed_at", "id")
     )

@@ -6,6 +6,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO, Any
 
 from django.contrib.auth.models import User
@@ -29,6 +30,7 @@ from apps.reviews.models import (
     Region,
     RegionCategory,
     Review,
+    ReviewPreferences,
     ReviewSettings,
     SignOff,
     SignOffRule,
@@ -348,3 +350,37 @@ def product_reference_set(
             target=settings,
         )
     return settings
+
+
+def review_preferences_update(*, user: User, stay_after_decision: bool) -> ReviewPreferences:
+    prefs, _ = ReviewPreferences.objects.update_or_create(
+        user=user, defaults={"stay_after_decision": stay_after_decision}
+    )
+    return prefs
+
+
+@dataclass(frozen=True)
+class SignOffResult:
+    draft_id: int
+    ok: bool
+    message: str
+
+
+def review_sign_off_many(
+    *, drafts: list[tuple[Draft, str | None]], by: User
+) -> list[SignOffResult]:
+    """Sign off several waiting decisions, each against the version token its row showed.
+    One transaction; each draft in its own savepoint, so a stale or refused one is reported
+    and leaves the others signed off."""
+    results = []
+    with transaction.atomic():
+        for draft, version in drafts:
+            try:
+                with transaction.atomic():
+                    review_sign_off(draft=draft, by=by, expected_version=version)
+            # StaleView is a Refusal: the row's token no longer matches, nothing saved.
+            except Refusal as exc:
+                results.append(SignOffResult(draft.pk, False, exc.message))
+            else:
+                results.append(SignOffResult(draft.pk, True, "Signed off."))
+    return results

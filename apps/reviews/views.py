@@ -11,9 +11,9 @@ from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
 from apps.core.errors import Refusal, StaleView
-from apps.core.http import refuse, request_user, serve_private, wants_json
-from apps.drafts.models import Draft
-from apps.drafts.selectors import get_draft_for_user
+from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
+from apps.drafts.models import Decision, Draft
+from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
 from apps.reviews.forms import (
     ProductReferenceForm,
     ReviewForm,
@@ -23,16 +23,22 @@ from apps.reviews.forms import (
 from apps.reviews.guide import suggest_decision
 from apps.reviews.panels import consensus_panel, regions_data, regions_panel
 from apps.reviews.selectors import (
+    batch_summary,
     decision_version,
     draft_regions_export,
     draft_reviews,
+    drafts_awaiting_sign_off,
+    next_undecided_id,
     review_settings_for,
+    stays_after_decision,
 )
 from apps.reviews.services import (
     clean_checklist,
     product_reference_set,
+    review_preferences_update,
     review_settings_update,
     review_sign_off,
+    review_sign_off_many,
     review_submit,
 )
 from apps.reviews.templatetags.reviews_tags import decision_now_context
@@ -80,6 +86,18 @@ def _stale(
     return redirect("drafts:detail", pk=draft.pk)
 
 
+def _after_decision(request: HttpRequest, draft: Draft) -> dict[str, object]:
+    """Where the page goes after a decision: the next undecided draft, or the batch's summary
+    when none is left; ``stay`` when the person prefers to stay on the draft."""
+    next_id = next_undecided_id(draft)
+    return {
+        "stay": stays_after_decision(request_user(request)),
+        "next_url": reverse("drafts:detail", args=[next_id])
+        if next_id
+        else reverse("reviews:batch-summary", args=[draft.batch_id]),
+    }
+
+
 @require_POST
 def review_create(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_draft_for_user(request_user(request), pk, need=Can.REVIEW)
@@ -121,6 +139,7 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
                 "consensus_html": consensus_panel(request, draft, scoped.membership),
                 "regions_html": regions_panel(request, draft, scoped.membership),
                 "regions": regions_data(draft),
+                **_after_decision(request, draft),
             }
         )
     if error:
@@ -232,4 +251,75 @@ def product_reference(request: HttpRequest, pk: int) -> FileResponse:
         settings.product_reference_key,
         settings.product_reference_content_type or "application/octet-stream",
         etag=settings.product_reference_sha256,
+    )
+
+
+@require_GET
+def batch_summary_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The end of a batch: counts by decision and what still waits on whom."""
+    scoped = get_batch_for_user(request_user(request), pk)
+    batch = scoped.obj
+    summary = batch_summary(batch)
+    return render(
+        request,
+        "reviews/batch_summary.html",
+        {
+            "batch": batch,
+            "campaign": batch.campaign,
+            "summary": summary,
+            "decisions": [
+                (value, label, summary.counts.get(value, 0)) for value, label in Decision.choices
+            ],
+        },
+    )
+
+
+@require_POST
+def preferences_update(request: HttpRequest) -> HttpResponse:
+    """The person's triage preference: open the next draft after deciding, or stay."""
+    user = request_user(request)
+    stay = request.POST.get("stay_after_decision") == "1"
+    review_preferences_update(user=user, stay_after_decision=stay)
+    if wants_json(request):
+        return JsonResponse({"ok": True, "stay": stay})
+    messages.success(
+        request,
+        "After a decision you stay on the draft."
+        if stay
+        else "After a decision the next undecided draft opens.",
+    )
+    return redirect(safe_next(request, reverse("campaigns:list")))
+
+
+def sign_off_queue(request: HttpRequest, pk: int) -> HttpResponse:
+    """An art director's queue: every decision in the campaign that waits for their sign-off,
+    signed off one by one (S) or several at once. Each row posts the version token it showed,
+    so a decision that changed meanwhile is reported, not signed blind."""
+    user = request_user(request)
+    membership = require_membership(user, pk, Can.SIGN_OFF)
+    campaign = membership.campaign
+    queue = drafts_awaiting_sign_off(campaign.pk)
+    if request.method == "POST":
+        # A row's own button signs off that row only; the other button, the selected rows.
+        one = request.POST.get("one", "")
+        picked = [one] if one else request.POST.getlist("draft")
+        wanted = [int(v) for v in picked if v.isdigit()]
+        # Not only those still waiting: one decided again since the page was shown is
+        # reported as changed (its token no longer matches) instead of silently skipped.
+        chosen = list(Draft.objects.filter(campaign_id=campaign.pk, pk__in=wanted).order_by("id"))
+        results = review_sign_off_many(
+            drafts=[(d, request.POST.get(f"version-{d.pk}") or "") for d in chosen], by=user
+        )
+        done = sum(1 for r in results if r.ok)
+        names = {d.pk: d.original_name for d in chosen}
+        if done:
+            messages.success(request, f"Signed off {done} decision{'s' if done != 1 else ''}.")
+        for r in results:
+            if not r.ok:
+                messages.warning(request, f"“{names[r.draft_id]}”: {r.message}")
+        if not chosen:
+            messages.error(request, "Choose at least one decision to sign off.")
+        return redirect("reviews:sign-off-queue", pk=campaign.pk)
+    return render(
+        request, "reviews/sign_off_queue.html", {"campaign": campaign, "queue": list(queue)}
     )

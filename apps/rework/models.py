@@ -122,6 +122,15 @@ class Notification(models.Model):
         max_length=8, choices=EmailState.choices, default=EmailState.QUEUED
     )
     email_error = models.CharField(max_length=500, blank=True)
+    # What the notification is about, so it can be grouped by draft and resolve itself once
+    # its ask is done (a sign-off given, an assignment submitted or cancelled).
+    draft = models.ForeignKey(
+        Draft, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    assignment = models.ForeignKey(
+        "Assignment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

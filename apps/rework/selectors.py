@@ -128,12 +128,36 @@ def unread_notification_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-def user_notifications(user: User, *, limit: int = 100) -> list[Notification]:
-    return list(
+@dataclass
+class NotificationGroup:
+    """A draft's notifications together (newest first); one without a draft stands alone."""
+
+    draft: Draft | None
+    items: list[Notification] = field(default_factory=list)
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for n in self.items if n.resolved_at is None and n.read_at is None)
+
+
+def notifications_by_draft(user: User, *, limit: int = 100) -> list[NotificationGroup]:
+    """The person's notifications grouped by draft, the group with the newest one first."""
+    groups: list[NotificationGroup] = []
+    by_draft: dict[int, NotificationGroup] = {}
+    for n in (
         Notification.objects.filter(recipient=user)
-        .select_related("campaign")
+        .select_related("campaign", "draft")
         .order_by("-created_at", "-id")[:limit]
-    )
+    ):
+        if n.draft_id is None:
+            groups.append(NotificationGroup(draft=None, items=[n]))
+            continue
+        group = by_draft.get(n.draft_id)
+        if group is None:
+            group = by_draft[n.draft_id] = NotificationGroup(draft=n.draft)
+            groups.append(group)
+        group.items.append(n)
+    return groups
 
 
 def batch_reference_drafts(batch: Batch) -> QuerySet[Draft]:

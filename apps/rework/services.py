@@ -11,6 +11,8 @@ from typing import IO, Any
 from celery import current_app
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -53,11 +55,15 @@ def notification_send(
     body: str = "",
     url: str = "",
     campaign: Campaign | None = None,
+    draft: Draft | None = None,
+    assignment: Assignment | None = None,
 ) -> Notification:
     """One notification: in the app at once, by e-mail after the transaction commits."""
     notification = Notification.objects.create(
         recipient=recipient,
         campaign=campaign,
+        draft=draft,
+        assignment=assignment,
         kind=kind,
         title=title[:300],
         body=body,
@@ -79,6 +85,25 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
     return qs.update(read_at=timezone.now())
 
 
+def notifications_resolve(
+    *,
+    kinds: Iterable[str],
+    draft: Draft | None = None,
+    assignment: Assignment | None = None,
+) -> int:
+    """Notifications whose ask is done resolve themselves: they stop counting as unread (a
+    resolved ask needs nobody) and the list shows them as done."""
+    if draft is None and assignment is None:
+        return 0
+    qs = Notification.objects.filter(kind__in=list(kinds), resolved_at__isnull=True)
+    if draft is not None:
+        qs = qs.filter(draft=draft)
+    if assignment is not None:
+        qs = qs.filter(assignment=assignment)
+    now = timezone.now()
+    return qs.update(resolved_at=now, read_at=Coalesce("read_at", Value(now)))
+
+
 def _members_who_can(campaign_id: int, capability: Can) -> list[User]:
     memberships = Membership.objects.filter(campaign_id=campaign_id).select_related("user")
     return [m.user for m in memberships if role_can(m.role, capability)]
@@ -93,6 +118,9 @@ def decision_notify(event: DecisionEvent) -> None:
     who = actor.get_username()
     note = f"Note: {review.note}" if review.note else ""
     recipients: dict[int, tuple[User, str, str]] = {}
+    # Any new decision settles the sign-off asked for before: signed off, superseded by a
+    # decision that counts, or replaced by a newer proposal (asked for again below).
+    notifications_resolve(kinds=[NotificationKind.AWAITING_SIGN_OFF], draft=draft)
     if event.kind == DecisionEventKind.AWAITING_SIGN_OFF:
         for person in _members_who_can(draft.campaign_id, Can.SIGN_OFF):
             recipients[person.pk] = (
@@ -120,7 +148,13 @@ def decision_notify(event: DecisionEvent) -> None:
         if person.pk == actor.pk:
             continue
         notification_send(
-            recipient=person, kind=kind, title=title, body=note, url=url, campaign=draft.campaign
+            recipient=person,
+            kind=kind,
+            title=title,
+            body=note,
+            url=url,
+            campaign=draft.campaign,
+            draft=draft,
         )
 
 
@@ -201,6 +235,8 @@ def assignment_create(
         + (f"\n{len(chosen)} marked region(s) attached." if chosen else ""),
         url=reverse("rework:assignment", args=[assignment.pk]),
         campaign=draft.campaign,
+        draft=draft,
+        assignment=assignment,
     )
     assignment_changed("created", assignment)
     return assignment
@@ -262,6 +298,7 @@ def assignment_cancel(*, assignment: Assignment, by: User) -> Assignment:
     if not updated:
         raise Refusal("This assignment is no longer open.")
     assignment.refresh_from_db()
+    notifications_resolve(kinds=[NotificationKind.ASSIGNED], assignment=assignment)
     audit_record(
         campaign=assignment.campaign,
         actor=by,
@@ -278,6 +315,8 @@ def assignment_cancel(*, assignment: Assignment, by: User) -> Assignment:
             f"“{assignment.draft.original_name}”",
             url=reverse("rework:assignment", args=[assignment.pk]),
             campaign=assignment.campaign,
+            draft=assignment.draft,
+            assignment=assignment,
         )
     return assignment
 
@@ -336,6 +375,7 @@ def assignment_submit(
             # parent as any upload would; the assignment keeps its cancelled state.
             return target
         assignment.refresh_from_db()
+        notifications_resolve(kinds=[NotificationKind.ASSIGNED], assignment=assignment)
         what = "regenerated" if assignment.kind == AssignmentKind.REGENERATE else "edited"
         audit_record(
             campaign=assignment.campaign,
@@ -356,6 +396,8 @@ def assignment_submit(
                 body=note,
                 url=reverse("drafts:detail", args=[target.pk]),
                 campaign=assignment.campaign,
+                draft=target,
+                assignment=assignment,
             )
     return target
 

@@ -35,8 +35,8 @@ from apps.rework.selectors import (
     get_assignment_for_user,
     get_revision_for_user,
     inbox_for,
+    notifications_by_draft,
     rework_version,
-    user_notifications,
 )
 from apps.rework.services import (
     assignment_can_submit,
@@ -261,7 +261,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "rework/notifications.html",
-        {"notifications": user_notifications(request_user(request))},
+        {"groups": notifications_by_draft(request_user(request))},
     )
 
 
@@ -276,7 +276,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
         if wants_json(request):
             return JsonResponse({"ok": False, "error": error}, status=400)
         messages.error(request, error)
-        context = {"notifications": user_notifications(user)}
+        context = {"groups": notifications_by_draft(user)}
         return render(request, "rework/notifications.html", context, status=400)
     notifications_mark_read(user=user, ids=form.cleaned_data["id"] or None)
     if wants_json(request):

@@ -56,6 +56,9 @@
     if (window.draftRegions) window.draftRegions.submitted(data);
     note.value = "";
     say("Saved: " + data.decision_label);
+    // Flow: the next undecided draft (or the batch's summary) opens, unless the person
+    // chose to stay on the draft after deciding.
+    if (!data.stay && data.next_url) window.location.assign(data.next_url);
   }
 
   // The decision block (what counts, what waits for sign-off), the history and the version

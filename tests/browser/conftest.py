@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
+
+from apps.reviews.services import review_preferences_update
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between page actions are ordinary synchronous code.
@@ -83,3 +86,10 @@ def log_in(page, username: str, password: str) -> None:  # type: ignore[no-untyp
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+def stay_after_deciding(*usernames: str) -> None:
+    """Tests that look at a draft after deciding it: these people stay on the draft instead
+    of moving on to the next undecided one (the default flow)."""
+    for user in User.objects.filter(username__in=usernames):
+        review_preferences_update(user=user, stay_after_decision=True)

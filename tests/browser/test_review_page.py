@@ -18,7 +18,7 @@ from apps.drafts.models import Draft
 from apps.exports.services import preset_defaults_ensure
 from apps.reviews.services import review_submit
 from apps.rework.services import assignment_create
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, stay_after_deciding
 from tests.core.builders import run_queued
 from tests.drafts.builders import run_previews
 
@@ -112,6 +112,7 @@ def test_the_decision_is_in_view_without_scrolling_on_the_demo_draft_page(
     demo, open_as, size, viewport
 ):
     draft = Draft.objects.filter(campaign=demo).order_by("pk").first()
+    stay_after_deciding("rhea")
     page = open_as("rhea", viewport)
     page.goto(f"/drafts/{draft.pk}/")
     assert page.evaluate("() => window.scrollY") == 0
@@ -175,6 +176,7 @@ def test_an_art_director_on_a_phone_sees_the_sign_off_and_the_buttons_without_sc
 
 def test_back_after_a_decision_shows_the_decision(demo, open_as):
     first, second = Draft.objects.filter(campaign=demo).order_by("pk")[:2]
+    stay_after_deciding("ada")
     page = open_as("ada", DESK)
     response = page.goto(f"/drafts/{first.pk}/")
     assert "no-store" in response.headers["cache-control"]
@@ -195,6 +197,7 @@ def test_two_tabs_and_two_people_get_the_conflict_answer_not_an_overwrite(demo, 
     url = f"/drafts/{draft.pk}/"
 
     # Two tabs, one person: the second tab still shows "Undecided" when it rejects.
+    stay_after_deciding("ada", "rhea")
     tab1 = open_as("ada", DESK)
     tab2 = tab1.context.new_page()
     tab2.errors = []

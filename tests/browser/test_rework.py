@@ -16,7 +16,7 @@ from apps.reviews.models import Region
 from apps.reviews.services import review_submit
 from apps.rework.models import Assignment
 from apps.rework.services import assignment_create
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import log_in, shot, stay_after_deciding
 from tests.drafts.builders import run_previews
 from tests.factories import PASSWORD, make_draft
 from tests.images import encode_png, pattern_image
@@ -57,6 +57,7 @@ def test_a_reviewer_marks_regions_at_any_zoom_and_they_are_saved_with_the_decisi
 ):
     draft = make_draft(batch, name="can-on-rock.png", data=_art((1600, 1000)))
     run_previews()
+    stay_after_deciding("reviewer")
     log_in(page, "reviewer", PASSWORD)
     page.goto(f"/drafts/{draft.pk}/")
 
@@ -248,6 +249,7 @@ def test_an_edit_comes_back_as_a_revision_compared_with_the_earlier_file_then_si
     )
     Assignment.objects.filter(pk=late.pk).update(due_date=timezone.localdate() - timedelta(days=1))
     run_previews()
+    stay_after_deciding("reviewer")
     log_in(page, "creator", PASSWORD)
     page.click("#inbox-link")
     expect(page.locator("#inbox-overdue .assignment-card")).to_have_count(1)

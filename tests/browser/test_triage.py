@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.drafts.models import Draft
-from tests.browser.conftest import log_in, shot
+from apps.reviews.services import review_submit
+from tests.browser.conftest import log_in, shot, stay_after_deciding
 from tests.drafts.builders import run_previews
 from tests.factories import PASSWORD, make_draft
 from tests.images import HOSTILE_CASES, jpeg_bytes, png_bytes
@@ -57,6 +58,7 @@ def test_a_reviewer_triages_a_batch_with_the_keyboard_and_decisions_survive_relo
         for i in range(3)
     ]
     run_previews()
+    stay_after_deciding("reviewer")
     log_in(page, "reviewer", PASSWORD)
     page.goto(f"/batches/{batch.pk}/")
     shot(page, "grid-before")
@@ -176,4 +178,69 @@ def test_a_reviewer_unfolds_every_pass_of_a_multi_pass_draft_without_losing_the_
     assert passes.evaluate("el => el.scrollWidth <= el.clientWidth")
     if width >= 1024:
         assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    assert page.errors == []
+
+
+def test_decisions_open_the_next_undecided_draft_and_the_last_one_the_batch_summary(
+    cast, batch, page
+):
+    drafts = [
+        make_draft(
+            batch, name=f"flow-{i}.png", data=png_bytes(size=(640, 480), color=(i * 50, 80, 90))
+        )
+        for i in range(5)
+    ]
+    run_previews()
+    log_in(page, "art_director", PASSWORD)
+    page.goto(f"/drafts/{drafts[0].pk}/")
+    presses = 0
+    for i, draft in enumerate(drafts):
+        expect(page).to_have_url(re.compile(rf"/drafts/{draft.pk}/"))
+        expect(page.locator("#after-decision")).to_have_text("open the next undecided draft")
+        if i % 2:
+            # Keyboard only: the refused R puts the focus in the note field.
+            page.keyboard.press("r")
+            expect(page.locator("#review-error")).to_contain_text("A note is required")
+            page.keyboard.type("Label misspelt")
+            page.keyboard.press("Escape")
+            page.keyboard.press("r")
+            presses += 3
+        else:
+            page.keyboard.press("k")
+            presses += 1
+    # The last decision has nothing undecided after it: the end-of-batch summary opens.
+    expect(page).to_have_url(re.compile(rf"/batches/{batch.pk}/summary/"))
+    expect(page.locator("[data-decision=keep] strong")).to_have_text("3")
+    expect(page.locator("[data-decision=regenerate] strong")).to_have_text("2")
+    expect(page.locator("[data-decision=undecided] strong")).to_have_text("0")
+    assert presses == 9  # one key per keep, three per regenerate with its note
+    for size in ({"width": 1440, "height": 900}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+        shot(page, f"batch-summary-{size['width']}")
+    assert page.errors == []
+
+
+def test_an_art_director_signs_off_from_the_queue_with_the_keyboard(cast, batch, page):
+    drafts = [make_draft(batch, name=f"ask-{i}.png") for i in range(3)]
+    for draft in drafts:
+        review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    run_previews()
+    log_in(page, "art_director", PASSWORD)
+    page.goto(f"/campaigns/{cast.campaign.pk}/")
+    page.click("#sign-off-queue-link")
+    expect(page.locator("h1")).to_have_text("Awaiting your sign-off (3)")
+    for size in ({"width": 1440, "height": 900}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+        shot(page, f"sign-off-queue-{size['width']}")
+    page.keyboard.press("j")
+    page.keyboard.press("s")  # signs off the second row only
+    expect(page.locator("h1")).to_have_text("Awaiting your sign-off (2)")
+    page.keyboard.press("a")
+    page.keyboard.press("Enter")
+    expect(page.locator("#sign-off-empty")).to_be_visible()
+    assert (
+        sorted(Draft.objects.filter(batch=batch).values_list("decision", flat=True)) == ["keep"] * 3
+    )
     assert page.errors == []

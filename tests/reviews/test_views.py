@@ -293,3 +293,104 @@ def test_the_headline_is_the_decision_that_counts_not_the_one_awaiting_sign_off(
     headline = re.search(r'id="current-decision"[^>]*>([^<]+)<', html)
     assert headline is not None and headline[1] == "Reject"
     assert 'id="proposed-decision"' in html and "Keep (awaiting sign-off)" in html
+
+
+def test_after_a_decision_the_answer_points_to_the_next_undecided_draft(cast, batch):
+    first, decided, third = make_draft(batch), make_draft(batch), make_draft(batch)
+    _decide(cast.client("art_director"), decided, decision="keep")
+    body = _decide(cast.client("reviewer"), first, decision="keep").json()
+    # The decided draft in between is passed over; the person moves on by default.
+    assert body["next_url"] == reverse("drafts:detail", args=[third.pk])
+    assert body["stay"] is False
+
+
+def test_the_next_undecided_draft_comes_round_from_the_start_of_the_batch(cast, batch):
+    skipped, last = make_draft(batch), make_draft(batch)
+    body = _decide(cast.client("art_director"), last, decision="keep").json()
+    assert body["next_url"] == reverse("drafts:detail", args=[skipped.pk])
+
+
+def test_the_last_decision_of_a_batch_points_to_the_summary(cast, batch):
+    only = make_draft(batch)
+    body = _decide(cast.client("reviewer"), only, decision="keep").json()
+    # A keep awaiting sign-off is not undecided for a reviewer: nothing is left to look at.
+    assert body["next_url"] == reverse("reviews:batch-summary", args=[batch.pk])
+
+
+def test_a_person_who_prefers_to_stay_is_told_to_stay(cast, batch):
+    client = cast.client("reviewer")
+    response = client.post(
+        reverse("reviews:preferences"),
+        {"stay_after_decision": "1", "next": f"/batches/{batch.pk}/"},
+    )
+    assert response.status_code == 302 and response["Location"] == f"/batches/{batch.pk}/"
+    body = _decide(client, make_draft(batch), decision="keep").json()
+    assert body["stay"] is True
+    page = client.get(reverse("drafts:detail", args=[make_draft(batch).pk]))
+    assert "stay on this draft" in page.content.decode()
+    client.post(reverse("reviews:preferences"), {"stay_after_decision": "0"})
+    assert _decide(client, make_draft(batch), decision="keep").json()["stay"] is False
+
+
+def test_the_summary_counts_decisions_and_says_what_waits_on_whom(cast, batch):
+    kept, waiting, rejected, open_ = (make_draft(batch) for _ in range(4))
+    _decide(cast.client("art_director"), kept, decision="keep")
+    _decide(cast.client("reviewer"), waiting, decision="keep")
+    _decide(cast.client("art_director"), rejected, decision="reject", note="wrong can")
+    html = cast.client("producer").get(reverse("reviews:batch-summary", args=[batch.pk]))
+    text = html.content.decode()
+    assert html.status_code == 200
+    assert re.search(r'data-decision="keep"><strong>1</strong>', text)
+    assert re.search(r'data-decision="reject"><strong>1</strong>', text)
+    # Undecided counts both drafts without a counted decision; one of them waits on sign-off.
+    assert re.search(r'data-decision="undecided"><strong>2</strong>', text)
+    assert "Awaiting an art director's sign-off (1)" in text
+    assert "Still undecided (1)" in text
+    assert waiting.original_name[:20] in text and open_.original_name[:20] in text
+
+
+def test_the_sign_off_queue_lists_waiting_decisions_and_signs_off_the_selected(cast, batch):
+    first, second, stale = make_draft(batch), make_draft(batch), make_draft(batch)
+    for draft in (first, second, stale):
+        _decide(cast.client("reviewer"), draft, decision="keep")
+    client = cast.client("art_director")
+    url = reverse("reviews:sign-off-queue", args=[cast.campaign.pk])
+    page = client.get(url).content.decode()
+    assert "Awaiting your sign-off (3)" in page
+    tokens = dict(re.findall(r'name="version-(\d+)" value="([^"]+)"', page))
+    # Someone decides the third draft again after the queue was shown: its token is stale.
+    _decide(cast.client("reviewer"), stale, decision="regenerate", note="label")
+    response = client.post(
+        url,
+        {
+            "draft": [first.pk, second.pk, stale.pk],
+            **{f"version-{pk}": token for pk, token in tokens.items()},
+        },
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Signed off 2 decisions." in text and "Not saved: this changed" in text
+    for draft, decision in ((first, "keep"), (second, "keep"), (stale, "regenerate")):
+        draft.refresh_from_db()
+        assert draft.decision == decision
+    assert "Nothing waits for your sign-off." in text
+
+
+def test_a_row_s_own_button_signs_off_that_row_only(cast, batch):
+    first, second = make_draft(batch), make_draft(batch)
+    for draft in (first, second):
+        _decide(cast.client("reviewer"), draft, decision="keep")
+    client = cast.client("art_director")
+    url = reverse("reviews:sign-off-queue", args=[cast.campaign.pk])
+    tokens = dict(
+        re.findall(r'name="version-(\d+)" value="([^"]+)"', client.get(url).content.decode())
+    )
+    client.post(
+        url,
+        {"one": first.pk, "draft": [second.pk], **{f"version-{k}": v for k, v in tokens.items()}},
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.decision, second.decision) == ("keep", "")
+    campaign_page = client.get(reverse("campaigns:detail", args=[cast.campaign.pk]))
+    assert "Sign-off queue (1)" in campaign_page.content.decode()

@@ -18,6 +18,7 @@ from apps.rework.selectors import (
     inbox_for,
     lineage_path,
     lineage_root,
+    notifications_by_draft,
     rework_version,
     unread_notification_count,
 )
@@ -312,6 +313,66 @@ def test_people_mark_only_their_own_notifications_read(cast, batch):
     assert unread_notification_count(cast.creator) == 1
     assert notifications_mark_read(user=cast.creator) == 1
     assert unread_notification_count(cast.creator) == 0
+
+
+def test_an_awaits_your_sign_off_notification_resolves_on_sign_off(cast, batch):
+    draft = make_draft(batch, by=cast.creator)
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    assert unread_notification_count(cast.art_director) == 1
+    review_sign_off(draft=draft, by=cast.art_director)
+    waiting = Notification.objects.get(kind="awaiting_sign_off")
+    assert waiting.resolved_at is not None and waiting.draft == draft
+    # Resolved asks need nobody: they no longer count as unread.
+    assert unread_notification_count(cast.art_director) == 0
+
+
+def test_a_waiting_sign_off_resolves_when_a_counted_decision_replaces_it(cast, batch):
+    draft = make_draft(batch, by=cast.creator)
+    other = make_draft(batch, by=cast.creator)
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    review_submit(draft=other, reviewer=cast.reviewer, decision="keep")
+    review_submit(draft=draft, reviewer=cast.art_director, decision="reject", note="bottle")
+    resolved = dict(
+        Notification.objects.filter(kind="awaiting_sign_off").values_list("draft_id", "resolved_at")
+    )
+    # Only the draft whose counted decision changed: the other still waits.
+    assert resolved[draft.pk] is not None and resolved[other.pk] is None
+
+
+def test_a_newer_proposal_replaces_the_sign_off_asked_for_before(cast, batch):
+    draft = make_draft(batch)
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    asks = Notification.objects.filter(kind="awaiting_sign_off").order_by("id")
+    assert [n.resolved_at is None for n in asks] == [False, True]
+
+
+def test_an_assignment_notification_resolves_on_submit_and_on_cancel(cast, batch):
+    submitted = _assign(cast, make_draft(batch))
+    cancelled = _assign(cast, make_draft(batch))
+    assert unread_notification_count(cast.creator) == 2
+    assignment_submit(
+        assignment=submitted,
+        by=cast.creator,
+        name="v2.png",
+        upload=png_bytes(size=(96, 64), color=(9, 9, 9)),
+    )
+    assignment_cancel(assignment=cancelled, by=cast.art_director)
+    assigned = Notification.objects.filter(kind="assigned")
+    assert all(n.resolved_at is not None for n in assigned)
+    # The cancellation itself is news (unread); the asks are done.
+    assert unread_notification_count(cast.creator) == 1
+
+
+def test_notifications_group_by_draft_newest_first(cast, batch):
+    first, second = make_draft(batch, by=cast.creator), make_draft(batch, by=cast.creator)
+    review_submit(draft=first, reviewer=cast.reviewer, decision="keep")
+    review_submit(draft=second, reviewer=cast.reviewer, decision="keep")
+    review_submit(draft=first, reviewer=cast.reviewer, decision="keep")
+    groups = notifications_by_draft(cast.art_director)
+    assert [g.draft for g in groups] == [first, second]
+    assert [len(g.items) for g in groups] == [2, 1]
+    assert [g.open_count for g in groups] == [1, 1]
 
 
 # --- references for the next batch ---------------------------------------------------------
