@@ -21,6 +21,7 @@ from apps.exports.runs import pack_run
 from apps.exports.selectors import pack_checklist, presets_for_campaign
 from apps.exports.services import PackIncomplete, pack_queue
 from apps.reviews.services import review_sign_off, review_submit
+from apps.sharing.services import client_answer, share_link_create
 from tests.drafts.builders import run_previews
 from tests.exports.builders import kept_draft
 from tests.factories import make_draft
@@ -76,6 +77,11 @@ def _edited_kept_draft(cast, batch):
     run_previews()
     review_submit(draft=draft, reviewer=cast.reviewer, decision="keep", note="Label reads well")
     review_sign_off(draft=draft, by=cast.art_director)
+    link, _token = share_link_create(
+        campaign=cast.campaign, by=cast.producer, title="Client round", drafts=[draft]
+    )
+    client_answer(link=link, draft=draft, name="Kari Client", email="kari@example.com",
+                  verdict="approved", comment="Go")  # fmt: skip
     draft.refresh_from_db()
     assert draft.decision == "keep" and draft.sha256 != generated_sha
     return draft, generated_sha
@@ -119,6 +125,11 @@ def test_a_never_exported_draft_is_exported_by_the_pack_and_the_zip_holds_the_wh
     [node] = asset["lineage_tree"]
     assert [e["revision"] for e in node["edits"]] == [2]
     assert {e["preset"] for e in node["exports"]} == targets
+    [answer] = asset["client_approvals"]
+    assert (answer["verdict"], answer["by"]) == ("approved", "Kari Client")
+    assert asset["disclosure"]["digital_source_type"].endswith(
+        "compositeWithTrainedAlgorithmicMedia"
+    )
 
 
 def test_a_classical_upscale_is_recorded_as_classical_not_neural():
