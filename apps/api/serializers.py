@@ -255,6 +255,9 @@ class ExportsSerializer(serializers.Serializer[Any]):
 class PackRequestSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(PackKind.choices, default=PackKind.ZIP)
     draft = serializers.IntegerField(required=False, allow_null=True, default=None)
+    # As the Packs page's "Build with what can be made": without it a zip whose drafts are too
+    # small for some target channels is refused, naming them (nothing ships short silently).
+    without_missing = serializers.BooleanField(required=False, default=False)
 
 
 class PackSerializer(serializers.ModelSerializer[Pack]):

@@ -366,7 +366,13 @@ class PackCreate(ApiView):
         draft = None
         if form.validated_data["draft"] is not None:
             draft = get_draft_for_user(user, form.validated_data["draft"], need=Can.EXPORT).obj
-        pack = pack_queue(campaign=campaign, by=user, draft=draft, kind=form.validated_data["kind"])
+        pack = pack_queue(
+            campaign=campaign,
+            by=user,
+            draft=draft,
+            kind=form.validated_data["kind"],
+            without_missing=form.validated_data["without_missing"],
+        )
         return Response(s.PackSerializer(pack).data, status=202)
 
 

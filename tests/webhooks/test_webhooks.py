@@ -126,7 +126,7 @@ def test_a_finished_pack_sends_pack_ready(cast, batch, receiver, channel_presets
     _endpoint(cast, receiver.start(), events=("pack.ready",))
     draft = make_draft(batch)
     Draft.objects.filter(pk=draft.pk).update(decision="keep")
-    pack = pack_queue(campaign=cast.campaign, by=cast.producer)
+    pack = pack_queue(campaign=cast.campaign, by=cast.producer, without_missing=True)
     pack_run(job_id=pack.pk)
     delivery = WebhookDelivery.objects.get(event_type="pack.ready")
     assert delivery.payload["data"]["pack_id"] == pack.pk
