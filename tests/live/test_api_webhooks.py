@@ -86,7 +86,8 @@ def test_signed_events_reach_a_loopback_receiver_and_a_flaky_one_on_the_third_tr
     assert decided.status_code == 201, decided.content
     pack = api.post(
         f"/api/v1/campaigns/{cast.campaign.pk}/packs/",
-        {"kind": "zip"},
+        # The test draft is too small for the hero banners: build with what can be made.
+        {"kind": "zip", "without_missing": True},
         content_type="application/json",
     )
     assert pack.status_code == 202, pack.content

@@ -195,7 +195,11 @@ def stack(s3, live_var, transactional_db, cast):  # type: ignore[no-untyped-def]
     var = live_var / f"stack-{uuid.uuid4().hex[:8]}"
     var.mkdir()
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        },
         **environment(SERVICES["web"]),
         # Loopback instead of the compose network's host names.
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}",

@@ -243,7 +243,7 @@ def test_workers_reconnect_after_postgresql_restarts_under_them(
 
 
 def test_a_worker_killed_mid_upscale_publishes_nothing_and_the_rerun_finishes(
-    pinned_model, batch, live_var, private_redis, publish_to, transactional_db
+    pinned_model, batch, live_var, private_redis, publish_to, transactional_db, monkeypatch
 ):
     from django.core.files.storage import default_storage
 
@@ -257,6 +257,8 @@ def test_a_worker_killed_mid_upscale_publishes_nothing_and_the_rerun_finishes(
     draft = make_draft(batch, data=encode_png(pattern_image((640, 480))))
     Draft.objects.filter(pk=draft.pk).update(decision=Decision.KEEP)
     draft.refresh_from_db()
+    # Small tiles, so there is a "between tiles" to kill it in (the CPU default is one tile).
+    monkeypatch.setenv("UPSCALE_TILE", "128")
     worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url)
     job, _ = upscale_request(draft=draft, by=None, model="general-x4v3", scale=4)
     wait_for(

@@ -49,7 +49,7 @@ def test_a_batch_uploaded_through_the_web_gets_previews_from_the_worker(cast, ba
             assert default_storage.exists(rendition.file_key)
     job = PreviewJob.objects.first()
     assert (job.progress, job.attempts) == (1.0, 1)
-    assert set(job.timings) == {"read", "render", "store"}
+    assert set(job.timings) == {"read", "render", "listeners", "store"}
     thumb = client.get(reverse("drafts:image", args=[Draft.objects.first().pk, "thumb"]))
     assert thumb["Content-Type"] == "image/webp"
 
