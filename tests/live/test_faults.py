@@ -337,7 +337,7 @@ def _rerun_after_the_lease(  # type: ignore[no-untyped-def]
 
 
 def test_the_threaded_gpu_worker_killed_mid_upscale_loses_neither_of_its_two_jobs(
-    pinned_model, batch, live_var, private_redis, publish_to, transactional_db
+    pinned_model, batch, live_var, private_redis, publish_to, transactional_db, monkeypatch
 ):
     """The production gpu worker holds two jobs (one on the device, one waiting or decoding);
     SIGKILL takes both down, and both come back."""
@@ -354,6 +354,9 @@ def test_the_threaded_gpu_worker_killed_mid_upscale_loses_neither_of_its_two_job
         make_draft(batch, data=encode_png(pattern_image(s))) for s in ((640, 480), (600, 440))
     ]
     Draft.objects.filter(pk__in=[d.pk for d in drafts]).update(decision=Decision.KEEP)
+    # Small tiles, so the running job has a "part-way" to be caught in (the CPU default is one
+    # tile, which jumps the bar from 5 % to 90 % in one step).
+    monkeypatch.setenv("UPSCALE_TILE", "128")
     worker = WorkerProcess(live_var, _db_name(), broker_url=redis.url, worker_args=GPU_THREADS)
     jobs = [
         upscale_request(draft=Draft.objects.get(pk=d.pk), by=None, model="general-x4v3", scale=4)[0]
