@@ -18,7 +18,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -146,15 +146,14 @@ def storage_stream(key: str, *, storage: Storage | None = None) -> Iterator[Stor
             sink.abort()
 
 
-class _Sink:
-    def write(self, data: bytes) -> None:
-        raise NotImplementedError
+class _Sink(Protocol):
+    """Where a streamed write goes: chunks in order, then exactly one of finish or abort."""
 
-    def finish(self) -> None:
-        raise NotImplementedError
+    def write(self, data: bytes) -> None: ...
 
-    def abort(self) -> None:
-        raise NotImplementedError
+    def finish(self) -> None: ...
+
+    def abort(self) -> None: ...
 
 
 def storage_is_s3(storage: Storage | None = None) -> bool:
@@ -163,7 +162,7 @@ def storage_is_s3(storage: Storage | None = None) -> bool:
     return isinstance(storage or default_storage, S3Storage)
 
 
-class _S3MultipartSink(_Sink):
+class _S3MultipartSink:
     def __init__(self, storage: Any, key: str) -> None:
         self._client = storage.connection.meta.client
         self._bucket = storage.bucket_name
@@ -214,7 +213,7 @@ class _S3MultipartSink(_Sink):
             )
 
 
-class _PutOnFinishSink(_Sink):
+class _PutOnFinishSink:
     """Other storages: a temporary file on local disk, then ``storage_put`` (which renames a
     part file into place on the filesystem)."""
 
