@@ -55,6 +55,12 @@ class Rendition:
 DEFAULT_SPECS = (RenditionSpec("thumb", 480), RenditionSpec("preview", 2048))
 
 
+def rendition_max_side(name: str, specs: Sequence[RenditionSpec] = DEFAULT_SPECS) -> int:
+    """The longest side of the rendition called ``name`` (an image smaller than it is kept at
+    its own size)."""
+    return next(spec.max_side for spec in specs if spec.name == name)
+
+
 def render_renditions(
     data: bytes, specs: Sequence[RenditionSpec] = DEFAULT_SPECS
 ) -> list[Rendition]:

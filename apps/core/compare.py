@@ -7,6 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from workers.renditions import rendition_max_side
+
 COMPARE_MODES = ("wipe", "side", "onion")
 
 
@@ -18,7 +20,8 @@ def compare_component(
     default_mode: str = "wipe",
     element_id: str = "compare",
 ) -> dict[str, Any]:
-    """``a`` and ``b`` are {label, src, fullSrc, width, height}. ``?mode=`` picks the mode (the
+    """``a`` and ``b`` are {label, src, fullSrc, width, height}; ``src`` is either ``fullSrc``
+    or the draft's preview rendition. ``?mode=`` picks the mode (the
     page keeps it in the address, so a reload keeps it); ``?zoom=100`` opens at 100 % of the
     larger image's real pixels instead of fit."""
     mode = request.GET.get("mode", default_mode)
@@ -29,5 +32,14 @@ def compare_component(
         "zoom": "100" if request.GET.get("zoom") == "100" else "fit",
         "a": a,
         "b": b,
-        "images": {"a": a, "b": b},
+        "images": {"a": _with_src_side(a), "b": _with_src_side(b)},
     }
+
+
+def _with_src_side(image: dict[str, Any]) -> dict[str, Any]:
+    """Add ``srcSide``: the longest side of what ``src`` really holds, so the script knows when
+    a zoom needs the real file. Where ``src`` is the preview rendition that is the preview's
+    side (never more than the image's own)."""
+    longest = max(int(image["width"]), int(image["height"]))
+    side = longest if image["src"] == image["fullSrc"] else rendition_max_side("preview")
+    return {**image, "srcSide": min(longest, side)}

@@ -13,7 +13,6 @@
 (function () {
   "use strict";
   var MODES = ["wipe", "side", "onion"];
-  var PREVIEW_MAX = 2048; // the preview rendition's longest side (apps/drafts renditions)
   var MAX_SCALE = 8;
 
   function clamp(value, low, high) { return Math.max(low, Math.min(high, value)); }
@@ -109,7 +108,8 @@
       var real = w / d.width; // screen px per real pixel of this image
       if (self.shown[side]) self.shown[side].textContent = " at " + Math.round(real * 100) + " %";
       // Past the preview's resolution, show the real file.
-      var previewScale = Math.min(1, PREVIEW_MAX / Math.max(d.width, d.height));
+      // srcSide: the longest side of what src holds (apps/core/compare.py).
+      var previewScale = Math.min(1, d.srcSide / Math.max(d.width, d.height));
       if (!self.full[side] && d.fullSrc && d.fullSrc !== d.src && real > previewScale * 1.001) {
         self.full[side] = true;
         img.src = d.fullSrc;
