@@ -174,3 +174,9 @@ def test_rework_sends_assignment_created_and_submitted(cast, batch, receiver):
     )
     types = list(WebhookDelivery.objects.order_by("id").values_list("event_type", flat=True))
     assert types == ["assignment.created", "assignment.submitted"]
+
+
+def test_the_campaign_page_links_webhooks_for_those_who_manage_them_only(cast):
+    url = f"/campaigns/{cast.campaign.pk}/"
+    assert 'id="webhooks-link"' in cast.client("art_director").get(url).content.decode()
+    assert 'id="webhooks-link"' not in cast.client("reviewer").get(url).content.decode()
