@@ -10,14 +10,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from apps.core.throttle import client_address, count_hit, hits
 
 
 def _keys(request: HttpRequest) -> list[str]:
     username = (request.POST.get("username") or "").strip().lower()
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     digest = hashlib.sha256(username.encode()).hexdigest()[:32]
     return [f"login-fail:user:{digest}", f"login-fail:addr:{address}"]
 
@@ -25,16 +26,12 @@ def _keys(request: HttpRequest) -> list[str]:
 def login_blocked(request: HttpRequest) -> bool:
     limits = (settings.LOGIN_FAILURES_PER_USER, settings.LOGIN_FAILURES_PER_ADDRESS)
     pairs = zip(_keys(request), limits, strict=True)
-    return any(cache.get(key, 0) >= limit for key, limit in pairs)
+    return any(hits(key) >= limit for key, limit in pairs)
 
 
 def login_failed(request: HttpRequest) -> None:
     for key in _keys(request):
-        if not cache.add(key, 1, settings.LOGIN_THROTTLE_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, settings.LOGIN_THROTTLE_SECONDS)
+        count_hit(key, settings.LOGIN_THROTTLE_SECONDS)
 
 
 class ThrottledLoginView(auth_views.LoginView):
