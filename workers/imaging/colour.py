@@ -52,12 +52,15 @@ def pil_to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     """RGB or RGBA in sRGB from an L, LA, RGB, RGBA or CMYK image described by ``icc``.
 
     Alpha is carried past the conversion untouched; without a usable profile the values are
-    taken as they are (CMYK through Pillow's naive conversion)."""
+    taken as they are, except CMYK, which goes through libvips' built-in CMYK profile exactly as
+    :func:`vips_to_srgb8` takes it (a preview and a channel version of one file agree)."""
     alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
     colour = image
     if alpha is not None:
         colour = image.convert("RGB" if image.mode == "RGBA" else "L")
     converted = _apply_profile(colour, icc) if icc else None
+    if converted is None and colour.mode == "CMYK":
+        converted = _cmyk_through_builtin_profile(colour)
     if converted is None:
         converted = colour.convert("RGB")
     if alpha is not None:
@@ -81,7 +84,24 @@ def _apply_profile(image: Image.Image, icc: bytes) -> Image.Image | None:
     return converted if isinstance(converted, Image.Image) else None
 
 
+def _cmyk_through_builtin_profile(image: Image.Image) -> Image.Image | None:
+    width, height = image.size
+    cmyk = pyvips.Image.new_from_memory(image.tobytes(), width, height, 4, "uchar")
+    try:
+        srgb = _vips_cmyk_builtin(cmyk.copy(interpretation="cmyk"))
+    except pyvips.Error:
+        return None
+    return Image.frombytes("RGB", (width, height), srgb.write_to_memory())
+
+
 # --- libvips ---------------------------------------------------------------------------------
+
+
+def _vips_cmyk_builtin(image: pyvips.Image) -> pyvips.Image:
+    """CMYK pixels with no usable profile of their own, through libvips' built-in CMYK profile."""
+    return image.icc_transform(
+        "srgb", intent="perceptual", depth=8, embedded=False, input_profile="cmyk"
+    )
 
 
 class ColourError(ValueError):
@@ -103,15 +123,18 @@ def vips_to_srgb8(image: pyvips.Image, icc: bytes | None) -> pyvips.Image:
     if icc:
         image = image.copy()
         image.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
-    if icc or interpretation == "cmyk":
+    if icc:
         try:
             options: dict[str, Any] = {"intent": "perceptual", "depth": 8, "embedded": True}
-            if not icc:
-                options["input_profile"] = "cmyk"
             # "srgb" is libvips' built-in profile: the bytes srgb_profile() returns.
             converted = image.icc_transform("srgb", **options)
         except pyvips.Error:
             converted = None  # a broken profile falls back to the raw values, as previews do
+    if converted is None and interpretation == "cmyk":
+        try:
+            converted = _vips_cmyk_builtin(image)
+        except pyvips.Error:
+            converted = None
     if converted is None:
         if interpretation == "cmyk":
             raise ColourError("The CMYK image could not be converted to sRGB.")

@@ -86,6 +86,27 @@ def test_a_profiled_cmyk_draft_looks_the_same_in_previews_exports_and_masters():
     assert np.allclose(_centre(export.data), centre, atol=4)
 
 
+@pytest.mark.parametrize("broken_profile", [False, True])
+def test_an_untagged_cmyk_draft_looks_the_same_in_previews_exports_and_masters(broken_profile):
+    # Without a usable profile of its own, CMYK goes through libvips' built-in CMYK profile in
+    # both the Pillow and the libvips path (previews once used Pillow's naive arithmetic).
+    data = cmyk_jpeg((80, 60), profile=False)
+    if broken_profile:
+        image = _opened(data)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=95, icc_profile=b"not a profile at all" * 8)
+        data = buffer.getvalue()
+    (preview,) = render_renditions(data, (RenditionSpec("t", 80, "PNG"),))
+    (export,) = render_channel_versions(data, [PresetSpec("t", 80, 60, format="PNG")])
+    master = decode_image(data)
+    assert export.data is not None
+    centre = tuple(int(v) for v in master.colour[30, 40])
+    naive = _opened(data).convert("RGB").getpixel((40, 30))
+    assert np.allclose(_centre(preview.data), centre, atol=4)
+    assert np.allclose(_centre(export.data), centre, atol=4)
+    assert not np.allclose(centre, naive, atol=4)  # the profile really was applied
+
+
 def test_a_profiled_cmyk_draft_is_converted_through_its_profile():
     # Through the profile the colours differ from Pillow's naive CMYK-to-RGB arithmetic.
     image = _opened(cmyk_jpeg(profile=True))
