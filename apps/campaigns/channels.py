@@ -51,6 +51,25 @@ def register_channel_targets(provider: ChannelTargetsProvider) -> None:
         _PROVIDERS.append(provider)
 
 
+ChannelsChangedListener = Callable[[list[int] | None], None]
+_CHANGED_LISTENERS: list[ChannelsChangedListener] = []
+
+
+def register_channels_changed(listener: ChannelsChangedListener) -> None:
+    """Called in an app's ``ready()`` by whoever keeps results judged on channel sizes (the
+    checks' placement rows): ``listener(campaign_ids)`` hears which campaigns' targets changed,
+    ``None`` meaning every campaign (a preset was edited)."""
+    if listener not in _CHANGED_LISTENERS:
+        _CHANGED_LISTENERS.append(listener)
+
+
+def channels_changed(campaign_ids: list[int] | None) -> None:
+    """Say that the targets of ``campaign_ids`` (``None``: of every campaign) changed: a preset
+    was added, edited or removed, or a campaign's target channels were edited."""
+    for listener in _CHANGED_LISTENERS:
+        listener(campaign_ids)
+
+
 def campaign_channel_targets(campaign: Campaign) -> list[ChannelTarget]:
     """Every output size the campaign's target channels pick, in the presets' order; empty when
     it names no channel (or none that a preset serves)."""

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.campaigns.channels import channels_changed
 from apps.campaigns.models import AuditEvent, Campaign, Channel, Invitation, Membership, Role
 from apps.core.errors import Refusal
 
@@ -122,6 +123,8 @@ def campaign_update(*, campaign: Campaign, by: User | None, **changes: Any) -> C
         setattr(campaign, field, changes[field])
     if changed:
         campaign.save(update_fields=changed)
+        if "target_channels" in changed:
+            channels_changed([campaign.pk])
         labels = ", ".join(f.replace("_", " ") for f in changed)
         audit_record(
             campaign=campaign,

@@ -12,11 +12,19 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.services import audit_record
-from apps.checks.models import CheckJob, CheckResult, CheckStatus, CheckSummary
+from apps.checks.models import CheckJob, CheckKind, CheckResult, CheckStatus, CheckSummary
+from apps.checks.selectors import campaign_placements
 from apps.core.jobs import job_get_or_create, job_requeue
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft
-from workers.checks import Measurements, Outcome, check_duplicates, duplicate_groups, worst
+from workers.checks import (
+    Measurements,
+    Outcome,
+    check_duplicates,
+    duplicate_groups,
+    placement_checks,
+    worst,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -126,14 +134,28 @@ def duplicate_sets_refresh(
         rows.append(_row(summary.draft_id, outcome, _DUPLICATE_POSITION))
     CheckResult.objects.filter(draft_id__in=ids, kind="duplicate").delete()
     CheckResult.objects.bulk_create(rows)
+    _roll_up(changed)
+    CheckSummary.objects.bulk_update(
+        changed,
+        ["dup_group", "dup_size", "dup_nearest", *_ROLL_UP_FIELDS],
+    )
+    return len(changed)
+
+
+_ROLL_UP_FIELDS = ("worst", "fail_count", "warn_count", "problems")
+
+
+def _roll_up(summaries: Sequence[CheckSummary]) -> None:
+    """Set each summary's worst status, counts and problem list from its draft's stored rows
+    (the caller saves them)."""
     by_draft: dict[int, list[tuple[str, str]]] = {}
     for draft_id, status, label in (
-        CheckResult.objects.filter(draft_id__in=ids)
+        CheckResult.objects.filter(draft_id__in=[s.draft_id for s in summaries])
         .order_by("draft_id", "position")
         .values_list("draft_id", "status", "label")
     ):
         by_draft.setdefault(draft_id, []).append((status, label))
-    for summary in changed:
+    for summary in summaries:
         results = by_draft.get(summary.draft_id, [])
         summary.worst = worst(status for status, _ in results)
         summary.fail_count = sum(1 for status, _ in results if status == CheckStatus.FAIL)
@@ -144,11 +166,75 @@ def duplicate_sets_refresh(
             for status, label in results
             if status == wanted
         ]
-    CheckSummary.objects.bulk_update(
-        changed,
-        ["dup_group", "dup_size", "dup_nearest", "worst", "fail_count", "warn_count", "problems"],
-    )
-    return len(changed)
+
+
+_PLACEMENT_KINDS = (CheckKind.RESOLUTION, CheckKind.CROP)
+
+
+def placement_results_refresh(*, campaign: Campaign) -> int:
+    """Judge every checked draft of the campaign again against its channel presets as they are
+    now (a preset's size or the campaign's target channels changed). Resolution and crop fit
+    are arithmetic on the draft's pixel size, so nothing is decoded: the placement rows are
+    replaced in place, the roll-up follows. Returns how many drafts were judged."""
+    placements = campaign_placements(campaign)
+    spec = [[p.key, p.width, p.height] for p in placements]
+    with transaction.atomic():
+        Campaign.objects.select_for_update(no_key=True).filter(pk=campaign.pk).first()
+        summaries = list(
+            CheckSummary.objects.filter(draft__campaign=campaign).select_related("draft")
+        )
+        rows_by_draft: dict[int, list[CheckResult]] = {}
+        for row in CheckResult.objects.filter(draft__campaign=campaign).order_by(
+            "draft_id", "position"
+        ):
+            rows_by_draft.setdefault(row.draft_id, []).append(row)
+        new_rows: list[CheckResult] = []
+        moved: list[CheckResult] = []
+        for summary in summaries:
+            draft = summary.draft
+            outcomes = placement_checks(draft.width, draft.height, placements)
+            kept = [r for r in rows_by_draft.get(draft.pk, []) if r.kind not in _PLACEMENT_KINDS]
+            # The placement rows go where the run put them: after the pixel checks, before
+            # colour and format (the duplicate row keeps its fixed place).
+            before = [r for r in kept if r.kind in _PIXEL_KINDS]
+            after = [r for r in kept if r.kind not in _PIXEL_KINDS and r.kind != "duplicate"]
+            position = len(before)
+            for outcome in outcomes:
+                new_rows.append(_row(draft.pk, outcome, position))
+                position += 1
+            for row in after:
+                if row.position != position:
+                    row.position = position
+                    moved.append(row)
+                position += 1
+            resolutions = [o.value for o in outcomes if o.kind == "resolution" and o.value]
+            summary.max_upscale = max(resolutions) if resolutions else None
+        CheckResult.objects.filter(draft__campaign=campaign, kind__in=_PLACEMENT_KINDS).delete()
+        CheckResult.objects.bulk_update(moved, ["position"])
+        CheckResult.objects.bulk_create(new_rows)
+        _roll_up(summaries)
+        CheckSummary.objects.bulk_update(summaries, ["max_upscale", *_ROLL_UP_FIELDS])
+        # Each run's spec records what its results were judged on.
+        channels = [str(c) for c in campaign.target_channels or []]
+        jobs = list(CheckJob.objects.filter(draft__campaign=campaign, status=JobStatus.DONE))
+        for job in jobs:
+            job.spec = {**(job.spec or {}), "channels": channels, "placements": spec}
+        CheckJob.objects.bulk_update(jobs, ["spec"])
+    return len(summaries)
+
+
+_PIXEL_KINDS = (CheckKind.SOFTNESS, CheckKind.BLOCKINESS, CheckKind.NOISE)
+
+
+def placements_on_channels_changed(campaign_ids: list[int] | None) -> None:
+    """The channels-changed hook (apps.campaigns.channels): judge the placements again in the
+    background, once the change is committed. ``None``: every live campaign."""
+    from apps.checks.tasks import placements_refresh_task
+
+    def send() -> None:
+        placements_refresh_task.delay(campaign_ids)
+
+    transaction.on_commit(send)
 
 
 def _row(draft_id: int, outcome: Outcome, position: int) -> CheckResult:

@@ -1,5 +1,11 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.campaigns.channels import channels_changed
 from apps.exports.models import ChannelPreset, ChannelVersion, ExportJob, FocalArea, Pack
 
 
@@ -20,6 +26,20 @@ class ChannelPresetAdmin(admin.ModelAdmin):
     list_editable = ["is_active", "sort_order"]
     list_filter = ["format", "channel", "is_active"]
     search_fields = ["name", "slug"]
+
+    # Results judged on the sizes (the checks' placement rows) follow a preset's edit.
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(lambda: channels_changed(None))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(lambda: channels_changed(None))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(lambda: channels_changed(None))
+
     fieldsets = [
         (None, {"fields": ["name", "slug", "channel", "is_active", "sort_order"]}),
         ("Output", {"fields": ["width", "height", "format", "quality", "max_bytes", "background"]}),
