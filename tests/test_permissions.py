@@ -83,6 +83,7 @@ ROUTES: dict[str, Route] = {
     "comments:reopen": Route("post", Can.VIEW, lambda o: [o["comment"].pk]),
     "reviews:create": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {"decision": "keep"}),
     "reviews:suggest": Route("post", Can.REVIEW, lambda o: [o["draft"].pk], {}),
+    "reviews:decision": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
     "reviews:sign-off": Route("post", Can.SIGN_OFF, lambda o: [o["draft"].pk], {}),
     "reviews:regions": Route("get", Can.VIEW, lambda o: [o["draft"].pk]),
     "reviews:settings": Route("get", Can.SIGN_OFF, lambda o: [o["campaign"].pk]),

@@ -13,18 +13,33 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseNotModified,
     HttpResponseRedirect,
     JsonResponse,
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import parse_etags, quote_etag, url_has_allowed_host_and_scheme
 
 from apps.core.errors import Refusal
 from apps.core.storage import storage_is_s3
 
 # A presigned URL is a bearer token for one file: short-lived whatever SIGNED_URL_SECONDS says.
 PRESIGNED_MAX_SECONDS = 3600
+
+
+def unchanged_since(request: HttpRequest, version: str) -> HttpResponse | None:
+    """304 Not Modified when the page already shows ``version`` (its If-None-Match, as
+    static/js/poll.js sends it in live mode), else None: render the fresh fragment and pass it
+    through ``versioned``."""
+    if version and quote_etag(version) in parse_etags(request.headers.get("If-None-Match", "")):
+        return versioned(HttpResponseNotModified(), version)
+    return None
+
+
+def versioned(response: HttpResponse, version: str) -> HttpResponse:
+    response["ETag"] = quote_etag(version)
+    return response
 
 
 def wants_json(request: HttpRequest) -> bool:

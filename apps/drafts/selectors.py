@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -165,6 +166,34 @@ def grid_drafts(qs: QuerySet[Draft]) -> QuerySet[Draft]:
 
 def saved_filters(user: User, campaign: Campaign) -> QuerySet[SavedFilter]:
     return SavedFilter.objects.filter(user_id=user.pk, campaign_id=campaign.pk)
+
+
+# What a grid card and the decision counts show of a draft's decision: a change to any of these
+# is a change the open grid must show (reviews.selectors.decision_version is the per-draft token).
+_DECISION_STATE = (
+    "pk",
+    "decision",
+    "decided_by_id",
+    "decided_at",
+    "proposed_decision",
+    "proposed_by_id",
+    "proposed_at",
+    "signed_off_by_id",
+    "signed_off_at",
+    "revision",
+)
+
+
+def batch_decisions_version(batch_id: int) -> str:
+    """A token for the decisions of every draft in a batch, in one query: the open grid sends
+    it back (static/js/poll.js live mode) and is answered 304 until someone decides, signs off,
+    adds or removes a draft in the batch."""
+    digest = hashlib.blake2s(digest_size=8)
+    rows = Draft.objects.filter(batch_id=batch_id).order_by("pk").values_list(*_DECISION_STATE)
+    for row in rows:
+        digest.update("|".join("" if value is None else str(value) for value in row).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def decision_counts(drafts: QuerySet[Draft]) -> dict[str, int]:

@@ -21,7 +21,14 @@ from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
 from apps.core.errors import Refusal, StaleView
-from apps.core.http import refuse, request_user, serve_large, serve_private
+from apps.core.http import (
+    refuse,
+    request_user,
+    serve_large,
+    serve_private,
+    unchanged_since,
+    versioned,
+)
 from apps.core.panels import render_batch_panels, render_draft_panels, render_tile_badges
 from apps.drafts.forms import BatchForm, ReferenceForm
 from apps.drafts.models import Batch, Decision, Draft
@@ -29,6 +36,7 @@ from apps.drafts.selectors import (
     DECISION_FILTERS,
     GridFilters,
     Stack,
+    batch_decisions_version,
     carried_batch,
     decision_counts,
     draft_position,
@@ -264,6 +272,11 @@ def _grid_context(
 def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_batch_for_user(request_user(request), pk)
     batch = scoped.obj
+    version = batch_decisions_version(batch.pk)
+    fragment = request.GET.get("fragment") == "grid"
+    # The open grid asks every few seconds whether anyone decided (static/js/poll.js live mode).
+    if fragment and (not_modified := unchanged_since(request, version)):
+        return not_modified
     context = _grid_context(
         request, batch.campaign, _grid_filters(request, batch.pk), all_drafts=batch.drafts.all()
     )
@@ -273,9 +286,10 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
         "can_upload": scoped.can(Can.UPLOAD),
         "membership": scoped.membership,
         "panels": render_batch_panels(request, batch, scoped.membership, drafts),
+        "live_version": version,
     }
-    if request.GET.get("fragment") == "grid":
-        return render(request, "drafts/partials/grid.html", context)
+    if fragment:
+        return versioned(render(request, "drafts/partials/grid.html", context), version)
     return render(request, "drafts/batch.html", context)
 
 

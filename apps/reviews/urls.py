@@ -6,6 +6,7 @@ app_name = "reviews"
 
 urlpatterns = [
     path("drafts/<int:pk>/reviews/", views.review_create, name="create"),
+    path("drafts/<int:pk>/decision/", views.decision_live, name="decision"),
     path("drafts/<int:pk>/suggest/", views.review_suggest, name="suggest"),
     path("drafts/<int:pk>/sign-off/", views.sign_off, name="sign-off"),
     path("batches/<int:pk>/summary/", views.batch_summary_page, name="batch-summary"),

@@ -11,7 +11,15 @@ from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
 from apps.core.errors import Refusal, StaleView
-from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
+from apps.core.http import (
+    refuse,
+    request_user,
+    safe_next,
+    serve_private,
+    unchanged_since,
+    versioned,
+    wants_json,
+)
 from apps.drafts.models import Decision, Draft
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
 from apps.reviews.forms import (
@@ -148,6 +156,25 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
         draft.refresh_from_db()
         messages.success(request, f"Saved: {draft.status_label}.")
     return redirect("drafts:detail", pk=draft.pk)
+
+
+@require_GET
+def decision_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The draft page's decision block as it is now, for the page's live watch
+    (static/js/poll.js): 304 while the page shows the current ``decision_version``."""
+    scoped = get_draft_for_user(request_user(request), pk)
+    draft = scoped.obj
+    version = decision_version(draft)
+    if not_modified := unchanged_since(request, version):
+        return not_modified
+    return versioned(
+        render(
+            request,
+            "reviews/partials/decision_now.html",
+            decision_now_context(draft, scoped.membership),
+        ),
+        version,
+    )
 
 
 @require_POST

@@ -6,7 +6,9 @@
   const form = document.getElementById("review-form");
   const toast = document.getElementById("toast");
   const errorBox = document.getElementById("review-error");
+  const changedBox = document.getElementById("decision-changed");
   let toastTimer = null;
+  let deciding = false; // own decision in flight: its answer, not the live watch, shows the result
 
   function say(text, kind) {
     toast.textContent = text;
@@ -32,12 +34,21 @@
     showError("");
     const body = new FormData(form);
     body.set("decision", decision);
-    const resp = await fetch(form.action, {
-      method: "POST", body, credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") },
-    });
+    let resp;
     let data = {};
-    try { data = await resp.json(); } catch (err) { data = { error: "The server did not answer (HTTP " + resp.status + ")." }; }
+    deciding = true;
+    try {
+      resp = await fetch(form.action, {
+        method: "POST", body, credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") },
+      });
+      try { data = await resp.json(); } catch (err) { data = { error: "The server did not answer (HTTP " + resp.status + ")." }; }
+    } catch (err) {
+      showError("Not saved: the server could not be reached.");
+      return;
+    } finally {
+      deciding = false;
+    }
     if (resp.status === 409 && data.conflict) {
       // Decided on an out-of-date view: nothing was saved. Show the decision as it is now
       // (the note stays typed) so the person can look and decide again.
@@ -50,6 +61,7 @@
       return;
     }
     showDecisionState(data);
+    changedBox.hidden = true;
     const consensus = document.getElementById("consensus");
     if (consensus && data.consensus_html) consensus.outerHTML = data.consensus_html;
     // Regions drawn since the last review were saved with this one.
@@ -69,6 +81,33 @@
     if (data.history_html !== undefined) document.getElementById("review-history").innerHTML = data.history_html;
     const version = document.getElementById("decision-version");
     if (version && data.version) version.value = data.version;
+  }
+
+  // Someone else decided, signed off or changed the draft while this page was open: the live
+  // watch (static/js/poll.js) swapped in the decision block as it is now. The headline shows it
+  // at once; a note being typed stays as it is; the version token the next decision posts
+  // changes only together with the notice that says what it now replaces.
+  function decisionChanged(target) {
+    const block = target.querySelector("#decision-now");
+    if (!block || deciding) return;
+    const version = document.getElementById("decision-version");
+    if (version) version.value = block.dataset.version;
+    const proposed = block.querySelector("#proposed-decision");
+    const what = proposed
+      ? proposed.textContent.trim() + " (awaiting sign-off)"
+      : (block.querySelector("#current-decision").textContent.trim() + " " +
+         block.querySelector("#current-decider").textContent.trim()).trim();
+    const note = document.getElementById("review-note");
+    let text = "Changed while you were looking: " + what + ".";
+    if (note && note.value.trim()) text += " Your note is kept; deciding now replaces that decision.";
+    changedBox.textContent = text;
+    changedBox.hidden = false;
+  }
+  const live = document.getElementById("decision-live");
+  if (live) {
+    window.draftroomPoll.watch({
+      target: live, url: live.dataset.liveUrl, live: true, changed: decisionChanged,
+    });
   }
 
   // Back or Forward may bring this page out of the browser's memory as it was: reload it,

@@ -1,6 +1,7 @@
 """The one fragment poller (static/js/poll.js) as pages use it: it backs off when the server
 fails, stops once the fragment says the work has settled, waits while the tab is hidden, and
-lets two watchers of one fragment share its requests.
+lets two watchers of one fragment share its requests. In live mode it keeps asking at a calm
+interval whether someone else changed what the page shows.
 
 The page's clock is Playwright's fake one, paused, so each tick happens when the test says.
 """
@@ -27,6 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 INTERVAL = 1500  # poll.js's interval while busy; it doubles after each failed request
+LIVE_INTERVAL = 5000  # poll.js's calm interval in live mode, once nothing is busy
 
 
 def _paused_clock(page) -> None:
@@ -37,6 +39,12 @@ def _paused_clock(page) -> None:
 def _requests_to(page, fragment: str) -> list[str]:
     seen: list[str] = []
     page.on("request", lambda req: seen.append(req.url) if fragment in req.url else None)
+    return seen
+
+
+def _statuses_of(page, fragment: str) -> list[int]:
+    seen: list[int] = []
+    page.on("response", lambda resp: seen.append(resp.status) if fragment in resp.url else None)
     return seen
 
 
@@ -155,6 +163,7 @@ def test_the_grid_waiting_for_previews_and_checks_asks_once_per_tick(cast, batch
     log_in(page, "reviewer", PASSWORD)
     _paused_clock(page)
     seen = _requests_to(page, "fragment=grid")
+    statuses = _statuses_of(page, "fragment=grid")
     page.goto(f"/batches/{batch.pk}/")
     expect(page.locator(".tile .placeholder")).to_have_text("Making preview…")
     expect(page.locator(".tile .check-badge")).to_have_text("checking…")
@@ -174,9 +183,88 @@ def test_the_grid_waiting_for_previews_and_checks_asks_once_per_tick(cast, batch
     expect(page.locator(".tile .check-badge")).not_to_have_text("checking…")
     assert len(seen) == 3
     shot(page, "poll-grid-settled")
-    page.clock.run_for(120_000)
+    # Settled, the grid stays live: it asks at the calm interval whether anyone decided, and
+    # while no one has the answer is 304, nothing to swap.
+    page.clock.run_for(LIVE_INTERVAL - 100)
     _settle(page)
     assert len(seen) == 3
+    page.clock.run_for(100)
+    _settle(page)
+    assert len(seen) == 4 and statuses[-1] == 304
+    assert page.errors == []
+
+
+@pytest.fixture
+def settled(cast, batch):
+    """A draft whose preview is made and whose checks have run: nothing on its page is busy."""
+    draft = make_draft(batch, name="calm.png", data=scene_png((600, 600), seed=64))
+    run_previews()
+    run_queued(CheckJob, draft_checks_run)
+    return draft
+
+
+def test_live_mode_keeps_asking_at_the_calm_interval_and_waits_while_hidden(settled, page):
+    log_in(page, "reviewer", PASSWORD)
+    _paused_clock(page)
+    live_url = f"/drafts/{settled.pk}/decision/"
+    seen = _requests_to(page, live_url)
+    statuses = _statuses_of(page, live_url)
+    page.goto(f"/drafts/{settled.pk}/")
+
+    page.clock.run_for(LIVE_INTERVAL - 100)
+    _settle(page)
+    assert seen == []
+    for n in (1, 2, 3):
+        page.clock.run_for(LIVE_INTERVAL)
+        _settle(page)
+        assert len(seen) == n
+    # Nobody decided: each answer is 304 and the decision block is left as it is.
+    assert statuses == [304, 304, 304]
+    expect(page.locator("#decision-changed")).to_be_hidden()
+
+    _set_visibility(page, "hidden")
+    page.clock.run_for(60_000)
+    _settle(page)
+    assert len(seen) == 3
+    # Shown again: asked at once, not a calm interval later.
+    _set_visibility(page, "visible")
+    _settle(page)
+    assert len(seen) == 4
+    assert page.errors == []
+
+
+def test_live_mode_backs_off_from_the_calm_interval_when_the_server_fails(settled, page):
+    log_in(page, "reviewer", PASSWORD)
+    _paused_clock(page)
+    live_url = f"/drafts/{settled.pk}/decision/"
+    seen = _requests_to(page, live_url)
+    failing = {"on": True}
+    page.route(
+        f"**{live_url}",
+        lambda route: (
+            route.fulfill(status=500, body="down") if failing["on"] else route.continue_()
+        ),
+    )
+    page.goto(f"/drafts/{settled.pk}/")
+    page.clock.run_for(LIVE_INTERVAL)
+    _settle(page)
+    assert len(seen) == 1
+    page.clock.run_for(2 * LIVE_INTERVAL - 100)
+    _settle(page)
+    assert len(seen) == 1
+    page.clock.run_for(100)
+    _settle(page)
+    assert len(seen) == 2
+    # The failed answer was never swapped in: the decision block is still there.
+    expect(page.locator("#decision-now")).to_have_count(1)
+    failing["on"] = False
+    page.clock.run_for(4 * LIVE_INTERVAL)
+    _settle(page)
+    assert len(seen) == 3
+    # Answered again: back to the calm interval.
+    page.clock.run_for(LIVE_INTERVAL)
+    _settle(page)
+    assert len(seen) == 4
     assert page.errors == []
 
 
