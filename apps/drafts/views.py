@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from collections import Counter
 from dataclasses import replace
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -112,6 +113,8 @@ def upload_page(request: HttpRequest, pk: int) -> HttpResponse:
                 "campaign": campaign,
                 "form": BatchForm(campaign=campaign),
                 "results": results,
+                # A server failure is as much "not accepted" as a refusal, for the summary.
+                "tally": Counter("rejected" if r.status == "error" else r.status for r in results),
                 "batch": batch,
             },
         )

@@ -19,6 +19,7 @@ class ReworkConfig(AppConfig):
         from apps.rework.services import decision_notify, references_attach_to_new_batch
 
         register_draft_panel("viewer_tools", panels.compare_tool, order=50)
+        register_draft_panel("panel_top", panels.version_note_panel, order=20)
         register_draft_panel("panel_middle", panels.rework_panel, order=30)
         register_draft_panel("panel_middle", panels.lineage_panel, order=40)
         register_batch_panel("below_filters", panels.batch_references, order=50)

@@ -65,6 +65,9 @@ class Assignment(models.Model):
         on_delete=models.SET_NULL,
         related_name="from_assignments",
     )
+    # The creator's note for the reviewers on a regenerated version. An edit's note is kept
+    # on its revision (DraftRevision.note), its one owner; ``version_note`` reads either.
+    result_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -80,6 +83,13 @@ class Assignment(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_open and self.due_date < timezone.localdate()
+
+    @property
+    def version_note(self) -> str:
+        """What the creator wrote for the reviewers with the version they uploaded."""
+        if self.result_revision is not None:
+            return self.result_revision.note
+        return self.result_note
 
 
 class NotificationKind(models.TextChoices):

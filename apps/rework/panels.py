@@ -15,8 +15,17 @@ from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.drafts.models import Batch, Draft
 from apps.rework.forms import ReferenceForm
-from apps.rework.selectors import batch_reference_drafts, draft_assignments, draft_lineage
+from apps.rework.selectors import (
+    batch_reference_drafts,
+    draft_assignments,
+    draft_lineage,
+    version_note,
+)
 from apps.rework.services import draft_can_be_reference
+
+# The decision buttons stay in view at 390×844: a long note is cut here and read in full on
+# the assignment page.
+NOTE_PREVIEW_CHARS = 160
 
 
 def compare_tool(request: HttpRequest, draft: Draft, membership: Membership) -> str:
@@ -81,3 +90,13 @@ def tile_badges(drafts: Sequence[Any]) -> dict[int, SafeString | str]:
         if parts:
             out[d.pk] = SafeString("".join(parts))
     return out
+
+
+def version_note_panel(request: HttpRequest, draft: Draft, membership: Membership) -> str:
+    """“Note from <creator>: …” beside the decision: what changed in the version under review."""
+    note = version_note(draft)
+    if note is None:
+        return ""
+    return render_to_string(
+        "rework/partials/version_note.html", {"note": note, "limit": NOTE_PREVIEW_CHARS}
+    )

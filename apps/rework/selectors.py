@@ -18,7 +18,7 @@ from apps.campaigns.selectors import AnyUser, require_membership
 from apps.drafts.models import Batch, Draft, DraftRevision, Rendition
 from apps.drafts.selectors import Scoped
 from apps.reviews.selectors import decision_changes, decision_version, review_settings_for
-from apps.rework.models import Assignment, AssignmentStatus, Notification
+from apps.rework.models import Assignment, AssignmentKind, AssignmentStatus, Notification
 
 MAX_LINEAGE_DEPTH = 50
 
@@ -46,7 +46,14 @@ def rework_changes(draft: Draft) -> str:
 def get_assignment_for_user(user: AnyUser, pk: int, *, need: Can = Can.VIEW) -> Scoped[Assignment]:
     assignment = (
         Assignment.objects.select_related(
-            "campaign", "draft", "draft__batch", "assignee", "assigned_by", "result_draft"
+            "campaign",
+            "draft",
+            "draft__batch",
+            "assignee",
+            "assigned_by",
+            "completed_by",
+            "result_draft",
+            "result_revision",
         )
         .filter(pk=pk)
         .first()
@@ -62,6 +69,49 @@ def get_revision_for_user(user: AnyUser, pk: int) -> DraftRevision:
         raise Http404("No such revision")
     require_membership(user, revision.draft.campaign_id, Can.VIEW)
     return revision
+
+
+@dataclass(frozen=True)
+class VersionNote:
+    """The creator's note for the reviewers on the version a draft shows now."""
+
+    author: str
+    text: str
+    assignment_id: int | None
+
+
+def version_note(draft: Draft) -> VersionNote | None:
+    """The note that came with the draft's current file: an edit's revision note, or for a
+    regenerated draft (still at its first revision) the note given with the regeneration.
+    After a later edit the regeneration's note no longer describes the file, so it is not
+    shown."""
+    if draft.revision > 1:
+        revision = (
+            DraftRevision.objects.select_related("created_by")
+            .filter(draft=draft, number=draft.revision)
+            .exclude(note="")
+            .first()
+        )
+        if revision is None:
+            return None
+        assignment_id = (
+            Assignment.objects.filter(result_revision=revision).values_list("pk", flat=True).first()
+        )
+        return VersionNote(_username(revision.created_by), revision.note, assignment_id)
+    assignment = (
+        Assignment.objects.select_related("completed_by")
+        .filter(result_draft=draft, kind=AssignmentKind.REGENERATE)
+        .exclude(result_note="")
+        .order_by("-completed_at", "-id")
+        .first()
+    )
+    if assignment is None:
+        return None
+    return VersionNote(_username(assignment.completed_by), assignment.result_note, assignment.pk)
+
+
+def _username(user: User | None) -> str:
+    return user.get_username() if user is not None else "(removed)"
 
 
 def _assignments() -> QuerySet[Assignment]:

@@ -355,7 +355,9 @@ def assignment_submit(
         if result.status != "added" or result.draft is None:
             raise Refusal(result.message)
         target = result.draft
-        fields: dict[str, Any] = {"result_draft": target}
+        # The note travels with the assignment that produced the new draft, where the draft
+        # page and the assignment page read it (an edit's note is on its revision instead).
+        fields: dict[str, Any] = {"result_draft": target, "result_note": note}
     else:
         # A bad file raises Refusal with the intake's message.
         revision = draft_revision_add(

@@ -52,3 +52,14 @@ def test_a_password_is_reset_through_the_e_mailed_link(cast):
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(db):
     response = Client().post(reverse("password_reset"), {"email": "nobody@example.com"})
     assert response.url == reverse("password_reset_done") and not mail.outbox
+
+
+def test_a_wrong_password_keeps_the_username_and_focuses_the_password(cast):
+    response = Client().post(reverse("login"), {"username": "reviewer", "password": "wrong"})
+    assert response.status_code == 200
+    assert "didn't match" in response.text
+    username = re.search(r'<input type="text" name="username"[^>]*>', response.text)
+    password = re.search(r'<input type="password" name="password"[^>]*>', response.text)
+    assert username is not None and password is not None
+    assert 'value="reviewer"' in username.group(0) and "autofocus" not in username.group(0)
+    assert "autofocus" in password.group(0)

@@ -305,3 +305,45 @@ def test_an_edit_comes_back_as_a_revision_compared_with_the_earlier_file_then_si
     draft.refresh_from_db()
     assert (draft.decision, draft.signed_off_by) == ("keep", cast.art_director)
     assert page.errors == []
+
+
+def test_the_creators_note_shows_beside_the_decision_and_on_the_assignment(cast, batch, page):
+    from apps.rework.services import assignment_submit
+
+    parent = make_draft(batch, name="can-on-rock.png", data=_art(), by=cast.creator)
+    assignment = assignment_create(
+        draft=parent,
+        assigned_by=cast.art_director,
+        assignee=cast.creator,
+        kind="regenerate",
+        instructions="Regenerate with the label reading FJELL.",
+        due_date=timezone.localdate() + timedelta(days=2),
+    )
+    child = assignment_submit(
+        assignment=assignment,
+        by=cast.creator,
+        name="can-on-rock-v2.png",
+        upload=_art(label="FJELL"),
+        note="Label fixed; the rock is darker so the can reads first.",
+    )
+    run_previews()
+    log_in(page, "reviewer", PASSWORD)
+    for name, viewport in {"1440": (1440, 900), "390": (390, 844)}.items():
+        page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        page.goto(f"/drafts/{child.pk}/")
+        note = page.locator("#decision-bar #version-note")
+        expect(note).to_contain_text("Note from creator: Label fixed; the rock is darker")
+        # The note does not push the decision away.
+        keep = page.locator(".decide-keep").bounding_box()
+        assert keep is not None and keep["y"] + keep["height"] <= viewport[1]
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shot(page, f"rework-note-draft-{name}")
+        page.click("#version-note a")
+        expect(page).to_have_url(re.compile(rf"/assignments/{assignment.pk}/$"))
+        expect(page.locator("#assignment-result #version-note")).to_contain_text(
+            "Note from creator: Label fixed"
+        )
+        page.locator("#version-note").scroll_into_view_if_needed()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shot(page, f"rework-note-assignment-{name}")
+    assert page.errors == []

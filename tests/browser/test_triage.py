@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -18,34 +19,110 @@ from tests.images import HOSTILE_CASES, jpeg_bytes, png_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_creator_uploads_drafts_and_sees_each_files_result(cast, page, tmp_path):
-    files = {
+SIZES = {"1440": {"width": 1440, "height": 900}, "390": {"width": 390, "height": 844}}
+
+
+def _in_view(page, selector: str) -> bool:  # type: ignore[no-untyped-def]
+    box = page.locator(selector).bounding_box()
+    return (
+        box is not None
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= page.viewport_size["height"]
+    )
+
+
+def _drop(page, files: dict[str, bytes]) -> None:  # type: ignore[no-untyped-def]
+    """Drop files on the drop zone the way a browser does: a drop event carrying them."""
+    payload = [[name, base64.b64encode(data).decode()] for name, data in files.items()]
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const dt = new DataTransfer();
+            for (const [name, b64] of files) {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                dt.items.add(new File([bytes], name, { type: "image/png" }));
+            }
+            return dt;
+        }""",
+        payload,
+    )
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_a_creator_uploads_drafts_in_two_rounds_and_sees_each_files_result(
+    cast, page, tmp_path, size
+):
+    page.set_viewport_size(SIZES[size])
+    first_round = {
         "can-on-rock.png": png_bytes(size=(640, 480), color=(20, 120, 130)),
         "citrus.jpg": jpeg_bytes(size=(480, 640), color=(230, 140, 40)),
         "broken.png": HOSTILE_CASES["truncated_png"]()[1],
-        "notes.png": b"this is text, not an image",
     }
-    for name, data in files.items():
+    for name, data in first_round.items():
         (tmp_path / name).write_bytes(data)
     log_in(page, "creator", PASSWORD)
     page.goto(f"/campaigns/{cast.campaign.pk}/upload/")
+
+    # No batch named yet: the files wait behind one button that says where they will go.
+    page.set_input_files("#files-input", [str(tmp_path / n) for n in first_round])
+    expect(page.locator(".upload-item")).to_have_count(3)
+    expect(page.locator("#upload-summary")).to_have_text("3 files waiting")
     page.fill("input[name=new_batch_name]", "Round 1")
-    page.set_input_files("#files-input", [str(tmp_path / n) for n in files])
-    expect(page.locator(".upload-item")).to_have_count(4)
-    page.click("#upload-start")
-    expect(page.locator("#upload-summary")).to_have_text("2 added, 0 duplicate, 2 not accepted")
-    expect(page.locator(".upload-item.status-rejected")).to_have_count(2)
-    expect(page.locator(".upload-item.status-rejected").first).to_contain_text("truncated")
-    shot(page, "upload-results")
-    assert Draft.objects.filter(batch__name="Round 1").count() == 2
+    start = page.locator("#upload-start")
+    expect(start).to_have_text("Upload 3 files to a new batch “Round 1”")
+    shot(page, f"upload-waiting-{size}")
+    assert _in_view(page, "#upload-start")
+    start.click()
+    expect(page.locator("#upload-summary")).to_have_text(
+        "2 added, 0 duplicate, 1 not accepted (see below)"
+    )
+    expect(start).to_be_hidden()
+
+    # The batch is now chosen: dropped files upload at once, and the summary keeps counting.
+    expect(page.locator("#dropzone-hint")).to_contain_text("upload at once into “Round 1”")
+    _drop(
+        page,
+        {
+            "fjord.png": png_bytes(size=(500, 400), color=(40, 60, 200)),
+            "notes.png": b"this is text, not an image",
+            "label.png": png_bytes(size=(300, 300), color=(200, 200, 40)),
+            "rock.png": png_bytes(size=(320, 240), color=(90, 90, 90)),
+        },
+    )
+    expect(page.locator("#upload-summary")).to_have_text(
+        "5 added, 0 duplicate, 2 not accepted (see below)"
+    )
+    expect(page.locator(".upload-item")).to_have_count(7)
+    # Each added file shows its thumbnail, made by the browser from the file itself; the text
+    # file has none to show.
+    loaded = page.locator(".upload-item.status-added img.thumb").evaluate_all(
+        "imgs => imgs.filter((i) => i.complete && i.naturalWidth > 0).length"
+    )
+    assert loaded == 5
+    expect(page.locator(".upload-item:has-text('notes.png') .thumb-none")).to_have_count(1)
+    rejected = page.locator(".upload-item.status-rejected")
+    expect(rejected).to_have_count(2)
+    expect(rejected.first).to_contain_text("truncated")
+    expect(rejected.nth(1)).to_contain_text("not a recognised image")
+    expect(page.locator(".upload-item.status-added a.name")).to_have_count(5)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator("#upload-results").scroll_into_view_if_needed()
+    shot(page, f"upload-results-{size}")
+    assert Draft.objects.filter(batch__name="Round 1").count() == 5
     assert page.errors == []
 
+    # Each result opens its draft.
+    fjord = Draft.objects.get(original_name="fjord.png")
+    page.click(".upload-item a.name >> text=fjord.png")
+    expect(page).to_have_url(re.compile(rf"/drafts/{fjord.pk}/$"))
+
     # Previews appear in the grid without a reload once the worker has made them.
-    page.click("#batch-link")
-    expect(page.locator(".tile")).to_have_count(2)
+    page.goto(f"/batches/{fjord.batch_id}/")
+    expect(page.locator(".tile")).to_have_count(5)
     run_previews()
-    expect(page.locator(".tile img")).to_have_count(2, timeout=10_000)
-    shot(page, "batch-grid")
+    expect(page.locator(".tile img")).to_have_count(5, timeout=10_000)
+    if size == "1440":
+        shot(page, "batch-grid")
 
 
 def test_a_reviewer_triages_a_batch_with_the_keyboard_and_decisions_survive_reload(

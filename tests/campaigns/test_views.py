@@ -82,3 +82,9 @@ def test_the_campaign_list_runs_a_constant_number_of_queries(cast, batch):
         membership_set(campaign=campaign, user=cast.art_director, role="art_director")
         make_draft(BatchFactory(campaign=campaign), name=f"d{n}.png")
     assert _home_queries(client) == one <= 12
+
+
+def test_a_batch_made_a_moment_ago_reads_just_now_on_the_campaign_page(cast, batch):
+    page = cast.client("reviewer").get(reverse("campaigns:detail", args=[cast.campaign.pk]))
+    row = next(line for line in page.text.splitlines() if batch.name in line and "<tr>" in line)
+    assert "just now" in row and "0\xa0minutes" not in row

@@ -50,7 +50,24 @@ def test_the_no_javascript_form_uploads_many_files_and_lists_each_result(cast):
     assert page.status_code == 200
     assert page.text.count("status-added") == 2 and page.text.count("status-rejected") == 1
     assert "truncated or corrupt" in page.text
-    assert Draft.objects.filter(batch__name="Round 2").count() == 2
+    drafts = Draft.objects.filter(batch__name="Round 2").order_by("pk")
+    assert drafts.count() == 2
+    # Each added file links to its draft; the summary counts the whole post.
+    for draft in drafts:
+        assert f'<a class="name" href="{reverse("drafts:detail", args=[draft.pk])}">' in page.text
+    assert "2 added, 0 duplicate, 1 not accepted (see below)" in page.text
+
+
+def test_a_duplicate_answers_with_the_link_to_the_draft_already_in_the_campaign(cast, batch):
+    client = cast.client("creator")
+    first = _upload(client, batch, "can.png", png_bytes(color=(3, 4, 5))).json()
+    response = _upload(client, batch, "can-again.png", png_bytes(color=(3, 4, 5)))
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "duplicate"
+    assert body["draft_id"] == first["draft_id"]
+    assert body["url"] == reverse("drafts:detail", args=[first["draft_id"]])
+    # Whoever may upload to the batch may open that draft: it is in the same campaign.
+    assert client.get(body["url"]).status_code == 200
 
 
 def test_a_batch_from_another_campaign_cannot_be_chosen_on_the_upload_form(cast):

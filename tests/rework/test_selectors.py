@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from apps.drafts.models import Draft
-from apps.rework.selectors import CompareImage, compare_choices, generation_diff
+from apps.rework.selectors import (
+    CompareImage,
+    VersionNote,
+    compare_choices,
+    generation_diff,
+    version_note,
+)
 from tests.factories import make_draft
 
 
@@ -66,3 +72,56 @@ def test_real_sizes_are_compared_and_fields_neither_side_knows_are_left_out(batc
     rows = generation_diff(*_pair(parent, child))
     assert [row.label for row in rows] == ["Real size"]
     assert not rows[0].differs and rows[0].a[0].text == "96×64"
+
+
+# --- the creator's note on the version under review ---------------------------------------------
+
+
+def _submitted(cast, draft, kind, note):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.rework.services import assignment_create, assignment_submit
+    from tests.images import png_bytes
+
+    assignment = assignment_create(
+        draft=draft,
+        assigned_by=cast.art_director,
+        assignee=cast.creator,
+        kind=kind,
+        instructions="Label reads FJELL",
+        due_date=timezone.localdate() + timedelta(days=2),
+    )
+    colour = (len(note) * 7 % 255, 30, Draft.objects.count() * 11 % 255)
+    result = assignment_submit(
+        assignment=assignment,
+        by=cast.creator,
+        name=f"{kind}.png",
+        upload=png_bytes(color=colour),
+        note=note,
+    )
+    assignment.refresh_from_db()
+    return assignment, result
+
+
+def test_a_regenerated_draft_carries_the_creators_note_from_its_assignment(cast, batch):
+    assignment, child = _submitted(cast, make_draft(batch), "regenerate", "Label fixed")
+    assert version_note(child) == VersionNote("creator", "Label fixed", assignment.pk)
+    # The parent shows no note: the note describes the new draft.
+    assert version_note(assignment.draft) is None
+
+
+def test_an_edited_draft_carries_its_revisions_note(cast, batch):
+    assignment, draft = _submitted(cast, make_draft(batch), "edit", "Hand retouched")
+    assert version_note(draft) == VersionNote("creator", "Hand retouched", assignment.pk)
+
+
+def test_a_draft_without_a_note_or_edited_after_its_regeneration_shows_none(cast, batch):
+    _, child = _submitted(cast, make_draft(batch), "regenerate", "")
+    assert version_note(child) is None
+    _, child = _submitted(cast, make_draft(batch), "regenerate", "New take")
+    _submitted(cast, child, "edit", "")
+    child.refresh_from_db()
+    # The regeneration's note described revision 1; revision 2 came without one.
+    assert version_note(child) is None

@@ -133,6 +133,9 @@ def test_the_regenerated_draft_is_a_new_draft_linked_to_its_parent_back_in_revie
     assert parent.decision == "regenerate"  # the parent's history stays as it was
     done = Notification.objects.get(recipient=cast.art_director, kind="rework_done")
     assert done.url == f"/drafts/{child.pk}/" and done.body == "fixed the label"
+    # The note is kept with the assignment, not only in the notification.
+    assert assignment.result_note == "fixed the label"
+    assert assignment.version_note == "fixed the label"
 
 
 def test_an_edit_is_a_new_revision_of_the_same_draft_back_in_review(cast, batch):
@@ -165,6 +168,8 @@ def test_an_edit_is_a_new_revision_of_the_same_draft_back_in_review(cast, batch)
     assert draft.preview_job.status == "queued" and draft.preview_job.attempts == 0
     assignment.refresh_from_db()
     assert assignment.status == "done" and assignment.result_revision == revisions[1]
+    # An edit's note has one home, its revision; the assignment reads it from there.
+    assert assignment.result_note == "" and assignment.version_note == "hand retouched"
 
 
 def test_a_bad_file_leaves_the_assignment_open_and_the_draft_unchanged(cast, batch):

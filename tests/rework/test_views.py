@@ -288,3 +288,52 @@ def test_an_assign_page_that_missed_a_decision_answers_409_with_the_form_as_type
     assert fresh != seen
     assert client.post(url, {**form, "version": fresh}).status_code == 302
     assert Assignment.objects.count() == 1
+
+
+def test_the_creators_note_shows_on_the_new_draft_and_on_the_assignment(cast, batch):
+    parent = make_draft(batch)
+    assignment = _assign(cast, parent)
+    cast.client("creator").post(
+        reverse("rework:submit", args=[assignment.pk]),
+        {"file": _png(), "note": "Label fixed, rock darker"},
+    )
+    child = Draft.objects.get(parent=parent)
+    reviewer = cast.client("reviewer")
+    page = reviewer.get(reverse("drafts:detail", args=[child.pk])).text
+    note = re.search(r'<p class="version-note" id="version-note">(.*?)</p>', page, re.S)
+    assert note is not None
+    assert "Note from creator:</strong> Label fixed, rock darker" in note.group(1)
+    # It sits in the decision bar, before the decision buttons.
+    assert page.index('id="version-note"') < page.index('id="review-form"')
+    assert 'id="version-note"' not in reviewer.get(reverse("drafts:detail", args=[parent.pk])).text
+    page = reviewer.get(reverse("rework:assignment", args=[assignment.pk])).text
+    assert "Note from creator:</strong> Label fixed, rock darker" in page
+
+
+def test_an_edits_note_shows_on_the_draft_and_on_the_assignment(cast, batch):
+    draft = make_draft(batch)
+    assignment = _assign(cast, draft, kind="edit")
+    cast.client("creator").post(
+        reverse("rework:submit", args=[assignment.pk]),
+        {"file": _png(), "note": "Hand retouched"},
+    )
+    client = cast.client("art_director")
+    page = client.get(reverse("drafts:detail", args=[draft.pk])).text
+    assert "Note from creator:</strong> Hand retouched" in page
+    page = client.get(reverse("rework:assignment", args=[assignment.pk])).text
+    assert "Note from creator:</strong> Hand retouched" in page
+
+
+def test_a_long_note_is_cut_beside_the_decision_and_read_whole_on_the_assignment(cast, batch):
+    parent = make_draft(batch)
+    assignment = _assign(cast, parent)
+    long_note = "Moved the can left. " * 20
+    cast.client("creator").post(
+        reverse("rework:submit", args=[assignment.pk]), {"file": _png(), "note": long_note}
+    )
+    child = Draft.objects.get(parent=parent)
+    client = cast.client("reviewer")
+    page = client.get(reverse("drafts:detail", args=[child.pk])).text
+    assert long_note.strip() not in page and "Read it all" in page
+    page = client.get(reverse("rework:assignment", args=[assignment.pk])).text
+    assert long_note.strip() in page
