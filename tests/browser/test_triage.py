@@ -250,6 +250,7 @@ def test_a_reviewer_triages_a_40_draft_batch_with_the_keyboard_only_to_the_summa
     page.goto(f"/drafts/{drafts[0].pk}/")
 
     presses = 0
+    prompt_seen = False
 
     def press(key: str) -> None:
         nonlocal presses
@@ -266,6 +267,14 @@ def test_a_reviewer_triages_a_40_draft_batch_with_the_keyboard_only_to_the_summa
             expect(page.locator("#review-error")).to_contain_text(
                 f"A note is required to {decision}: type it, then Ctrl+Enter"
             )
+            if not prompt_seen:
+                # The prompt and the note are in view where the person's eyes are.
+                for size in ({"width": 390, "height": 844}, {"width": 1440, "height": 900}):
+                    page.set_viewport_size(size)
+                    expect(page.locator("#review-error")).to_be_in_viewport()
+                    expect(page.locator("#review-note")).to_be_in_viewport()
+                    shot(page, f"triage-note-prompt-{size['width']}")
+                prompt_seen = True
             page.keyboard.type(notes[decision])  # the note's text is not counted as presses
             press("Control+Enter")
 
