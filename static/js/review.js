@@ -23,14 +23,20 @@
     errorBox.classList.toggle("conflict", Boolean(conflict));
   }
 
+  // The decision a refused R or X was asking for: the note takes the focus, and Ctrl+Enter
+  // there makes that decision, so the keyboard never has to leave the note to finish it.
+  let pending = null;
+
   async function decide(decision) {
     if (!form) return;
     const note = document.getElementById("review-note");
     if ((decision === "regenerate" || decision === "reject") && !note.value.trim()) {
-      showError("A note is required to " + decision + ": say what should change or why it cannot work.");
+      pending = decision;
+      showError("A note is required to " + decision + ": type it, then Ctrl+Enter to " + decision + " (Esc leaves the note).");
       note.focus();
       return;
     }
+    pending = null;
     showError("");
     const body = new FormData(form);
     body.set("decision", decision);
@@ -67,6 +73,8 @@
     // Regions drawn since the last review were saved with this one.
     if (window.draftRegions) window.draftRegions.submitted(data);
     note.value = "";
+    // Out of the note, so the next key (N, K…) is a shortcut again, not text.
+    if (document.activeElement === note) note.blur();
     say("Saved: " + data.decision_label);
     // Flow: the next undecided draft (or the batch's summary) opens, unless the person
     // chose to stay on the draft after deciding.
@@ -149,6 +157,13 @@
   function go(url) { if (url) window.location.assign(url); }
 
   document.addEventListener("keydown", (e) => {
+    if (e.target.id === "review-note" && e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      // Ctrl+Enter (⌘+Enter) in the note: the decision the note was asked for, else none.
+      e.preventDefault();
+      if (pending) decide(pending);
+      else showError("Esc leaves the note; then R regenerates or X rejects with it.");
+      return;
+    }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const tag = (e.target.tagName || "").toLowerCase();
     if (tag === "textarea" || (tag === "input" && e.target.type !== "radio") || tag === "select") {

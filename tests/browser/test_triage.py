@@ -10,10 +10,11 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.drafts.models import Draft
+from apps.reviews.models import Review
 from apps.reviews.services import review_submit
 from tests.browser.conftest import log_in, shot, stay_after_deciding
 from tests.drafts.builders import run_previews
-from tests.factories import PASSWORD, make_draft
+from tests.factories import PASSWORD, BatchFactory, make_draft
 from tests.images import HOSTILE_CASES, jpeg_bytes, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -295,6 +296,103 @@ def test_decisions_open_the_next_undecided_draft_and_the_last_one_the_batch_summ
         page.set_viewport_size(size)
         assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
         shot(page, f"batch-summary-{size['width']}")
+    assert page.errors == []
+
+
+# A batch's triage as a reviewer does it all day: mostly keeps, some regenerations and rejects.
+TRIAGE_PATTERN = ("keep", "keep", "regenerate", "keep", "reject")
+DECISION_KEYS = {"keep": "k", "regenerate": "r", "reject": "x"}
+
+
+def test_a_reviewer_triages_a_40_draft_batch_with_the_keyboard_only_to_the_summary(
+    cast, batch, page
+):
+    drafts = [
+        make_draft(
+            batch,
+            name=f"triage-{i:02d}.png",
+            data=png_bytes(size=(160, 120), color=(i * 6, 120 - i * 2, 90 + i)),
+        )
+        for i in range(40)
+    ]
+    next_batch = BatchFactory(campaign=cast.campaign, name="Round 2")
+    run_previews()
+    plan = [TRIAGE_PATTERN[i % len(TRIAGE_PATTERN)] for i in range(len(drafts))]
+    notes = {
+        "regenerate": "Label reads FJEL: regenerate with the can's label fixed",
+        "reject": "Glass bottle: the campaign is cans only",
+    }
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, "reviewer", PASSWORD)
+    page.goto(f"/drafts/{drafts[0].pk}/")
+
+    presses = 0
+    prompt_seen = False
+
+    def press(key: str) -> None:
+        nonlocal presses
+        page.keyboard.press(key)
+        presses += 1
+
+    for draft, decision in zip(drafts, plan, strict=True):
+        # "load": the page's scripts listen for keys by then.
+        page.wait_for_url(re.compile(rf"/drafts/{draft.pk}/"))
+        press(DECISION_KEYS[decision])
+        if decision != "keep":
+            # No note yet: the key puts the person in the note with what to do next.
+            expect(page.locator("#review-note")).to_be_focused()
+            expect(page.locator("#review-error")).to_contain_text(
+                f"A note is required to {decision}: type it, then Ctrl+Enter"
+            )
+            if not prompt_seen:
+                # The prompt and the note are in view where the person's eyes are.
+                for size in ({"width": 390, "height": 844}, {"width": 1440, "height": 900}):
+                    page.set_viewport_size(size)
+                    expect(page.locator("#review-error")).to_be_in_viewport()
+                    expect(page.locator("#review-note")).to_be_in_viewport()
+                    shot(page, f"triage-note-prompt-{size['width']}")
+                prompt_seen = True
+            page.keyboard.type(notes[decision])  # the note's text is not counted as presses
+            press("Control+Enter")
+
+    # The last decision leaves nothing undecided: the summary, its next action focused.
+    page.wait_for_url(re.compile(rf"/batches/{batch.pk}/summary/"))
+    kept, regenerated, rejected = (plan.count(d) for d in ("keep", "regenerate", "reject"))
+    assert (kept, regenerated, rejected) == (24, 8, 8)
+    assert presses == kept + 2 * (regenerated + rejected)  # K; R or X then Ctrl+Enter
+    # The reviewer's keeps wait for an art director's sign-off (the campaign's default rule):
+    # they are not counted as kept yet, and the summary says they wait.
+    expect(page.locator("[data-decision=keep] strong")).to_have_text("0")
+    expect(page.locator("[data-decision=regenerate] strong")).to_have_text(str(regenerated))
+    expect(page.locator("[data-decision=reject] strong")).to_have_text(str(rejected))
+    expect(page.locator("[data-decision=undecided] strong")).to_have_text(str(kept))
+    expect(page.locator("#summary-awaiting-count")).to_have_text(f"({kept} awaiting sign-off)")
+    expect(page.locator("#summary-awaiting li")).to_have_count(kept)
+    expect(page.locator("body")).to_contain_text("Still undecided (0)")
+    expect(page.locator("#next-batch")).to_be_focused()
+
+    # The database agrees with what was pressed, note for note.
+    rows = {d.pk: d for d in Draft.objects.filter(batch=batch)}
+    for draft, decision in zip(drafts, plan, strict=True):
+        row = rows[draft.pk]
+        if decision == "keep":
+            assert (row.decision, row.proposed_decision) == ("", "keep")
+        else:
+            assert (row.decision, row.proposed_decision) == (decision, "")
+    reviews = Review.objects.filter(draft__batch=batch)
+    assert reviews.count() == len(drafts)
+    assert set(reviews.values_list("reviewer__username", flat=True)) == {"reviewer"}
+    for decision, note in notes.items():
+        assert set(reviews.filter(decision=decision).values_list("note", flat=True)) == {note}
+
+    for size in ({"width": 1440, "height": 900}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+        expect(page.locator("#next-batch")).to_be_in_viewport()
+        shot(page, f"triage-40-summary-{size['width']}")
+    # Enter follows the focused next action: the next batch's grid.
+    press("Enter")
+    page.wait_for_url(re.compile(rf"/batches/{next_batch.pk}/"))
     assert page.errors == []
 
 

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from apps.reviews.models import Review
-from tests.factories import make_draft
+from tests.factories import BatchFactory, make_draft
 
 
 def _decide(client, draft, **data):
@@ -347,6 +347,37 @@ def test_the_summary_counts_decisions_and_says_what_waits_on_whom(cast, batch):
     assert "Awaiting an art director's sign-off (1)" in text
     assert "Still undecided (1)" in text
     assert waiting.original_name[:20] in text and open_.original_name[:20] in text
+
+
+def _focused_action(html: str) -> tuple[str, str]:
+    match = re.search(r'<a class="button[^"]*" id="([^"]+)" href="([^"]+)"[^>]*autofocus', html)
+    assert match is not None, "no next action has the focus"
+    return match[1], match[2]
+
+
+def test_the_summary_focuses_the_drafts_left_first_then_the_next_batch(cast, batch):
+    skipped, decided = make_draft(batch), make_draft(batch)
+    next_batch = BatchFactory(campaign=cast.campaign, name="Round 2")
+    client = cast.client("reviewer")
+    _decide(client, decided, decision="reject", note="Glass bottle")
+    url = reverse("reviews:batch-summary", args=[batch.pk])
+    text = client.get(url).content.decode()
+    assert _focused_action(text) == ("decide-left", reverse("drafts:detail", args=[skipped.pk]))
+    assert "Decide the 1 left" in text
+    assert text.count("autofocus") == 1
+    _decide(client, skipped, decision="keep")  # awaits sign-off: nothing left to look at
+    text = client.get(url).content.decode()
+    assert _focused_action(text) == ("next-batch", reverse("drafts:batch", args=[next_batch.pk]))
+    assert "(1 awaiting sign-off)" in text
+    assert text.count("autofocus") == 1
+
+
+def test_the_summary_of_the_last_batch_focuses_the_way_back_to_its_grid(cast, batch):
+    _decide(cast.client("art_director"), make_draft(batch), decision="keep")
+    text = cast.client("reviewer").get(reverse("reviews:batch-summary", args=[batch.pk]))
+    html = text.content.decode()
+    assert _focused_action(html) == ("back-to-grid", reverse("drafts:batch", args=[batch.pk]))
+    assert "awaiting sign-off)" not in html
 
 
 def test_the_sign_off_queue_lists_waiting_decisions_and_signs_off_the_selected(cast, batch):
