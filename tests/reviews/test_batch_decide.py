@@ -73,8 +73,8 @@ def test_a_draft_decided_meanwhile_is_named_in_a_conflict_message(cast, batch):
         },
     )
     messages = list(get_messages(response.wsgi_request))
-    assert [str(m) for m in messages][0] == "Saved 2 drafts: Regenerate."
-    conflict = messages[1]
+    saved, conflict = messages
+    assert str(saved) == "Saved 2 drafts: Regenerate."
     assert "conflict" in conflict.tags
     assert str(conflict).startswith("“d1.png” changed since you loaded the page — now: ")
     assert "decided Reject" in str(conflict)
