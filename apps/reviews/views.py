@@ -17,6 +17,7 @@ from apps.core.http import refuse, request_user, safe_next, serve_private, wants
 from apps.drafts.models import Decision, Draft
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
 from apps.reviews.forms import (
+    BulkDecideForm,
     ProductReferenceForm,
     ReviewForm,
     ReviewSettingsForm,
@@ -328,6 +329,8 @@ def sign_off_queue(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# A grid page holds 60 drafts; a post naming more was not made from one.
+MAX_BULK = 200
 # What the batch grid's address may carry back after a bulk decision (its filters and page).
 GRID_QUERY_KEYS = ("q", "decision", "check", "sort", "stacks", "page")
 
@@ -349,18 +352,24 @@ def batch_decide(request: HttpRequest, pk: int) -> HttpResponse:
     scoped = get_batch_for_user(user, pk, need=Can.REVIEW)
     batch = scoped.obj
     back = _grid_back(batch.pk, request.POST.get("query", ""))
-    wanted = {int(v) for v in request.POST.getlist("draft") if v.isdigit()}
-    chosen = list(Draft.objects.filter(pk__in=wanted).order_by("id"))
-    decision = request.POST.get("decision", "")
+    form = BulkDecideForm(request.POST)
+    # isascii: "²".isdigit() is true, and int() refuses it; ten digits stay inside any id column.
+    picked = request.POST.getlist("draft")
+    wanted = {int(v) for v in picked if v.isascii() and v.isdigit() and len(v) < 10}
     try:
+        if not form.is_valid():
+            raise Refusal(form.first_error())
+        if len(wanted) != len(picked) or len(wanted) > MAX_BULK:
+            raise Refusal(f"Choose between 1 and {MAX_BULK} drafts of this campaign.")
+        chosen = list(Draft.objects.filter(pk__in=wanted).order_by("id"))
         if len(chosen) != len(wanted):
             raise Refusal("Some of the chosen drafts are not in this campaign.")
         results = review_submit_many(
             campaign=batch.campaign,
             drafts=[(d, request.POST.get(f"version-{d.pk}") or "") for d in chosen],
             reviewer=user,
-            decision=decision,
-            note=request.POST.get("note", ""),
+            decision=form.cleaned_data["decision"],
+            note=form.cleaned_data["note"],
         )
     except Refusal as exc:
         return refuse(request, exc, back=back, prefix="Nothing saved: ")

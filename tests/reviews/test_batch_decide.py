@@ -118,3 +118,19 @@ def test_the_grid_offers_the_bulk_form_to_reviewers_only(cast, batch):
     producer = cast.client("producer").get(url).text
     assert reverse("reviews:batch-decide", args=[batch.pk]) not in producer
     assert 'name="draft"' not in producer
+
+
+def test_hostile_fields_are_refused_with_a_message_and_nothing_saved(cast, batch):
+    draft = make_draft(batch)
+    client = cast.client("reviewer")
+    url = reverse("reviews:batch-decide", args=[batch.pk])
+    for data, said in [
+        ({"draft": [str(draft.pk)], "decision": "reject", "note": "a\x00b"}, "Null characters"),
+        ({"draft": [str(draft.pk)], "decision": "maybe"}, "Choose keep, regenerate or reject."),
+        ({"draft": ["²"], "decision": "keep"}, "Choose between 1 and 200 drafts"),
+        ({"draft": [str(10**30)], "decision": "keep"}, "Choose between 1 and 200 drafts"),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 302
+        assert said in _said(response)[-1]
+    assert not Review.objects.exists()
