@@ -38,6 +38,20 @@
 
   function set(box, on) { if (on) picked.add(box.value); else picked.delete(box.value); }
 
+  // A refused post (a missing note, say) comes back to this grid with an error: the same
+  // drafts are selected again and the note is back, so nothing has to be picked twice.
+  const kept = "draftroom-bulk:" + form.action;
+  const note = form.querySelector("input[name=note]");
+  const before = JSON.parse(sessionStorage.getItem(kept) || "null");
+  sessionStorage.removeItem(kept);
+  if (before && document.querySelector("#messages .msg-error")) {
+    before.ids.forEach((id) => picked.add(id));
+    note.value = before.note;
+  }
+  form.addEventListener("submit", () => {
+    sessionStorage.setItem(kept, JSON.stringify({ ids: Array.from(picked), note: note.value }));
+  });
+
   all.hidden = false;
   form.querySelector(".bulk-keys").hidden = false;
   show();

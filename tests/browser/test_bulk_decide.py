@@ -60,6 +60,12 @@ def test_a_reviewer_selects_three_drafts_and_rejects_them_with_one_note(cast, ba
     expect(page.locator("#bulk-count")).to_have_text("3 selected:")
     expect(page.locator(".tile.selected")).to_have_count(3)
 
+    # Reject wants a note: refused, nothing saved, and the same three come back selected.
+    bar.get_by_role("button", name="Reject").click()
+    expect(page.locator("#messages .msg-error")).to_contain_text("A note is required to reject")
+    expect(page.locator("#bulk-count")).to_have_text("3 selected:")
+    expect(page.locator(".tile.decision-reject")).to_have_count(0)
+
     page.fill("#bulk-bar input[name=note]", "Off brief: the label is unreadable")
     box = bar.bounding_box()
     assert box is not None and box["y"] + box["height"] <= 900  # the next action is in view
