@@ -264,7 +264,7 @@ _FLAGGED = (CheckStatus.WARN, CheckStatus.FAIL)
 CHECK_FILTERS: dict[str, str] = {
     "": "All drafts",
     "fail": "Failing a check",
-    "warn": "Warnings, no failure",
+    "warn": "Warnings to look at, no failure",
     "pass": "All checks pass",
     "duplicates": "Near-duplicate sets",
     "pending": "Not checked yet",
@@ -292,7 +292,14 @@ def _flagged(kind: str) -> Exists:
 
 
 def check_filter_q(value: str) -> Q | Exists | None:
-    if value in (CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.PASS):
+    if value == CheckStatus.WARN:
+        # As the badge counts (needs_person): placement and duplicate warnings alone are not.
+        return Q(check_summary__worst=value) & Exists(
+            CheckResult.objects.filter(draft_id=OuterRef("pk"), status=CheckStatus.WARN).exclude(
+                kind__in=[*PLACEMENT_KINDS, CheckKind.DUPLICATE]
+            )
+        )
+    if value in (CheckStatus.FAIL, CheckStatus.PASS):
         return Q(check_summary__worst=value)
     if value == "duplicates":
         return Q(check_summary__dup_group__isnull=False)

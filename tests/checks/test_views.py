@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from apps.checks.models import CheckJob
+from apps.checks.models import CheckJob, CheckResult
 from apps.checks.runs import draft_checks_run
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft
@@ -112,6 +112,11 @@ def test_placement_warnings_are_a_quiet_channel_line_not_a_problem(cast, batch):
     page = client.get(reverse("drafts:detail", args=[draft.pk])).text
     assert '<span class="check-pill check-pass" id="checks-verdict"' in page
     assert ">no problems</span>" in page and ">fits 1 of 3 channels</span>" in page
+    # The grid's warnings filter agrees with the badge.
+    soft = _checked(batch, name="soft.png", data=scene_png((1024, 1024), seed=62))
+    CheckResult.objects.filter(draft=soft, kind="softness").update(status="warn")
+    grid = reverse("drafts:batch", args=[batch.pk])
+    assert _tile_names(client.get(grid + "?check=warn").text) == ["soft.png"]
 
 
 def test_grid_badges_take_the_same_number_of_queries_for_2_and_8_drafts(
