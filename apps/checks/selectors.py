@@ -294,11 +294,10 @@ def _flagged(kind: str) -> Exists:
 def check_filter_q(value: str) -> Q | Exists | None:
     if value == CheckStatus.WARN:
         # As the badge counts (needs_person): placement and duplicate warnings alone are not.
-        return Q(check_summary__worst=value) & Exists(
-            CheckResult.objects.filter(draft_id=OuterRef("pk"), status=CheckStatus.WARN).exclude(
-                kind__in=[*PLACEMENT_KINDS, CheckKind.DUPLICATE]
-            )
-        )
+        to_look_at = CheckResult.objects.filter(
+            draft_id=OuterRef("pk"), status=CheckStatus.WARN
+        ).exclude(kind__in=[*PLACEMENT_KINDS, CheckKind.DUPLICATE])
+        return Q(check_summary__worst=value) & Q(Exists(to_look_at))
     if value in (CheckStatus.FAIL, CheckStatus.PASS):
         return Q(check_summary__worst=value)
     if value == "duplicates":
