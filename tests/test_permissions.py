@@ -90,6 +90,9 @@ ROUTES: dict[str, Route] = {
     "reviews:product-reference": Route("get", Can.VIEW, lambda o: [o["campaign"].pk]),
     "reviews:sign-off-queue": Route("get", Can.SIGN_OFF, lambda o: [o["campaign"].pk]),
     "reviews:batch-summary": Route("get", Can.VIEW, lambda o: [o["batch"].pk]),
+    "reviews:batch-decide": Route(
+        "post", Can.REVIEW, lambda o: [o["batch"].pk], {"draft": "1", "decision": "keep"}
+    ),
     "reviews:preferences": Route("post", None, lambda o: [], {"stay_after_decision": "1"}),
     "rework:inbox": Route("get", None, lambda o: []),
     "rework:assign": Route("get", Can.ASSIGN_REWORK, lambda o: [o["draft"].pk]),

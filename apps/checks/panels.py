@@ -80,6 +80,10 @@ def _badge_html(badge: Badge) -> SafeString:
         mark_safe(' data-running="1"') if badge.running else "",
         badge.text,
     )
+    if badge.fit_text:
+        html += format_html(
+            '<span class="fit-chip" title="{}">{}</span>', badge.fit_title, badge.fit_text
+        )
     if badge.dup_size > 1:
         html += format_html(
             '<span class="check-badge check-dup" title="One of {} near-duplicates in this '

@@ -67,6 +67,12 @@ class CheckReport:
     def running(self) -> bool:
         return self.job is not None and self.job.is_active
 
+    @property
+    def attention(self) -> Attention:
+        return attention_for(
+            [(r.key, r.kind, r.status, r.label) for g in self.groups for r in g.results]
+        )
+
 
 def draft_check_report(draft: Draft) -> CheckReport:
     job = CheckJob.objects.filter(draft=draft).first()
@@ -120,6 +126,77 @@ def duplicate_set(draft: Draft, summary: CheckSummary) -> list[DuplicateMember]:
     return members
 
 
+# --- what needs a person: the one rule the grid badge and the draft page share -------------
+
+# Placement checks judge the draft against each channel size. A warning there (an upscale of
+# up to ×4, or a crop) is routine work done after the keep, and on a campaign with many
+# channels it is on nearly every draft: it is summarised ("fits 9 of 14 channels"), never
+# counted as a problem. A failure (more than any upscale can give) still needs a person.
+PLACEMENT_KINDS = frozenset({CheckKind.RESOLUTION, CheckKind.CROP})
+
+
+def needs_person(kind: str, status: str) -> bool:
+    """Whether one check result is a problem a person must look at before deciding.
+    Near-duplicates are not counted: they have their own chip ("≈ set of 3") and stacks."""
+    if status == CheckStatus.PASS or kind == CheckKind.DUPLICATE:
+        return False
+    return status == CheckStatus.FAIL or kind not in PLACEMENT_KINDS
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What a draft's check results ask of a person: the problems (failures first) and how
+    many of the campaign's channel sizes it fits without a warning."""
+
+    problems: list[tuple[str, str]]  # (status, label)
+    channels: int = 0
+    misfits: list[str] = field(default_factory=list)  # channel names that do not fit cleanly
+
+    @property
+    def status(self) -> str:
+        return worst(status for status, _ in self.problems)
+
+    @property
+    def text(self) -> str:
+        n = len(self.problems)
+        if not n:
+            return "no problems"
+        labels = [label for _, label in self.problems]
+        shown = ", ".join(labels[:2]) + (f" +{n - 2}" if n > 2 else "")
+        return f"{n} problem{'s' if n != 1 else ''}: {shown}"
+
+    @property
+    def title(self) -> str:
+        return "; ".join(f"{status}: {label}" for status, label in self.problems) or (
+            "No check needs a person"
+        )
+
+    @property
+    def fit_text(self) -> str:
+        plural = "s" if self.channels != 1 else ""
+        return f"fits {self.channels - len(self.misfits)} of {self.channels} channel{plural}"
+
+
+def attention_for(rows: Sequence[tuple[str, str, str, str]]) -> Attention:
+    """``rows``: (key, kind, status, label) of one draft's results, in their order."""
+    problems = [
+        (status, label)
+        for wanted in (CheckStatus.FAIL, CheckStatus.WARN)
+        for _, kind, status, label in rows
+        if status == wanted and needs_person(kind, status)
+    ]
+    channels: dict[str, bool] = {}
+    names: dict[str, str] = {}
+    for key, kind, status, label in rows:
+        if kind in PLACEMENT_KINDS:
+            slug = key.partition(".")[2]
+            channels[slug] = channels.get(slug, True) and status == CheckStatus.PASS
+            if kind == CheckKind.RESOLUTION:
+                names[slug] = label.removesuffix(" resolution")
+    misfits = [names.get(slug, slug) for slug, fits in channels.items() if not fits]
+    return Attention(problems, len(channels), misfits)
+
+
 @dataclass(frozen=True)
 class Badge:
     status: str  # pass | warn | fail | pending | error
@@ -127,19 +204,28 @@ class Badge:
     title: str
     dup_size: int = 1
     running: bool = False
+    fit_text: str = ""
+    fit_title: str = ""
 
 
 def check_badges_for(draft_ids: Sequence[int]) -> dict[int, Badge]:
-    """One badge per draft, in two queries whatever the number of drafts."""
+    """One badge per draft, in three queries whatever the number of drafts."""
     if not draft_ids:
         return {}
     jobs = dict(CheckJob.objects.filter(draft_id__in=draft_ids).values_list("draft_id", "status"))
     summaries = {
         s.draft_id: s
-        for s in CheckSummary.objects.filter(draft_id__in=draft_ids).only(
-            "draft_id", "worst", "fail_count", "warn_count", "problems", "dup_size"
-        )
+        for s in CheckSummary.objects.filter(draft_id__in=draft_ids).only("draft_id", "dup_size")
     }
+    # Problems, and every placement row (a channel fits when all of its rows pass).
+    rows: dict[int, list[tuple[str, str, str, str]]] = {}
+    for draft_id, *row in (
+        CheckResult.objects.filter(draft_id__in=draft_ids)
+        .filter(~Q(status=CheckStatus.PASS) | Q(kind__in=PLACEMENT_KINDS))
+        .order_by("draft_id", "position")
+        .values_list("draft_id", "key", "kind", "status", "label")
+    ):
+        rows.setdefault(draft_id, []).append(tuple(row))  # type: ignore[arg-type]
     badges = {}
     for draft_id in draft_ids:
         summary = summaries.get(draft_id)
@@ -155,14 +241,19 @@ def check_badges_for(draft_ids: Sequence[int]) -> dict[int, Badge]:
         if summary is None:
             badges[draft_id] = Badge("error", "checks failed", "The automatic checks failed")
             continue
-        problems = "; ".join(f"{s}: {label}" for s, label in summary.problems) or "All pass"
-        if summary.worst == CheckStatus.FAIL:
-            text = f"{summary.fail_count} fail"
-        elif summary.worst == CheckStatus.WARN:
-            text = f"{summary.warn_count} warn"
-        else:
-            text = "checks ok"
-        badges[draft_id] = Badge(summary.worst, text, problems, summary.dup_size)
+        attention = attention_for(rows.get(draft_id, []))
+        badges[draft_id] = Badge(
+            attention.status,
+            attention.text,
+            attention.title,
+            summary.dup_size,
+            fit_text=attention.fit_text if attention.channels else "",
+            fit_title=(
+                "Needs more than a routine upscale, or a crop, for: " + ", ".join(attention.misfits)
+                if attention.misfits
+                else "Fits every channel size with a routine upscale at most"
+            ),
+        )
     return badges
 
 
@@ -173,7 +264,7 @@ _FLAGGED = (CheckStatus.WARN, CheckStatus.FAIL)
 CHECK_FILTERS: dict[str, str] = {
     "": "All drafts",
     "fail": "Failing a check",
-    "warn": "Warnings, no failure",
+    "warn": "Warnings to look at, no failure",
     "pass": "All checks pass",
     "duplicates": "Near-duplicate sets",
     "pending": "Not checked yet",
@@ -201,7 +292,13 @@ def _flagged(kind: str) -> Exists:
 
 
 def check_filter_q(value: str) -> Q | Exists | None:
-    if value in (CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.PASS):
+    if value == CheckStatus.WARN:
+        # As the badge counts (needs_person): placement and duplicate warnings alone are not.
+        to_look_at = CheckResult.objects.filter(
+            draft_id=OuterRef("pk"), status=CheckStatus.WARN
+        ).exclude(kind__in=[*PLACEMENT_KINDS, CheckKind.DUPLICATE])
+        return Q(check_summary__worst=value) & Q(Exists(to_look_at))
+    if value in (CheckStatus.FAIL, CheckStatus.PASS):
         return Q(check_summary__worst=value)
     if value == "duplicates":
         return Q(check_summary__dup_group__isnull=False)

@@ -287,6 +287,7 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
     context |= {
         "batch": batch,
         "can_upload": scoped.can(Can.UPLOAD),
+        "can_review": scoped.can(Can.REVIEW),
         "membership": scoped.membership,
         "panels": render_batch_panels(request, batch, scoped.membership, drafts),
         "live_version": version,

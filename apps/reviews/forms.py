@@ -71,3 +71,21 @@ class ReviewSettingsForm(forms.Form):
 
 class ProductReferenceForm(forms.Form):
     file = forms.FileField(label="Product reference image (PNG, JPEG or WebP)")
+
+
+class BulkDecideForm(forms.Form):
+    """The batch grid's bulk decide: one decision and one note for the selected drafts (posted
+    as ``draft`` ids, each with the ``version-<id>`` token its card showed). The form cleans
+    what a person types (a NUL, an overlong note); the rules stay in ``review_submit``."""
+
+    decision = forms.ChoiceField(
+        choices=[c for c in Decision.choices if c[0]],
+        error_messages={
+            "required": "Choose keep, regenerate or reject.",
+            "invalid_choice": "Choose keep, regenerate or reject.",
+        },
+    )
+    note = forms.CharField(required=False, max_length=4000)
+
+    def first_error(self) -> str:
+        return next(str(e) for errors in self.errors.values() for e in errors)

@@ -384,3 +384,60 @@ def review_sign_off_many(
             else:
                 results.append(SignOffResult(draft.pk, True, "Signed off."))
     return results
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    draft_id: int
+    ok: bool
+    message: str
+
+
+def review_submit_many(
+    *,
+    campaign: Campaign,
+    drafts: list[tuple[Draft, str | None]],
+    reviewer: User,
+    decision: str,
+    note: str = "",
+) -> list[DecisionResult]:
+    """Give several drafts of ``campaign`` one decision with one note, each against the version
+    token its card showed (the shape of ``review_sign_off_many``). Each draft goes through
+    ``review_submit``, so its note rules, sign-off rules, history and row lock apply unchanged.
+
+    A refusal that is about the request (no reviewer right, a draft of another campaign, a
+    missing note, an archived campaign) refuses the whole request and nothing is saved; a
+    draft whose decision changed since the page showed it is reported and the others saved."""
+    membership = membership_for(reviewer, campaign.pk)
+    if membership is None or not role_can(membership.role, Can.REVIEW):
+        raise Refusal("Your role cannot decide drafts in this campaign.")
+    if not drafts:
+        raise Refusal("Choose at least one draft to decide.")
+    if any(draft.campaign_id != campaign.pk for draft, _ in drafts):
+        raise Refusal("Some of the chosen drafts are not in this campaign.")
+    results = []
+    # One transaction: a request-wide Refusal raised by any draft's review_submit (the note
+    # rule is checked before the version) leaves this block and undoes every draft saved so far.
+    with transaction.atomic():
+        for draft, version in drafts:
+            try:
+                with transaction.atomic():
+                    review_submit(
+                        draft=draft,
+                        reviewer=reviewer,
+                        decision=decision,
+                        note=note,
+                        expected_version=version,
+                    )
+            except StaleView as exc:
+                results.append(
+                    DecisionResult(
+                        draft.pk,
+                        False,
+                        f"changed since you loaded the page — now: {exc.changes} Not saved.",
+                    )
+                )
+            else:
+                # review_submit set the saved fields on ``draft``: kept, or awaiting sign-off.
+                results.append(DecisionResult(draft.pk, True, draft.status_label))
+    return results

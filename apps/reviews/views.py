@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,6 +25,7 @@ from apps.core.http import (
 from apps.drafts.models import Decision, Draft
 from apps.drafts.selectors import get_batch_for_user, get_draft_for_user
 from apps.reviews.forms import (
+    BulkDecideForm,
     ProductReferenceForm,
     ReviewForm,
     ReviewSettingsForm,
@@ -48,6 +51,7 @@ from apps.reviews.services import (
     review_sign_off,
     review_sign_off_many,
     review_submit,
+    review_submit_many,
 )
 from apps.reviews.templatetags.reviews_tags import decision_now_context
 
@@ -350,3 +354,60 @@ def sign_off_queue(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "reviews/sign_off_queue.html", {"campaign": campaign, "queue": list(queue)}
     )
+
+
+# A grid page holds 60 drafts; a post naming more was not made from one.
+MAX_BULK = 200
+# What the batch grid's address may carry back after a bulk decision (its filters and page).
+GRID_QUERY_KEYS = ("q", "decision", "check", "sort", "stacks", "page")
+
+
+def _grid_back(batch_id: int, posted: str) -> str:
+    """The grid the bulk form was posted from, with the same filters: only the grid's own
+    parameters are taken from what the form carried, never a URL."""
+    params = QueryDict(posted)
+    kept = {key: params[key] for key in GRID_QUERY_KEYS if params.get(key)}
+    return reverse("drafts:batch", args=[batch_id]) + ("?" + urlencode(kept) if kept else "")
+
+
+@require_POST
+def batch_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Bulk decide from the batch grid: the selected drafts get one decision with one note,
+    each against the version token its card showed. A refusal (a missing note, a draft of
+    another campaign) saves nothing; a draft changed meanwhile is reported, the others saved."""
+    user = request_user(request)
+    scoped = get_batch_for_user(user, pk, need=Can.REVIEW)
+    batch = scoped.obj
+    back = _grid_back(batch.pk, request.POST.get("query", ""))
+    form = BulkDecideForm(request.POST)
+    # isascii: "²".isdigit() is true, and int() refuses it; ten digits stay inside any id column.
+    picked = request.POST.getlist("draft")
+    wanted = {int(v) for v in picked if v.isascii() and v.isdigit() and len(v) < 10}
+    try:
+        if not form.is_valid():
+            raise Refusal(form.first_error())
+        if len(wanted) != len(picked) or len(wanted) > MAX_BULK:
+            raise Refusal(f"Choose between 1 and {MAX_BULK} drafts of this campaign.")
+        chosen = list(Draft.objects.filter(pk__in=wanted).order_by("id"))
+        if len(chosen) != len(wanted):
+            raise Refusal("Some of the chosen drafts are not in this campaign.")
+        results = review_submit_many(
+            campaign=batch.campaign,
+            drafts=[(d, request.POST.get(f"version-{d.pk}") or "") for d in chosen],
+            reviewer=user,
+            decision=form.cleaned_data["decision"],
+            note=form.cleaned_data["note"],
+        )
+    except Refusal as exc:
+        return refuse(request, exc, back=back, prefix="Nothing saved: ")
+    saved = [r for r in results if r.ok]
+    if saved:
+        said = ", ".join(sorted({r.message for r in saved}))
+        messages.success(
+            request, f"Saved {len(saved)} draft{'s' if len(saved) != 1 else ''}: {said}."
+        )
+    names = {d.pk: d.original_name for d in chosen}
+    for r in results:
+        if not r.ok:
+            messages.warning(request, f"“{names[r.draft_id]}” {r.message}", extra_tags="conflict")
+    return redirect(back)

@@ -61,11 +61,13 @@ def batch_toolbar(
 
 
 def tile_badges(drafts: Sequence[Any]) -> dict[int, SafeString | str]:
-    """A small "×4" badge on tiles whose draft has a finished upscale (one query per page)."""
+    """A small "upscaled ×4" badge on tiles whose draft has a finished upscale (one query per
+    page); the title names the model."""
     done = done_upscales_by_draft([d.pk for d in drafts])
     return {
         draft_id: format_html(
-            '<span class="badge upscale-badge" title="Upscaled by {}">{}</span>',
+            '<span class="badge upscale-badge" title="Upscaled master ready, made by {}">'
+            "upscaled {}</span>",
             job.model_label or job.model_name,
             job.scale_label,
         )

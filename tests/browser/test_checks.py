@@ -51,14 +51,13 @@ def test_a_reviewer_filters_the_grid_by_a_failing_check_and_reads_the_details(ca
     expect(page).to_have_url(re.compile(rf"/drafts/{soft.pk}/"))
     panel = page.locator("#checks-panel")
     expect(panel).to_be_visible()
-    expect(panel.locator("#checks-verdict")).to_have_text(
-        "1 fail · 4 warn"
-    )  # hero and hero_wide: size and crop
+    # The failure is named; the hero banners' size and crop warnings are the quiet channel line.
+    expect(panel.locator("#checks-verdict")).to_have_text("1 problem: Sharpness")
+    expect(panel.locator("#checks-what")).to_have_text("fits 1 of 3 channels")
     softness = panel.locator("[data-check=softness]")
     expect(softness).to_have_class(re.compile(r"check-fail"))
     expect(softness).to_contain_text("Soft everywhere, even at fit size")
     # One summary line that names the failure; opened, the failing group is open already.
-    expect(panel.locator("#checks-what")).to_contain_text("Sharpness")
     expect(softness).to_be_hidden()
     panel.locator("#checks-details > summary").click()
     expect(softness).to_be_visible()
@@ -92,6 +91,6 @@ def test_grid_badges_update_when_the_checks_finish_after_the_previews(cast, batc
     expect(page.locator(".tile .check-badge")).to_have_text("checking…")
     draft_checks_run(job_id=draft.check_job.pk)
     expect(page.locator(".tile .check-badge")).to_have_text(
-        "2 fail", timeout=10_000
+        "2 problems: Hero banner 3:1 resolution, Hero banner 21:9 resolution", timeout=10_000
     )  # too small for hero and hero_wide
     assert page.errors == []

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from apps.checks.models import CheckJob
+from apps.checks.models import CheckJob, CheckResult
 from apps.checks.runs import draft_checks_run
 from apps.core.models import JobStatus
 from apps.drafts.models import Draft
@@ -35,7 +35,14 @@ def test_the_draft_page_shows_every_check_above_the_decision_form(cast, batch):
     for key in ("softness", "blockiness", "noise", "resolution.hero", "crop.square", "colour.icc"):
         assert f'data-check="{key}"' in html
     assert "Hero banner 3:1 needs 2400 px wide: ×4.7 from this draft" in html
-    assert '<span class="check-pill check-fail" id="checks-verdict">' in html
+    # The two failing channel sizes are named; the warnings are in the quiet channel line.
+    verdict = (
+        '<span class="check-pill check-fail" id="checks-verdict" title="fail: Hero banner 3:1 '
+        'resolution; fail: Hero banner 21:9 resolution">2 problems: Hero banner 3:1 resolution, '
+        "Hero banner 21:9 resolution</span>"
+    )
+    assert verdict in html
+    assert ">fits 0 of 3 channels</span>" in html
     assert "Run the checks again" in html
     assert "js/checks.js" in html
 
@@ -88,6 +95,28 @@ def test_the_grid_shows_a_compact_badge_per_draft(cast, batch):
     assert re.search(badge, html)
     assert '<span class="check-badge check-pending" title="Automatic checks are running"' in html
     assert 'id="check-controls"' in html and "js/checks-grid.js" in html
+
+
+def test_placement_warnings_are_a_quiet_channel_line_not_a_problem(cast, batch):
+    # 1024 px: the hero banners need ×2.3 and a crop (warnings), which the upscale and the
+    # crop editor handle after the keep; nothing here needs a person before deciding.
+    draft = _checked(batch, name="square.png", data=scene_png((1024, 1024), seed=61))
+    assert draft.check_summary.warn_count > 0
+    client = cast.client("reviewer")
+    html = client.get(reverse("drafts:batch", args=[batch.pk])).text
+    assert (
+        '<span class="check-badge check-pass" title="No check needs a person">no problems' in html
+    )
+    fit = re.search(r'<span class="fit-chip" title="([^"]+)">fits 1 of 3 channels</span>', html)
+    assert fit is not None and fit.group(1).endswith("for: Hero banner 3:1, Hero banner 21:9")
+    page = client.get(reverse("drafts:detail", args=[draft.pk])).text
+    assert '<span class="check-pill check-pass" id="checks-verdict"' in page
+    assert ">no problems</span>" in page and ">fits 1 of 3 channels</span>" in page
+    # The grid's warnings filter agrees with the badge.
+    soft = _checked(batch, name="soft.png", data=scene_png((1024, 1024), seed=62))
+    CheckResult.objects.filter(draft=soft, kind="softness").update(status="warn")
+    grid = reverse("drafts:batch", args=[batch.pk])
+    assert _tile_names(client.get(grid + "?check=warn").text) == ["soft.png"]
 
 
 def test_grid_badges_take_the_same_number_of_queries_for_2_and_8_drafts(

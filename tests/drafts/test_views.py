@@ -296,3 +296,18 @@ def test_the_draft_page_lists_every_pass_of_a_multi_pass_graph_folded_away(cast,
     assert "Pass 2 · dpmpp_sde, node 41" in page.text
     assert "beautiful scenery landscape outdoors mountains" in page.text
     assert "cardosAnimated_v20.safetensors · seed 119080905858220" in page.text
+
+
+def test_the_preview_state_shows_only_while_running_or_failed(cast, batch):
+    from apps.core.models import JobStatus
+    from apps.drafts.models import PreviewJob
+
+    draft = make_draft(batch)
+    client = cast.client("reviewer")
+    url = reverse("drafts:status", args=[draft.pk])
+    assert "Previews: Queued" in client.get(url).text
+    draft_preview_run(job_id=draft.preview_job.pk)
+    assert "Previews:" not in client.get(url).text  # "Previews: Done" tells a reviewer nothing
+    assert "Previews:" not in client.get(reverse("drafts:detail", args=[draft.pk])).text
+    PreviewJob.objects.filter(draft=draft).update(status=JobStatus.FAILED, error="broken file")
+    assert "Previews: Failed" in client.get(url).text

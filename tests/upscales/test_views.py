@@ -169,7 +169,10 @@ def test_grid_badges_cost_one_query_for_the_whole_page(
     drafts = [done_job.draft, make_draft(batch), make_draft(batch)]
     with django_assert_num_queries(1):
         badges = tile_badges(drafts)
-    assert list(badges) == [done_job.draft_id] and "×2" in str(badges[done_job.draft_id])
+    assert list(badges) == [done_job.draft_id]
+    # Said in words, not a bare "×2"; the title names the model.
+    assert ">upscaled ×2</span>" in str(badges[done_job.draft_id])
+    assert 'title="Upscaled master ready, made by ' in str(badges[done_job.draft_id])
 
 
 def test_the_fit_choice_names_the_preset_that_needs_the_most_and_lists_every_presets_need(
