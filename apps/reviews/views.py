@@ -38,6 +38,7 @@ from apps.reviews.selectors import (
     drafts_awaiting_sign_off,
     next_undecided_id,
     review_settings_for,
+    sign_off_queue_version,
     stays_after_decision,
 )
 from apps.reviews.services import (
@@ -160,21 +161,17 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def decision_live(request: HttpRequest, pk: int) -> HttpResponse:
-    """The draft page's decision block as it is now, for the page's live watch
-    (static/js/poll.js): 304 while the page shows the current ``decision_version``."""
+    """The draft page's decision block and review history as they are now, for the page's live
+    watch (static/js/poll.js): 304 while the page shows the current ``decision_version``."""
     scoped = get_draft_for_user(request_user(request), pk)
     draft = scoped.obj
     version = decision_version(draft)
     if not_modified := unchanged_since(request, version):
         return not_modified
-    return versioned(
-        render(
-            request,
-            "reviews/partials/decision_now.html",
-            decision_now_context(draft, scoped.membership),
-        ),
-        version,
-    )
+    # Every review moves the version (a decision, a proposal, a sign-off), so the history
+    # rides along in the same answer: one poller keeps both panels current (review.js).
+    context = {**decision_now_context(draft, scoped.membership), "reviews": draft_reviews(draft)}
+    return versioned(render(request, "reviews/partials/decision_live.html", context), version)
 
 
 @require_POST
@@ -325,7 +322,6 @@ def sign_off_queue(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     membership = require_membership(user, pk, Can.SIGN_OFF)
     campaign = membership.campaign
-    queue = drafts_awaiting_sign_off(campaign.pk)
     if request.method == "POST":
         # A row's own button signs off that row only; the other button, the selected rows.
         one = request.POST.get("one", "")
@@ -347,6 +343,17 @@ def sign_off_queue(request: HttpRequest, pk: int) -> HttpResponse:
         if not chosen:
             messages.error(request, "Choose at least one decision to sign off.")
         return redirect("reviews:sign-off-queue", pk=campaign.pk)
-    return render(
-        request, "reviews/sign_off_queue.html", {"campaign": campaign, "queue": list(queue)}
-    )
+    version = sign_off_queue_version(campaign.pk)
+    fragment = request.GET.get("fragment") == "rows"
+    # The open queue asks every few seconds whether anyone signed off or decided again
+    # (static/js/poll.js live mode): 304 until the queue changes.
+    if fragment and (not_modified := unchanged_since(request, version)):
+        return not_modified
+    context = {
+        "campaign": campaign,
+        "queue": list(drafts_awaiting_sign_off(campaign.pk)),
+        "live_version": version,
+    }
+    if fragment:
+        return versioned(render(request, "reviews/partials/sign_off_rows.html", context), version)
+    return render(request, "reviews/sign_off_queue.html", context)
