@@ -119,6 +119,8 @@ def test_b_signs_off_a_row_and_as_open_queue_drops_it_keeping_as_ticks(demo, ope
     a.goto(queue)
     b.goto(queue)
     expect(a.locator("h1")).to_have_text("Awaiting your sign-off (3)")
+    # The keys work once the page's script marked the current row (it runs deferred).
+    expect(a.locator(".sign-off-row.current")).to_have_count(1)
 
     # A ticks the first and the third row and moves the keyboard to the third.
     a.check(f"#pick-{first.pk}")
