@@ -40,9 +40,8 @@ from apps.campaigns.services import (
 )
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user
-from apps.drafts.models import Decision
 from apps.drafts.selectors import campaign_batches, decision_counts
-from apps.reviews.selectors import review_settings_for
+from apps.reviews.selectors import drafts_awaiting_sign_off, review_settings_for
 from apps.reviews.services import product_reference_set, review_settings_update
 
 
@@ -82,10 +81,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_upload": writable and role_can(membership.role, Can.UPLOAD),
             "can_export": writable and role_can(membership.role, Can.EXPORT),
             "can_sign_off": can_sign_off,
-            # The sign-off queue's link says how many decisions wait there.
-            "awaiting_sign_off_count": campaign.drafts.exclude(
-                proposed_decision=Decision.UNDECIDED
-            ).count()
+            # The sign-off queue's link says how many decisions wait there: the queue's own
+            # selector, so the link and the queue's heading never disagree.
+            "awaiting_sign_off_count": drafts_awaiting_sign_off(campaign.pk).count()
             if can_sign_off
             else 0,
             "is_owner": is_owner(request.user, campaign),

@@ -188,9 +188,15 @@ def batch_decisions_version(batch_id: int) -> str:
     """A token for the decisions of every draft in a batch, in one query: the open grid sends
     it back (static/js/poll.js live mode) and is answered 304 until someone decides, signs off,
     adds or removes a draft in the batch."""
+    return decisions_version(Draft.objects.filter(batch_id=batch_id).order_by("pk"))
+
+
+def decisions_version(drafts: QuerySet[Draft]) -> str:
+    """A token for the decisions of ``drafts`` in their order, in one query: any decision,
+    proposal or sign-off among them, or a draft joining, leaving or moving, changes it. Live
+    lists (the batch grid, the sign-off queue) answer 304 while the page shows this token."""
     digest = hashlib.blake2s(digest_size=8)
-    rows = Draft.objects.filter(batch_id=batch_id).order_by("pk").values_list(*_DECISION_STATE)
-    for row in rows:
+    for row in drafts.values_list(*_DECISION_STATE):
         digest.update("|".join("" if value is None else str(value) for value in row).encode())
         digest.update(b"\n")
     return digest.hexdigest()

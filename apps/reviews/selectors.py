@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign
 from apps.campaigns.selectors import AnyUser
 from apps.drafts.models import Batch, Decision, Draft
+from apps.drafts.selectors import decisions_version
 from apps.reviews.models import (
     Criterion,
     Rating,
@@ -274,3 +275,10 @@ def drafts_awaiting_sign_off(campaign_id: int) -> QuerySet[Draft]:
         .select_related("proposed_by", "batch")
         .order_by("proposed_at", "id")
     )
+
+
+def sign_off_queue_version(campaign_id: int) -> str:
+    """A token for the sign-off queue as a page shows it, in one query: the open queue sends it
+    back (static/js/poll.js live mode) and is answered 304 until a decision joins or leaves the
+    queue (signed off or decided again by someone) or a waiting one changes."""
+    return decisions_version(drafts_awaiting_sign_off(campaign_id))

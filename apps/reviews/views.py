@@ -13,6 +13,7 @@ from apps.campaigns.models import Membership
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
 from apps.core.errors import Refusal, StaleView
+from apps.core.forms import parse_id
 from apps.core.http import (
     refuse,
     request_user,
@@ -41,6 +42,7 @@ from apps.reviews.selectors import (
     drafts_awaiting_sign_off,
     next_undecided_id,
     review_settings_for,
+    sign_off_queue_version,
     stays_after_decision,
 )
 from apps.reviews.services import (
@@ -164,21 +166,17 @@ def review_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def decision_live(request: HttpRequest, pk: int) -> HttpResponse:
-    """The draft page's decision block as it is now, for the page's live watch
-    (static/js/poll.js): 304 while the page shows the current ``decision_version``."""
+    """The draft page's decision block and review history as they are now, for the page's live
+    watch (static/js/poll.js): 304 while the page shows the current ``decision_version``."""
     scoped = get_draft_for_user(request_user(request), pk)
     draft = scoped.obj
     version = decision_version(draft)
     if not_modified := unchanged_since(request, version):
         return not_modified
-    return versioned(
-        render(
-            request,
-            "reviews/partials/decision_now.html",
-            decision_now_context(draft, scoped.membership),
-        ),
-        version,
-    )
+    # Every review moves the version (a decision, a proposal, a sign-off), so the history
+    # rides along in the same answer: one poller keeps both panels current (review.js).
+    context = {**decision_now_context(draft, scoped.membership), "reviews": draft_reviews(draft)}
+    return versioned(render(request, "reviews/partials/decision_live.html", context), version)
 
 
 @require_POST
@@ -329,12 +327,11 @@ def sign_off_queue(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     membership = require_membership(user, pk, Can.SIGN_OFF)
     campaign = membership.campaign
-    queue = drafts_awaiting_sign_off(campaign.pk)
     if request.method == "POST":
         # A row's own button signs off that row only; the other button, the selected rows.
         one = request.POST.get("one", "")
         picked = [one] if one else request.POST.getlist("draft")
-        wanted = [int(v) for v in picked if v.isdigit()]
+        wanted = [n for n in map(parse_id, picked) if n is not None]
         # Not only those still waiting: one decided again since the page was shown is
         # reported as changed (its token no longer matches) instead of silently skipped.
         chosen = list(Draft.objects.filter(campaign_id=campaign.pk, pk__in=wanted).order_by("id"))
@@ -351,9 +348,20 @@ def sign_off_queue(request: HttpRequest, pk: int) -> HttpResponse:
         if not chosen:
             messages.error(request, "Choose at least one decision to sign off.")
         return redirect("reviews:sign-off-queue", pk=campaign.pk)
-    return render(
-        request, "reviews/sign_off_queue.html", {"campaign": campaign, "queue": list(queue)}
-    )
+    version = sign_off_queue_version(campaign.pk)
+    fragment = request.GET.get("fragment") == "rows"
+    # The open queue asks every few seconds whether anyone signed off or decided again
+    # (static/js/poll.js live mode): 304 until the queue changes.
+    if fragment and (not_modified := unchanged_since(request, version)):
+        return not_modified
+    context = {
+        "campaign": campaign,
+        "queue": list(drafts_awaiting_sign_off(campaign.pk)),
+        "live_version": version,
+    }
+    if fragment:
+        return versioned(render(request, "reviews/partials/sign_off_rows.html", context), version)
+    return render(request, "reviews/sign_off_queue.html", context)
 
 
 # A grid page holds 60 drafts; a post naming more was not made from one.
@@ -380,9 +388,8 @@ def batch_decide(request: HttpRequest, pk: int) -> HttpResponse:
     batch = scoped.obj
     back = _grid_back(batch.pk, request.POST.get("query", ""))
     form = BulkDecideForm(request.POST)
-    # isascii: "²".isdigit() is true, and int() refuses it; ten digits stay inside any id column.
     picked = request.POST.getlist("draft")
-    wanted = {int(v) for v in picked if v.isascii() and v.isdigit() and len(v) < 10}
+    wanted = {n for n in map(parse_id, picked) if n is not None}
     try:
         if not form.is_valid():
             raise Refusal(form.first_error())

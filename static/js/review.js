@@ -92,10 +92,16 @@
   }
 
   // Someone else decided, signed off or changed the draft while this page was open: the live
-  // watch (static/js/poll.js) swapped in the decision block as it is now. The headline shows it
-  // at once; a note being typed stays as it is; the version token the next decision posts
-  // changes only together with the notice that says what it now replaces.
+  // watch (static/js/poll.js) swapped in the decision block and history as they are now. The
+  // headline shows it at once; a note being typed stays as it is; the version token the next
+  // decision posts changes only together with the notice that says what it now replaces.
   function decisionChanged(target) {
+    // The same answer carries the review history: it follows at once, whoever decided.
+    const history = target.querySelector("#review-history-now");
+    if (history) {
+      document.getElementById("review-history").replaceChildren(history.content);
+      history.remove();
+    }
     const block = target.querySelector("#decision-now");
     if (!block || deciding) return;
     const version = document.getElementById("decision-version");

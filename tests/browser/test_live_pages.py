@@ -1,14 +1,19 @@
 """Open pages update when someone else decides (issue 13): two people in two browsers; B
-decides, A's open draft page and A's batch grid show it within a few seconds without a reload,
-and the note A was typing is kept."""
+decides, A's open draft page (decision and history) and A's batch grid show it within a few
+seconds without a reload, and the note A was typing is kept; B signs off a row and A's open
+sign-off queue drops it, keeping A's ticks and keyboard position."""
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
+from apps.campaigns.models import Role
+from apps.campaigns.services import membership_set
 from apps.drafts.models import Draft
 from apps.reviews.selectors import decision_version
+from apps.reviews.services import review_submit
 from tests.browser import test_review_page as review_page
 from tests.browser.conftest import shot, stay_after_deciding
 from tests.browser.test_review_page import DESK, PHONE
@@ -46,6 +51,8 @@ def test_b_decides_and_as_open_draft_page_shows_it_keeping_the_typed_note(demo, 
     expect(a.locator("#current-decision")).to_have_text("Reject", timeout=WITHIN)
     expect(a.locator("#current-decider")).to_contain_text("by ada")
     expect(a.locator("#review-note")).to_have_value("The can's label is soft at 100 %")
+    # The history follows in the same answer: B's review with its note is listed.
+    expect(a.locator("#review-history")).to_contain_text("Off brief: no product on the rock")
     notice = a.locator("#decision-changed")
     expect(notice).to_be_visible()
     expect(notice).to_contain_text("Reject")
@@ -94,4 +101,62 @@ def test_b_decides_and_as_open_grid_updates_the_card_and_counts_keeping_focus(de
     assert focused == str(third.pk)
     _no_sideways_scroll(a)
     shot(a, "live-grid-after-someone-else-decided-1440")
+    assert a.errors == [] and b.errors == []
+
+
+def test_b_signs_off_a_row_and_as_open_queue_drops_it_keeping_as_ticks(demo, open_as, monkeypatch):
+    first, second, third = Draft.objects.filter(campaign=demo).order_by("pk")[:3]
+    rhea = User.objects.get(username="rhea")
+    for draft in (first, second, third):
+        review_submit(draft=draft, reviewer=rhea, decision="keep")
+    # A second art director in the campaign, with her own browser.
+    ida = User.objects.create_user("ida", password="draftroom-ida", first_name="Ida")
+    membership_set(campaign=demo, user=ida, role=Role.ART_DIRECTOR, by=None)
+    monkeypatch.setitem(review_page.PASSWORDS, "ida", "draftroom-ida")
+    a = open_as("ada", DESK)
+    b = open_as("ida", DESK)
+    queue = f"/campaigns/{demo.pk}/sign-off/"
+    a.goto(queue)
+    b.goto(queue)
+    expect(a.locator("h1")).to_have_text("Awaiting your sign-off (3)")
+    # The keys work once the page's script marked the current row (it runs deferred).
+    expect(a.locator(".sign-off-row.current")).to_have_count(1)
+
+    # A ticks the first and the third row and moves the keyboard to the third.
+    a.check(f"#pick-{first.pk}")
+    a.keyboard.press("j")
+    a.keyboard.press("j")
+    a.locator(f"#pick-{third.pk}").check()
+    expect(a.locator(".sign-off-row.current")).to_have_attribute("data-draft", str(third.pk))
+
+    # B signs off the second row from her own queue.
+    b.click(f"#sign-off-{second.pk}")
+    expect(b.locator("h1")).to_have_text("Awaiting your sign-off (2)")
+
+    # No reload: the row leaves A's queue; A's ticks and keyboard position stay.
+    expect(a.locator(f".sign-off-row[data-draft='{second.pk}']")).to_have_count(0, timeout=WITHIN)
+    expect(a.locator("h1")).to_have_text("Awaiting your sign-off (2)")
+    expect(a.locator("#sign-off-crumb-count")).to_have_text("2")
+    expect(a.locator(f"#pick-{first.pk}")).to_be_checked()
+    expect(a.locator(f"#pick-{third.pk}")).to_be_checked()
+    expect(a.locator(".sign-off-row.current")).to_have_attribute("data-draft", str(third.pk))
+    notice = a.locator(".sign-off-changed")
+    expect(notice).to_contain_text("Signed off or decided again by someone else")
+    expect(notice).to_contain_text(second.original_name[:20])
+
+    for size, name in ((DESK, "1440"), (PHONE, "390")):
+        a.set_viewport_size(size)
+        expect(a.locator("#sign-off-selected")).to_be_in_viewport()
+        _no_sideways_scroll(a)
+        shot(a, f"live-sign-off-queue-after-someone-else-signed-off-{name}")
+    a.set_viewport_size(DESK)
+
+    # A signs off what she ticked: both count, nothing is reported as changed.
+    a.keyboard.press("Enter")
+    expect(a.locator("#sign-off-empty")).to_be_visible()
+    for draft in (first, second, third):
+        draft.refresh_from_db()
+        assert draft.decision == "keep" and not draft.awaiting_sign_off
+    assert {first.signed_off_by_id, third.signed_off_by_id} == {User.objects.get(username="ada").pk}
+    assert second.signed_off_by_id == ida.pk
     assert a.errors == [] and b.errors == []

@@ -405,6 +405,7 @@ def test_an_art_director_signs_off_from_the_queue_with_the_keyboard(cast, batch,
     page.goto(f"/campaigns/{cast.campaign.pk}/")
     page.click("#sign-off-queue-link")
     expect(page.locator("h1")).to_have_text("Awaiting your sign-off (3)")
+    expect(page.locator(".sign-off-row.current")).to_have_count(1)
     for size in ({"width": 1440, "height": 900}, {"width": 390, "height": 844}):
         page.set_viewport_size(size)
         assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
@@ -412,6 +413,9 @@ def test_an_art_director_signs_off_from_the_queue_with_the_keyboard(cast, batch,
     page.keyboard.press("j")
     page.keyboard.press("s")  # signs off the second row only
     expect(page.locator("h1")).to_have_text("Awaiting your sign-off (2)")
+    # The reloaded page's keys work once its script marked the current row (it runs deferred,
+    # after the heading is already there).
+    expect(page.locator(".sign-off-row.current")).to_have_count(1)
     page.keyboard.press("a")
     page.keyboard.press("Enter")
     expect(page.locator("#sign-off-empty")).to_be_visible()

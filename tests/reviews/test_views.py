@@ -425,3 +425,11 @@ def test_a_row_s_own_button_signs_off_that_row_only(cast, batch):
     assert (first.decision, second.decision) == ("keep", "")
     campaign_page = client.get(reverse("campaigns:detail", args=[cast.campaign.pk]))
     assert "Sign-off queue (1)" in campaign_page.content.decode()
+
+
+def test_a_sign_off_naming_ids_that_are_not_plain_digits_is_a_message_not_an_error(cast, batch):
+    client = cast.client("art_director")
+    url = reverse("reviews:sign-off-queue", args=[cast.campaign.pk])
+    response = client.post(url, {"draft": ["²", "9" * 40, "-1"]}, follow=True)
+    assert response.status_code == 200
+    assert "Choose at least one decision to sign off." in response.content.decode()
