@@ -10,7 +10,19 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from apps.campaigns.channels import campaign_channel_targets
 from apps.campaigns.models import Campaign
@@ -314,13 +326,28 @@ def filter_drafts_by_check(qs: DraftsQS, value: str) -> DraftsQS:
     return qs if condition is None else qs.filter(condition)
 
 
+def _count_results(condition: Q) -> Coalesce:
+    """How many of a draft's check results match ``condition`` (0 for none, or unchecked)."""
+    rows = (
+        CheckResult.objects.filter(condition, draft_id=OuterRef("pk"))
+        .order_by()
+        .values("draft_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), Value(0))
+
+
 def sort_drafts_by_check(qs: DraftsQS, value: str) -> DraftsQS:
     if value == "problems":
-        return qs.order_by(
-            F("check_summary__fail_count").desc(nulls_last=True),
-            F("check_summary__warn_count").desc(nulls_last=True),
-            "id",
-        )
+        # As the badge counts (needs_person): failures first, then warnings to look at;
+        # placement and duplicate warnings alone do not move a draft up.
+        return qs.annotate(
+            problem_fails=_count_results(Q(status=CheckStatus.FAIL) & ~Q(kind=CheckKind.DUPLICATE)),
+            problem_warns=_count_results(
+                Q(status=CheckStatus.WARN) & ~Q(kind__in=[*PLACEMENT_KINDS, CheckKind.DUPLICATE])
+            ),
+        ).order_by("-problem_fails", "-problem_warns", "id")
     if value == "softness":
         return qs.order_by(F("check_summary__sharpness").asc(nulls_last=True), "id")
     if value == "upscale":

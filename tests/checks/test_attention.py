@@ -37,3 +37,23 @@ def test_a_draft_with_only_placement_warnings_has_no_problems():
     attention = attention_for([("crop.hero", "crop", "warn", "Hero banner 3:1 crop")])
     assert (attention.status, attention.text) == ("pass", "no problems")
     assert attention.fit_text == "fits 0 of 1 channel"
+
+
+def test_most_problems_first_sorts_by_what_needs_a_person_not_by_placement_warnings(batch):
+    from apps.checks.models import CheckResult
+    from apps.checks.selectors import sort_drafts_by_check
+    from apps.drafts.models import Draft
+    from tests.factories import make_draft
+
+    def results(draft, *rows):
+        CheckResult.objects.bulk_create(
+            CheckResult(draft=draft, key=key, kind=key.split(".")[0], status=status, label=key)
+            for key, status in rows
+        )
+
+    misfit, soft, broken, unchecked = (make_draft(batch, name=f"{n}.png") for n in range(4))
+    results(misfit, *((f"resolution.p{i}", "warn") for i in range(6)), ("duplicate", "warn"))
+    results(soft, ("softness", "warn"), ("resolution.p0", "pass"))
+    results(broken, ("colour", "fail"), ("resolution.p0", "warn"))
+    ordered = sort_drafts_by_check(Draft.objects.filter(batch=batch), "problems")
+    assert [d.pk for d in ordered] == [broken.pk, soft.pk, misfit.pk, unchecked.pk]
