@@ -94,6 +94,7 @@ class Assignment(models.Model):
 
 class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", "Rework assigned"
+    OVERDUE = "overdue", "Rework overdue"
     REWORK_DONE = "rework_done", "New version uploaded"
     ASSIGNMENT_CANCELLED = "assignment_cancelled", "Assignment cancelled"
     DECISION = "decision", "Decision"

@@ -242,9 +242,9 @@ def assignment_create(
     return assignment
 
 
-# Reminders reuse the "assigned" kind (a new kind would need a rework migration); this title
-# prefix is what tells a reminder apart, and what makes the daily run idempotent.
 OVERDUE_PREFIX = "Overdue: "
+# What an assignment's notifications ask of its assignee: done once it is submitted or cancelled.
+ASSIGNEE_ASKS = [NotificationKind.ASSIGNED, NotificationKind.OVERDUE]
 
 
 def assignments_remind_overdue(*, today: date | None = None) -> int:
@@ -270,21 +270,25 @@ def assignments_remind_overdue(*, today: date | None = None) -> int:
             url = reverse("rework:assignment", args=[assignment.pk])
             already = Notification.objects.filter(
                 recipient=assignment.assignee,
-                url=url,
-                title__startswith=OVERDUE_PREFIX,
+                kind=NotificationKind.OVERDUE,
+                assignment=assignment,
                 created_at__date=today,
             ).exists()
             if already:
                 continue
             days = (today - assignment.due_date).days
+            # Yesterday's reminder is replaced by today's: one overdue line per assignment.
+            notifications_resolve(kinds=[NotificationKind.OVERDUE], assignment=assignment)
             notification_send(
                 recipient=assignment.assignee,
-                kind=NotificationKind.ASSIGNED,
+                kind=NotificationKind.OVERDUE,
                 title=f"{OVERDUE_PREFIX}{assignment.get_kind_display()} "
                 f"“{assignment.draft.original_name}”, due {assignment.due_date:%d %b %Y}",
                 body=f"{days} day{'s' if days != 1 else ''} late. {assignment.instructions}",
                 url=url,
                 campaign=assignment.campaign,
+                draft=assignment.draft,
+                assignment=assignment,
             )
             sent += 1
     return sent
@@ -298,7 +302,7 @@ def assignment_cancel(*, assignment: Assignment, by: User) -> Assignment:
     if not updated:
         raise Refusal("This assignment is no longer open.")
     assignment.refresh_from_db()
-    notifications_resolve(kinds=[NotificationKind.ASSIGNED], assignment=assignment)
+    notifications_resolve(kinds=ASSIGNEE_ASKS, assignment=assignment)
     audit_record(
         campaign=assignment.campaign,
         actor=by,
@@ -377,7 +381,7 @@ def assignment_submit(
             # parent as any upload would; the assignment keeps its cancelled state.
             return target
         assignment.refresh_from_db()
-        notifications_resolve(kinds=[NotificationKind.ASSIGNED], assignment=assignment)
+        notifications_resolve(kinds=ASSIGNEE_ASKS, assignment=assignment)
         what = "regenerated" if assignment.kind == AssignmentKind.REGENERATE else "edited"
         audit_record(
             campaign=assignment.campaign,

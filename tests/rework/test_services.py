@@ -9,7 +9,7 @@ from apps.campaigns.models import AuditEvent, Membership
 from apps.core.errors import Refusal, StaleView
 from apps.drafts.models import Draft
 from apps.reviews.services import review_sign_off, review_submit
-from apps.rework.models import Assignment, Notification
+from apps.rework.models import Assignment, Notification, NotificationKind
 from apps.rework.runs import notification_email_send
 from apps.rework.selectors import (
     compare_choices,
@@ -537,6 +537,7 @@ def test_an_overdue_assignment_reminds_its_assignee_once_a_day_in_app_and_by_ema
         assert assignments_remind_overdue() == 0  # a second run the same day sends nothing
     [reminder] = Notification.objects.order_by("-id")[: Notification.objects.count() - before]
     assert reminder.recipient == cast.creator and reminder.title.startswith("Overdue: ")
+    assert (reminder.kind, reminder.assignment_id) == (NotificationKind.OVERDUE, late.pk)
     assert "late.png" in reminder.title and "2 days late" in reminder.body
     assert send.call_args.kwargs["args"] == [reminder.pk]  # the e-mail, after commit
 
@@ -545,5 +546,11 @@ def test_an_overdue_assignment_reminds_its_assignee_once_a_day_in_app_and_by_ema
         created_at=timezone.now() - timedelta(days=1)
     )
     assert assignments_remind_overdue(today=tomorrow) == 1  # the next day, once again
-    reminded = Notification.objects.filter(title__startswith="Overdue: ")
-    assert not reminded.filter(url__endswith=f"/{on_time.pk}/").exists()
+    reminded = Notification.objects.filter(kind=NotificationKind.OVERDUE)
+    assert not reminded.filter(assignment=on_time).exists()
+    # Today's reminder replaces yesterday's; submitting the new version resolves it.
+    assert list(reminded.filter(resolved_at__isnull=True)) == [reminded.latest("id")]
+    assignment_submit(
+        assignment=late, by=cast.creator, name="late-v2.png", upload=png_bytes(color=(1, 2, 3))
+    )
+    assert not reminded.filter(resolved_at__isnull=True).exists()
