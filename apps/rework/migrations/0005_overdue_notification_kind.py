@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rework', '0004_assignment_result_note'),
+        ("rework", "0004_assignment_result_note"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('assigned', 'Rework assigned'), ('overdue', 'Rework overdue'), ('rework_done', 'New version uploaded'), ('assignment_cancelled', 'Assignment cancelled'), ('decision', 'Decision'), ('awaiting_sign_off', 'Awaiting sign-off'), ('signed_off', 'Signed off'), ('mention', 'Mentioned in a comment'), ('comment_reply', 'Reply to a comment')], max_length=24),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("assigned", "Rework assigned"),
+                    ("overdue", "Rework overdue"),
+                    ("rework_done", "New version uploaded"),
+                    ("assignment_cancelled", "Assignment cancelled"),
+                    ("decision", "Decision"),
+                    ("awaiting_sign_off", "Awaiting sign-off"),
+                    ("signed_off", "Signed off"),
+                    ("mention", "Mentioned in a comment"),
+                    ("comment_reply", "Reply to a comment"),
+                ],
+                max_length=24,
+            ),
         ),
     ]
