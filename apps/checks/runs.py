@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 
 from apps.checks.models import CheckJob
-from apps.checks.selectors import campaign_placements
 from apps.checks.services import check_results_store
 from apps.core.jobs import Claim, job_running
 from apps.drafts.models import Draft
@@ -16,7 +15,6 @@ from workers.checks import (
     format_checks,
     measure,
     pixel_checks,
-    placement_checks,
 )
 
 
@@ -34,16 +32,10 @@ def draft_checks_run(*, job_id: int) -> Claim:
             return run.result
         job, report, timer = run.job, run.report, run.timer
         draft = Draft.objects.select_related("campaign").get(pk=job.draft_id)
-        channels = [str(c) for c in draft.campaign.target_channels or []]
-        # The sizes are read once, at the start: the spec records what the results were judged on.
-        placements = campaign_placements(draft.campaign)
-        CheckJob.objects.filter(pk=job.pk).update(
-            spec={
-                "channels": channels,
-                "placements": [[p.key, p.width, p.height] for p in placements],
-                "decode_side": DECODE_SIDE,
-            }
-        )
+        # The channel sizes are read when the results are stored, under the campaign's lock
+        # (check_results_store), so an edit of a preset meanwhile is never lost.
+        job.spec = {"decode_side": DECODE_SIDE}
+        CheckJob.objects.filter(pk=job.pk).update(spec=job.spec)
         with timer.phase("read"), default_storage.open(draft.file_key, "rb") as fh:
             data = fh.read()
         report(0.2, "Decoding", force=True)
@@ -53,23 +45,21 @@ def draft_checks_run(*, job_id: int) -> Claim:
         report(0.4, "Measuring", force=True)
         with timer.phase("measure"):
             measured = measure(decoded)
-            outcomes = [
-                *pixel_checks(measured),
-                # Resolution is judged on the real pixel size, never the reduced decode.
-                *placement_checks(draft.width, draft.height, placements),
-                *format_checks(
-                    fmt=draft.format,
-                    mode=draft.mode,
-                    bit_depth=draft.bit_depth,
-                    has_alpha=draft.has_alpha,
-                    has_icc=draft.has_icc,
-                    icc_description=draft.icc_description,
-                ),
-            ]
+            pixel = pixel_checks(measured)
+            formats = format_checks(
+                fmt=draft.format,
+                mode=draft.mode,
+                bit_depth=draft.bit_depth,
+                has_alpha=draft.has_alpha,
+                has_icc=draft.has_icc,
+                icc_description=draft.icc_description,
+            )
         if not report(0.8, "Storing results", force=True):
             return Claim(False)  # cancelled meanwhile: store nothing
         with timer.phase("store"):
-            check_results_store(draft=draft, outcomes=outcomes, measured=measured)
+            outcomes = check_results_store(
+                draft=draft, job=job, pixel=pixel, formats=formats, measured=measured
+            )
         counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("fail", "warn")}
         run.finish(message=f"Checked: {counts['fail']} fail, {counts['warn']} warn")
     return run.result

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -20,6 +21,7 @@ from apps.drafts.models import Draft
 from workers.checks import (
     Measurements,
     Outcome,
+    Placement,
     check_duplicates,
     duplicate_groups,
     placement_checks,
@@ -71,21 +73,39 @@ def check_rerun(*, draft: Draft, by: User | None) -> bool:
 
 
 def check_results_store(
-    *, draft: Draft, outcomes: Sequence[Outcome], measured: Measurements
-) -> CheckSummary:
-    """Replace the draft's results and hash, and regroup its campaign, in one transaction."""
+    *,
+    draft: Draft,
+    job: CheckJob,
+    pixel: Sequence[Outcome],
+    formats: Sequence[Outcome],
+    measured: Measurements,
+) -> list[Outcome]:
+    """Replace the draft's results and hash, and regroup its campaign, in one transaction.
+    Resolution and crop fit are judged here, on the draft's real pixel size against the
+    campaign's channel sizes read under the campaign's lock, so a preset edited while the
+    checks ran is judged on its new size (placement_results_refresh holds the same lock).
+    Returns every stored outcome."""
     with transaction.atomic():
         # Serialises writers per campaign (PostgreSQL): two drafts finishing together must not
         # each regroup from a snapshot that lacks the other's hash. NO KEY: a plain FOR UPDATE
         # would also block every insert that references the campaign (audit events, drafts)
         # and deadlock with a web request that holds a draft row and writes an audit event.
-        Campaign.objects.select_for_update(no_key=True).filter(pk=draft.campaign_id).first()
+        campaign = Campaign.objects.select_for_update(no_key=True).get(pk=draft.campaign_id)
+        placements = campaign_placements(campaign)
+        outcomes = [
+            *pixel,
+            *placement_checks(draft.width, draft.height, placements),
+            *formats,
+        ]
+        CheckJob.objects.filter(pk=job.pk).update(
+            spec={**(job.spec or {}), **_judged_on(campaign, placements)}
+        )
         CheckResult.objects.filter(draft=draft).delete()
         CheckResult.objects.bulk_create(
             _row(draft.pk, outcome, position) for position, outcome in enumerate(outcomes)
         )
         resolutions = [o.value for o in outcomes if o.kind == "resolution" and o.value]
-        summary, _ = CheckSummary.objects.update_or_create(
+        CheckSummary.objects.update_or_create(
             draft=draft,
             defaults={
                 "sharpness": measured.sharpness,
@@ -102,8 +122,15 @@ def check_results_store(
             },
         )
         duplicate_sets_refresh(campaign_id=draft.campaign_id, force={draft.pk})
-    summary.refresh_from_db()
-    return summary
+    return outcomes
+
+
+def _judged_on(campaign: Campaign, placements: Sequence[Placement]) -> dict[str, Any]:
+    """What a run's spec records of the channel sizes its results were judged on."""
+    return {
+        "channels": [str(c) for c in campaign.target_channels or []],
+        "placements": [[p.key, p.width, p.height] for p in placements],
+    }
 
 
 def duplicate_sets_refresh(
@@ -176,10 +203,9 @@ def placement_results_refresh(*, campaign: Campaign) -> int:
     now (a preset's size or the campaign's target channels changed). Resolution and crop fit
     are arithmetic on the draft's pixel size, so nothing is decoded: the placement rows are
     replaced in place, the roll-up follows. Returns how many drafts were judged."""
-    placements = campaign_placements(campaign)
-    spec = [[p.key, p.width, p.height] for p in placements]
     with transaction.atomic():
-        Campaign.objects.select_for_update(no_key=True).filter(pk=campaign.pk).first()
+        campaign = Campaign.objects.select_for_update(no_key=True).get(pk=campaign.pk)
+        placements = campaign_placements(campaign)
         summaries = list(
             CheckSummary.objects.filter(draft__campaign=campaign).select_related("draft")
         )
@@ -215,10 +241,10 @@ def placement_results_refresh(*, campaign: Campaign) -> int:
         _roll_up(summaries)
         CheckSummary.objects.bulk_update(summaries, ["max_upscale", *_ROLL_UP_FIELDS])
         # Each run's spec records what its results were judged on.
-        channels = [str(c) for c in campaign.target_channels or []]
+        judged = _judged_on(campaign, placements)
         jobs = list(CheckJob.objects.filter(draft__campaign=campaign, status=JobStatus.DONE))
         for job in jobs:
-            job.spec = {**(job.spec or {}), "channels": channels, "placements": spec}
+            job.spec = {**(job.spec or {}), **judged}
         CheckJob.objects.bulk_update(jobs, ["spec"])
     return len(summaries)
 

@@ -106,3 +106,26 @@ def test_the_task_rejudges_live_campaigns_and_leaves_archived_ones_as_they_were(
 
     assert CheckResult.objects.get(draft=draft, key="resolution.hero").status == "fail"
     assert CheckResult.objects.get(draft=old, key="resolution.square").status == "pass"
+
+
+def test_a_preset_edited_while_the_checks_run_is_judged_on_its_new_size(cast, batch, mocker):
+    from apps.checks import runs
+
+    cast.campaign.target_channels = ["hero"]
+    cast.campaign.save(update_fields=["target_channels"])
+    draft = make_draft(batch, data=scene_png((800, 800)))
+    real_measure = runs.measure
+
+    def measure_while_staff_edit(decoded):
+        # The refresh sent for the edit runs before this run stores its results.
+        ChannelPreset.objects.filter(slug="hero").update(width=4000, height=2000)
+        placement_results_refresh(campaign=cast.campaign)
+        return real_measure(decoded)
+
+    mocker.patch.object(runs, "measure", side_effect=measure_while_staff_edit)
+    job = run_checks(draft)
+
+    hero = CheckResult.objects.get(draft=draft, key="resolution.hero")
+    assert (hero.value, hero.status) == (pytest.approx(4000 / 800), "fail")
+    assert job.spec["placements"][0] == ["hero", 4000, 2000]
+    assert job.spec["decode_side"] > 0
