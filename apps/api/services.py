@@ -75,25 +75,45 @@ def token_touch(token: ApiToken) -> None:
         token.last_used_at = now
 
 
-def idempotent_answer_find(*, user: User, key: str) -> IdempotentAnswer | None:
-    return IdempotentAnswer.objects.filter(user=user, key=key).first()
+# A key is held (status 0) while its first request runs. A holder that died mid-request (a
+# killed web process) leaves the hold behind; after this long a retry takes it over.
+IDEMPOTENCY_HOLD = timedelta(minutes=10)
+HELD = 0
 
 
-def idempotent_answer_store(
-    *, user: User, key: str, fingerprint: str, status_code: int, body: object
-) -> IdempotentAnswer:
-    """Keep the first answer; when a concurrent retry stored one first, that one wins."""
+def idempotent_key_hold(*, user: User, key: str, fingerprint: str) -> tuple[IdempotentAnswer, bool]:
+    """Hold ``key`` for this request before it acts. Returns the key's row and whether this
+    request holds it now; a row held by another request that is still running, or one with
+    its kept answer, is returned with False."""
     try:
         with transaction.atomic():
-            return IdempotentAnswer.objects.create(
-                user=user,
-                key=key[:200],
-                request_fingerprint=fingerprint,
-                status_code=status_code,
-                body=body,
+            row = IdempotentAnswer.objects.create(
+                user=user, key=key, request_fingerprint=fingerprint, status_code=HELD, body={}
             )
+            return row, True
     except IntegrityError:
-        return IdempotentAnswer.objects.get(user=user, key=key[:200])
+        row = IdempotentAnswer.objects.get(user=user, key=key)
+    if row.status_code == HELD and row.created_at < timezone.now() - IDEMPOTENCY_HOLD:
+        taken = IdempotentAnswer.objects.filter(
+            pk=row.pk, status_code=HELD, created_at=row.created_at
+        ).update(created_at=timezone.now(), request_fingerprint=fingerprint)
+        if taken:
+            row.refresh_from_db()
+            return row, True
+    return row, False
+
+
+def idempotent_answer_keep(*, row: IdempotentAnswer, status_code: int, body: object) -> None:
+    """The held key's request succeeded: keep its answer for retries."""
+    IdempotentAnswer.objects.filter(pk=row.pk, status_code=HELD).update(
+        status_code=status_code, body=body
+    )
+
+
+def idempotent_key_release(*, row: IdempotentAnswer) -> None:
+    """The held key's request failed or was refused: free the key, so the caller may fix the
+    request (or wait for storage to come back) and send it again with the same key."""
+    IdempotentAnswer.objects.filter(pk=row.pk, status_code=HELD).delete()
 
 
 def idempotent_answers_expire(*, older_than: timedelta = timedelta(days=7)) -> int:

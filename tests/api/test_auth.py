@@ -137,12 +137,15 @@ def test_the_token_page_revokes_only_ones_own_tokens(cast):
 
 def test_kept_idempotent_answers_expire_after_a_week(cast):
     from apps.api.models import IdempotentAnswer
-    from apps.api.services import idempotent_answer_store, idempotent_answers_expire
+    from apps.api.services import idempotent_answers_expire
 
-    old = idempotent_answer_store(
-        user=cast.creator, key="old", fingerprint="f", status_code=201, body={}
-    )
-    idempotent_answer_store(user=cast.creator, key="new", fingerprint="f", status_code=201, body={})
+    def kept(key: str) -> IdempotentAnswer:
+        return IdempotentAnswer.objects.create(
+            user=cast.creator, key=key, request_fingerprint="f", status_code=201, body={}
+        )
+
+    old = kept("old")
+    kept("new")
     IdempotentAnswer.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
     assert idempotent_answers_expire() == 1
     assert list(IdempotentAnswer.objects.values_list("key", flat=True)) == ["new"]

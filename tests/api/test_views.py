@@ -43,6 +43,54 @@ def test_an_upload_sent_twice_with_one_key_is_answered_the_same_and_stored_once(
     assert Draft.objects.filter(batch=batch).count() == 1
 
 
+def test_a_copy_sent_while_the_first_still_runs_is_told_to_retry_and_never_acts(api, cast, batch):
+    # The first request holds the key (as it does while its upload is being stored).
+    from apps.api.services import idempotent_answer_keep, idempotent_key_hold
+
+    client = api("creator")
+    fingerprint = _fingerprint(batch)
+    row, held = idempotent_key_hold(user=cast.creator, key="k-2", fingerprint=fingerprint)
+    assert held
+    busy = _upload(client, batch, png_bytes(color=(4, 5, 6)), key="k-2")
+    assert busy.status_code == 409 and busy["Retry-After"] == "2"
+    assert busy.json()["code"] == "idempotency_key_in_use"
+    assert not Draft.objects.filter(batch=batch).exists()  # the copy did not act
+    idempotent_answer_keep(row=row, status_code=201, body={"draft_id": 7})
+    replay = _upload(client, batch, png_bytes(color=(4, 5, 6)), key="k-2")
+    assert (replay.status_code, replay.json()) == (201, {"draft_id": 7})
+
+
+def test_a_refused_request_frees_its_key_for_the_fixed_retry(api, batch):
+    client = api("creator")
+    refused = _upload(client, batch, b"<html>hi</html>", name="x.png", key="k-3")
+    assert refused.status_code == 422
+    fixed = _upload(client, batch, png_bytes(color=(7, 8, 9)), key="k-3")
+    assert fixed.status_code == 201 and "Idempotent-Replayed" not in fixed
+
+
+def test_a_key_held_by_a_request_that_died_is_taken_over_after_the_hold(api, cast, batch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.api.models import IdempotentAnswer
+    from apps.api.services import IDEMPOTENCY_HOLD, idempotent_key_hold
+
+    row, _ = idempotent_key_hold(user=cast.creator, key="k-4", fingerprint=_fingerprint(batch))
+    IdempotentAnswer.objects.filter(pk=row.pk).update(
+        created_at=timezone.now() - IDEMPOTENCY_HOLD - timedelta(seconds=1)
+    )
+    retried = _upload(api("creator"), batch, png_bytes(color=(3, 3, 3)), key="k-4")
+    assert retried.status_code == 201
+    assert IdempotentAnswer.objects.get(pk=row.pk).status_code == 201
+
+
+def _fingerprint(batch) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"POST /api/v1/batches/{batch.pk}/drafts/".encode()).hexdigest()
+
+
 def test_the_same_file_without_a_key_is_reported_as_a_duplicate(api, batch):
     client = api("creator")
     _upload(client, batch, png_bytes(color=(1, 2, 3)))
