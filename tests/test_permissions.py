@@ -93,6 +93,9 @@ ROUTES: dict[str, Route] = {
     "reviews:batch-decide": Route(
         "post", Can.REVIEW, lambda o: [o["batch"].pk], {"draft": "1", "decision": "keep"}
     ),
+    "reviews:campaign-decide": Route(
+        "post", Can.REVIEW, lambda o: [o["campaign"].pk], {"draft": "1", "decision": "keep"}
+    ),
     "reviews:preferences": Route("post", None, lambda o: [], {"stay_after_decision": "1"}),
     "rework:inbox": Route("get", None, lambda o: []),
     "rework:assign": Route("get", Can.ASSIGN_REWORK, lambda o: [o["draft"].pk]),

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.campaigns.models import Campaign
-from apps.campaigns.permissions import Can
+from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import require_membership
 from apps.core.errors import Refusal, StaleView
 from apps.core.http import (
@@ -291,6 +291,9 @@ def batch_grid(request: HttpRequest, pk: int) -> HttpResponse:
         "membership": scoped.membership,
         "panels": render_batch_panels(request, batch, scoped.membership, drafts),
         "live_version": version,
+        "bulk_url": reverse("reviews:batch-decide", args=[batch.pk])
+        if scoped.can(Can.REVIEW) and not batch.campaign.is_archived
+        else "",
     }
     if fragment:
         return versioned(render(request, "drafts/partials/grid.html", context), version)
@@ -305,6 +308,8 @@ def campaign_search(request: HttpRequest, pk: int) -> HttpResponse:
         request, campaign, _grid_filters(request, None), all_drafts=campaign.drafts.all()
     )
     context["membership"] = membership
+    if role_can(membership.role, Can.REVIEW) and not campaign.is_archived:
+        context["bulk_url"] = reverse("reviews:campaign-decide", args=[campaign.pk])
     if request.GET.get("fragment") == "grid":
         return render(request, "drafts/partials/grid.html", context)
     return render(request, "drafts/search.html", context)

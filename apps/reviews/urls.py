@@ -10,6 +10,7 @@ urlpatterns = [
     path("drafts/<int:pk>/suggest/", views.review_suggest, name="suggest"),
     path("drafts/<int:pk>/sign-off/", views.sign_off, name="sign-off"),
     path("batches/<int:pk>/decide/", views.batch_decide, name="batch-decide"),
+    path("campaigns/<int:pk>/decide/", views.campaign_decide, name="campaign-decide"),
     path("batches/<int:pk>/summary/", views.batch_summary_page, name="batch-summary"),
     path("review-preferences/", views.preferences_update, name="preferences"),
     path("drafts/<int:pk>/regions.json", views.regions_json, name="regions"),

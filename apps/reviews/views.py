@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.campaigns.models import Membership
+from apps.campaigns.models import Campaign, Membership
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import require_membership
 from apps.core.errors import Refusal, StaleView
@@ -370,23 +370,34 @@ MAX_BULK = 200
 GRID_QUERY_KEYS = ("q", "decision", "check", "sort", "stacks", "page")
 
 
-def _grid_back(batch_id: int, posted: str) -> str:
+def _grid_back(grid_url: str, posted: str) -> str:
     """The grid the bulk form was posted from, with the same filters: only the grid's own
     parameters are taken from what the form carried, never a URL."""
     params = QueryDict(posted)
     kept = {key: params[key] for key in GRID_QUERY_KEYS if params.get(key)}
-    return reverse("drafts:batch", args=[batch_id]) + ("?" + urlencode(kept) if kept else "")
+    return grid_url + ("?" + urlencode(kept) if kept else "")
 
 
 @require_POST
 def batch_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    """Bulk decide from the batch grid: the selected drafts get one decision with one note,
-    each against the version token its card showed. A refusal (a missing note, a draft of
-    another campaign) saves nothing; a draft changed meanwhile is reported, the others saved."""
-    user = request_user(request)
-    scoped = get_batch_for_user(user, pk, need=Can.REVIEW)
-    batch = scoped.obj
-    back = _grid_back(batch.pk, request.POST.get("query", ""))
+    """Bulk decide from the batch grid (see ``_bulk_decide``)."""
+    scoped = get_batch_for_user(request_user(request), pk, need=Can.REVIEW)
+    back = _grid_back(reverse("drafts:batch", args=[pk]), request.POST.get("query", ""))
+    return _bulk_decide(request, scoped.obj.campaign, back)
+
+
+@require_POST
+def campaign_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Bulk decide from the campaign's search, across its batches (see ``_bulk_decide``)."""
+    membership = require_membership(request_user(request), pk, Can.REVIEW)
+    back = _grid_back(reverse("drafts:search", args=[pk]), request.POST.get("query", ""))
+    return _bulk_decide(request, membership.campaign, back)
+
+
+def _bulk_decide(request: HttpRequest, campaign: Campaign, back: str) -> HttpResponse:
+    """The selected drafts get one decision with one note, each against the version token its
+    card showed. A refusal (a missing note, a draft of another campaign) saves nothing; a draft
+    changed meanwhile is reported, the others saved."""
     form = BulkDecideForm(request.POST)
     picked = request.POST.getlist("draft")
     wanted = {n for n in map(parse_id, picked) if n is not None}
@@ -399,9 +410,9 @@ def batch_decide(request: HttpRequest, pk: int) -> HttpResponse:
         if len(chosen) != len(wanted):
             raise Refusal("Some of the chosen drafts are not in this campaign.")
         results = review_submit_many(
-            campaign=batch.campaign,
+            campaign=campaign,
             drafts=[(d, request.POST.get(f"version-{d.pk}") or "") for d in chosen],
-            reviewer=user,
+            reviewer=request_user(request),
             decision=form.cleaned_data["decision"],
             note=form.cleaned_data["note"],
         )

@@ -53,7 +53,7 @@
   // A refused post (a missing note, say) comes back to this grid with an error: the same
   // drafts are selected again and the note is back, so nothing has to be picked twice.
   const kept = "draftroom-bulk:" + form.action;
-  const note = form.querySelector("input[name=note]");
+  const note = form.elements.namedItem("note"); // in the bar, joined by form="bulk-form"
   const before = JSON.parse(sessionStorage.getItem(kept) || "null");
   sessionStorage.removeItem(kept);
   if (before && document.querySelector("#messages .msg-error")) {
@@ -63,9 +63,11 @@
   form.addEventListener("submit", () => {
     sessionStorage.setItem(kept, JSON.stringify({ ids: Array.from(picked), note: note.value }));
   });
+  // Enter in the note would press the form's first button (Keep): the person picks the button.
+  note.addEventListener("keydown", (e) => { if (e.key === "Enter") e.preventDefault(); });
 
   all.hidden = false;
-  form.querySelector(".bulk-keys").hidden = false;
+  document.querySelector(".bulk-keys").hidden = false;
   show();
 
   grid.addEventListener("click", (e) => {

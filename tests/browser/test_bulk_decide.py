@@ -99,3 +99,42 @@ def test_a_reviewer_selects_three_drafts_and_rejects_them_with_one_note(cast, ba
     expect(bar).to_be_hidden()
     expect(page.locator(".tile.selected")).to_have_count(0)
     assert page.errors == []
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desk", "phone"])
+def test_a_reviewer_keeps_what_a_search_found_across_batches(cast, batch, page, size):
+    from tests.drafts.builders import generated
+    from tests.factories import BatchFactory
+
+    other = BatchFactory(campaign=cast.campaign, name="Round 2")
+    for n, where in enumerate((batch, other, other)):
+        generated(where, f"fjord-{n}.png", "a can on a fjord", seed=300 + n)
+    generated(batch, "desert.png", "a can in the desert", seed=400)
+    run_previews()
+
+    width, height = size
+    page.set_viewport_size({"width": width, "height": height})
+    log_in(page, "reviewer", PASSWORD)
+    page.goto(f"/campaigns/{cast.campaign.pk}/search/?q=fjord")
+    tiles = page.locator(".tile")
+    expect(tiles).to_have_count(3)
+    page.locator("#bulk-all-box").check()
+    bar = page.locator("#bulk-bar")
+    expect(page.locator("#bulk-count")).to_have_text("3 selected:")
+    # Enter in the note never presses Keep by itself.
+    page.fill("#bulk-bar input[name=note]", "Fjord set")
+    page.press("#bulk-bar input[name=note]", "Enter")
+    expect(page.locator("#bulk-count")).to_have_text("3 selected:")
+    box = bar.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= height
+    assert _no_sideways_scroll(page)
+    shot(page, f"search-bulk-{width}x{height}")
+
+    bar.get_by_role("button", name="Keep").click()
+    expect(page.locator("#messages")).to_contain_text("Saved 3 drafts")
+    assert page.url.endswith("?q=fjord")
+    fjords = Draft.objects.filter(original_name__startswith="fjord")
+    # A reviewer's keep waits for the art director's sign-off under the default rule.
+    assert all(d.reviews.get().decision == "keep" for d in fjords)
+    assert Draft.objects.get(original_name="desert.png").reviews.count() == 0
+    assert page.errors == []

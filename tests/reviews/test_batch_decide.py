@@ -134,3 +134,35 @@ def test_hostile_fields_are_refused_with_a_message_and_nothing_saved(cast, batch
         assert response.status_code == 302
         assert said in _said(response)[-1]
     assert not Review.objects.exists()
+
+
+def test_the_campaign_search_decides_drafts_of_several_batches_and_returns_to_the_search(
+    cast, batch
+):
+    other = BatchFactory(campaign=cast.campaign)
+    drafts = [make_draft(batch, name="a.png"), make_draft(other, name="b.png")]
+    response = cast.client("reviewer").post(
+        reverse("reviews:campaign-decide", args=[cast.campaign.pk]),
+        {
+            "draft": [str(d.pk) for d in drafts],
+            "query": "q=can&decision=undecided",
+            **{f"version-{d.pk}": decision_version(d) for d in drafts},
+            "decision": "reject",
+            "note": "Off brief",
+        },
+    )
+    assert response.url == reverse("drafts:search", args=[cast.campaign.pk]) + (
+        "?q=can&decision=undecided"
+    )
+    assert _said(response) == ["Saved 2 drafts: Reject."]
+    assert set(Draft.objects.values_list("decision", flat=True)) == {"reject"}
+
+
+def test_the_search_page_offers_the_bulk_form_to_those_who_decide_only(cast, batch):
+    make_draft(batch, name="a.png")
+    url = reverse("drafts:search", args=[cast.campaign.pk])
+    action = reverse("reviews:campaign-decide", args=[cast.campaign.pk])
+    reviewer_page = cast.client("reviewer").get(url).content.decode()
+    assert f'action="{action}"' in reviewer_page and 'name="draft"' in reviewer_page
+    producer_page = cast.client("producer").get(url).content.decode()
+    assert "bulk-form" not in producer_page
