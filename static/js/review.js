@@ -66,6 +66,14 @@
       showError(data.error || "Not saved.");
       return;
     }
+    // Flow: the next undecided draft (or the batch's summary) opens, unless the person chose
+    // to stay on the draft after deciding. Nothing on this page is redrawn first: the work
+    // would only compete with the next page's load (Back reloads this page: pageshow below).
+    if (!data.stay && data.next_url) {
+      say("Saved: " + data.decision_label + ". Opening the next draft…");
+      window.location.assign(data.next_url);
+      return;
+    }
     showDecisionState(data);
     changedBox.hidden = true;
     const consensus = document.getElementById("consensus");
@@ -76,9 +84,6 @@
     // Out of the note, so the next key (N, K…) is a shortcut again, not text.
     if (document.activeElement === note) note.blur();
     say("Saved: " + data.decision_label);
-    // Flow: the next undecided draft (or the batch's summary) opens, unless the person
-    // chose to stay on the draft after deciding.
-    if (!data.stay && data.next_url) window.location.assign(data.next_url);
   }
 
   // The decision block (what counts, what waits for sign-off), the history and the version
