@@ -5,17 +5,39 @@ in workers/provenance.py."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 
 from workers.provenance import MIME, Provenance, c2pa_sign, embed_xmp, xmp_packet
 
-__all__ = ["Provenance", "content_credentials_on", "provenance_stamp"]
+__all__ = ["Provenance", "content_credentials_on", "credentials_id", "provenance_stamp"]
 
 
 def content_credentials_on() -> bool:
     return bool(settings.C2PA_SIGNING_CERT and settings.C2PA_SIGNING_KEY)
+
+
+def credentials_id() -> str:
+    """Who signs now: a short hash of the signing certificate, or "" while credentials are off.
+    Files signed by one certificate are not taken for files another (or none) would sign."""
+    if not content_credentials_on():
+        return ""
+    return _file_digest(str(settings.C2PA_SIGNING_CERT))
+
+
+def _file_digest(path: str) -> str:
+    stat = os.stat(path)
+    return _digest_of(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _digest_of(path: str, mtime_ns: int, size: int) -> str:
+    # Keyed on the file's modification time and size too: a renewed certificate is read anew.
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def provenance_stamp(data: bytes, fmt: str, provenance: Provenance) -> bytes:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -7,6 +9,7 @@ from django.db import models
 
 from apps.campaigns.models import Campaign, Channel
 from apps.core.models import Job
+from apps.core.provenance import credentials_id
 from apps.drafts.models import Draft
 from workers.focal import Box, SafeArea
 from workers.render import FORMATS, PresetSpec
@@ -95,6 +98,17 @@ class ChannelPreset(models.Model):
             background=self.background_rgb,
             safe_area=SafeArea(self.safe_top, self.safe_right, self.safe_bottom, self.safe_left),
         )
+
+    def version_hash(self) -> str:
+        """What a channel version of this preset is keyed on (its ``spec_hash`` and file key):
+        the preset's spec and, while content credentials are on, the signing certificate. So
+        turning signing on, or renewing the certificate, renders signed files instead of
+        reusing unsigned ones; with signing off the hash is the spec's alone, as it always was."""
+        spec_hash = self.spec().spec_hash()
+        signer = credentials_id()
+        if not signer:
+            return spec_hash
+        return hashlib.sha256(f"{spec_hash}|c2pa:{signer}".encode()).hexdigest()
 
 
 class FocalSource(models.TextChoices):

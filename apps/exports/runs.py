@@ -179,7 +179,7 @@ def _reuse_existing(
         existing = ChannelVersion.objects.filter(
             draft=draft,
             master_sha256=master.sha256,
-            spec_hash=specs[preset.slug].spec_hash(),
+            spec_hash=preset.version_hash(),
             crop_x=crop.x,
             crop_y=crop.y,
             crop_width=crop.width,

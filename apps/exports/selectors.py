@@ -219,7 +219,7 @@ def channel_sheet(draft: Draft, presets: list[ChannelPreset]) -> Sheet:
         needed = upscale_needed(crop, spec.size)
         if needed > UPSCALE_TOLERANCE:
             warnings.append(too_small_message(crop, spec.size, needed))
-        spec_hash = spec.spec_hash()
+        spec_hash = preset.version_hash()
         match = next((v for v in versions if v.spec_hash == spec_hash and v.crop == crop), None)
         if match is not None:
             warnings.extend(w for w in match.warnings if w not in warnings)

@@ -188,3 +188,38 @@ def test_the_record_and_manifest_keep_the_disclosure_for_channels_that_strip_met
     draft = kept_draft(batch, cast.art_director, size=(800, 600), data=jpeg_bytes(size=(800, 600)))
     disclosure = asset_record(draft)["disclosure"]
     assert disclosure == {"digital_source_type": TRAINED, "content_credentials": False}
+
+
+def test_turning_signing_on_renders_signed_versions_instead_of_reusing_unsigned_ones(
+    cast, batch, settings, tmp_path
+):
+    settings.C2PA_SIGNING_CERT = settings.C2PA_SIGNING_KEY = ""
+    draft = kept_draft(batch, cast.art_director, size=(800, 600), data=jpeg_bytes(size=(800, 600)))
+    presets = _presets()[:1]
+    [unsigned] = _export(draft, presets)
+
+    chain, key, ca = signing_chain()
+    (tmp_path / "chain.pem").write_bytes(chain)
+    (tmp_path / "key.pem").write_bytes(key)
+    settings.C2PA_SIGNING_CERT = str(tmp_path / "chain.pem")
+    settings.C2PA_SIGNING_KEY = str(tmp_path / "key.pem")
+    job = export_queue(draft=draft, by=None, presets=presets)
+    export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.report[presets[0].slug]["status"] == "rendered"  # not "reused"
+    signed = ChannelVersion.objects.exclude(pk=unsigned.pk).get(draft=draft)
+    assert signed.file_key != unsigned.file_key
+    trust = c2pa.Context.from_dict({"trust": {"trust_anchors": ca.decode()}})
+    reader = c2pa.Reader(MIME[signed.format], io.BytesIO(_read(signed)), context=trust)
+    assert reader.get_validation_state() == "Trusted"
+
+    # Signing off again: the unsigned version is the current one once more, reused as it was.
+    settings.C2PA_SIGNING_CERT = settings.C2PA_SIGNING_KEY = ""
+    again = export_queue(draft=draft, by=None, presets=presets)
+    export_run(job_id=again.pk)
+    again.refresh_from_db()
+    assert again.report[presets[0].slug] == {
+        "status": "reused",
+        "version_id": unsigned.pk,
+        "warnings": unsigned.warnings,
+    }

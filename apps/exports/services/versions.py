@@ -73,7 +73,7 @@ def export_versions_store(
                 "warnings": list(result.warnings),
             }
             continue
-        spec_hash = preset.spec().spec_hash()
+        spec_hash = preset.version_hash()
         key = version_key(
             campaign_id=draft.campaign_id,
             master_sha256=master.sha256,
