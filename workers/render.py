@@ -93,6 +93,10 @@ class PresetSpec:
     max_bytes: int | None = None
     background: tuple[int, int, int] = (255, 255, 255)
     safe_area: SafeArea = field(default_factory=SafeArea)
+    # Bytes of ``max_bytes`` kept free for what is added after encoding (the file's provenance
+    # and content credentials), so the finished file stays under the limit. Not part of the
+    # spec's hash: the caller sets it from what it adds.
+    reserved_bytes: int = 0
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -375,9 +379,14 @@ def _encode_result(image: pyvips.Image, job: _Job) -> ExportResult:
     status: Status = "ok"
     if not fits:
         status = "over_max_bytes"
+        kept = (
+            f", with {preset.reserved_bytes:,} bytes kept for its provenance"
+            if preset.reserved_bytes
+            else ""
+        )
         notes.append(
             f"Over the {preset.max_bytes:,} byte limit even at the lowest quality tried "
-            f"({len(data):,} bytes)."
+            f"({len(data):,} bytes{kept})."
         )
     return ExportResult(
         slug=preset.slug,
@@ -393,7 +402,7 @@ def _encode_result(image: pyvips.Image, job: _Job) -> ExportResult:
 
 
 def _encode_within(image: pyvips.Image, preset: PresetSpec) -> tuple[bytes, int | None, bool]:
-    limit = preset.max_bytes
+    limit = max(1, preset.max_bytes - preset.reserved_bytes) if preset.max_bytes else None
     if preset.format == "PNG":
         data = _encode(image, "PNG", 0, level=6)
         if limit and len(data) > limit:

@@ -136,7 +136,31 @@ def _export_render(run: JobRun[ExportJob], draft: Draft, *, source: Any) -> None
             )
         with timer.phase("provenance"):
             names = {p.slug: p.name for p in todo}
-            results = [_with_provenance(draft, master, names, r) for r in results]
+            stamped = [_with_provenance(draft, master, names, r) for r in results]
+        # The provenance (and a few KB of content credentials) is added after the byte budget
+        # was met: a file it pushed over its preset's limit is rendered once more with that
+        # many bytes kept free, then stamped again.
+        over = [
+            (plain, done)
+            for plain, done in zip(results, stamped, strict=True)
+            if plain.status == "ok" and _over_limit(done, specs[done.slug])
+        ]
+        if over:
+            with timer.phase("render"):
+                again = render_channel_versions(
+                    data,
+                    [
+                        replace(specs[done.slug], reserved_bytes=done.byte_size - plain.byte_size)
+                        for plain, done in over
+                    ],
+                    crops,
+                    focal=focal_box,
+                    warnings=notes,
+                )
+            with timer.phase("provenance"):
+                redone = {r.slug: _with_provenance(draft, master, names, r) for r in again}
+            stamped = [redone.get(r.slug, r) for r in stamped]
+        results = [_limit_checked(r, specs[r.slug]) for r in stamped]
         report(0.75, "Storing", force=True)
         with timer.phase("store"):
             outcome.update(
@@ -145,6 +169,20 @@ def _export_render(run: JobRun[ExportJob], draft: Draft, *, source: Any) -> None
     ExportJob.objects.filter(pk=job.pk).update(report=outcome)
     job.report = outcome
     run.finish(output_key=master.sha256, message=_summary(outcome))
+
+
+def _over_limit(result: Any, spec: PresetSpec) -> bool:
+    return bool(spec.max_bytes and result.data is not None and result.byte_size > spec.max_bytes)
+
+
+def _limit_checked(result: Any, spec: PresetSpec) -> Any:
+    """A stamped file still over its limit says so, as an unstamped one would."""
+    if result.status != "ok" or not _over_limit(result, spec):
+        return result
+    note = (
+        f"Over the {spec.max_bytes:,} byte limit with its provenance ({result.byte_size:,} bytes)."
+    )
+    return replace(result, status="over_max_bytes", warnings=(*result.warnings, note))
 
 
 def _with_provenance(draft: Draft, master: Master, names: dict[str, str], result: Any) -> Any:

@@ -223,3 +223,34 @@ def test_turning_signing_on_renders_signed_versions_instead_of_reusing_unsigned_
         "version_id": unsigned.pk,
         "warnings": unsigned.warnings,
     }
+
+
+def test_a_signed_file_stays_under_its_presets_byte_limit(cast, batch, settings, credentials):
+    from tests.checks.builders import scene_png
+
+    # A picture with detail, so its JPEG is far larger than the credentials.
+    draft = kept_draft(batch, cast.art_director, size=(1200, 1200), data=scene_png((1200, 1200)))
+    preset_defaults_ensure()
+    preset = ChannelPreset.objects.create(
+        slug="prov-budget", name="Budget", channel="square", width=1000, height=1000, quality=90
+    )
+    signing = (settings.C2PA_SIGNING_CERT, settings.C2PA_SIGNING_KEY)
+    # What the preset makes unsigned, at full quality.
+    settings.C2PA_SIGNING_CERT = settings.C2PA_SIGNING_KEY = ""
+    [plain] = _export(draft, [preset])
+    assert plain.quality == 90
+    # A limit with less room above that than the credentials take.
+    ChannelPreset.objects.filter(pk=preset.pk).update(max_bytes=plain.byte_size + 1000)
+    preset.refresh_from_db()
+    settings.C2PA_SIGNING_CERT, settings.C2PA_SIGNING_KEY = signing
+
+    signed = ChannelVersion.objects.exclude(pk=plain.pk).get(
+        pk__in=[v.pk for v in _export(draft, [preset])]
+    )
+
+    data = _read(signed)
+    assert (signed.status, len(data)) == ("ok", signed.byte_size)
+    assert signed.byte_size <= preset.max_bytes
+    assert signed.quality is not None and signed.quality < 90  # it made room by quality
+    reader = c2pa.Reader(MIME[signed.format], io.BytesIO(data), context=credentials)
+    assert reader.get_validation_state() == "Trusted"
