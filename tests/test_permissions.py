@@ -201,6 +201,8 @@ GUEST_ROUTES: dict[str, Callable[[dict, int], list]] = {
     "sharing:guest-draft": lambda o, pk: [o["share_token"], pk],
     "sharing:guest-image": lambda o, pk: [o["share_token"], pk, "original"],
     "sharing:guest-download": lambda o, pk: [o["share_token"], pk],
+    # The link's pack, not a draft: pk plays no part (a draft outside the link cannot be named).
+    "sharing:guest-pack": lambda o, pk: [o["share_token"]],
     "sharing:guest-answer": lambda o, pk: [o["share_token"], pk],
 }
 
@@ -242,6 +244,7 @@ def matrix_objects(cast, batch) -> dict:
     assert isinstance(reference, DraftReference)
     from apps.campaigns.services import invitation_create
 
+    exports = _export_objects(cast, draft)
     return {
         "campaign": cast.campaign,
         "membership": cast.membership("producer"),
@@ -260,8 +263,8 @@ def matrix_objects(cast, batch) -> dict:
         "comment": _comment(cast, draft),
         **_rework_objects(cast, batch, draft),
         "upscale": _upscale_job(batch),
-        **_export_objects(cast, draft),
-        **_share_objects(cast, draft),
+        **exports,
+        **_share_objects(cast, draft, exports["pack"]),
     }
 
 
@@ -281,12 +284,12 @@ def _stack_key(draft):
     return "p0123456789abcdef"
 
 
-def _share_objects(cast, draft):
-    """A share link (with download rights) holding ``draft`` only."""
+def _share_objects(cast, draft, pack):
+    """A share link (with download rights) made from ``pack``, which holds ``draft`` only."""
     from apps.sharing.services import share_link_create
 
     link, token = share_link_create(
-        campaign=cast.campaign, by=cast.producer, title="Client", drafts=[draft], can_download=True
+        campaign=cast.campaign, by=cast.producer, title="Client", pack=pack, can_download=True
     )
     return {"share_link": link, "share_token": token}
 
@@ -408,7 +411,9 @@ def test_a_guest_reaches_the_links_draft_without_an_account(guest, objects, name
         assert not response.url.startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("name", sorted(set(GUEST_ROUTES) - {"sharing:guest"}))
+@pytest.mark.parametrize(
+    "name", sorted(set(GUEST_ROUTES) - {"sharing:guest", "sharing:guest-pack"})
+)
 @pytest.mark.parametrize("other", ["batch_draft", "other_campaign_draft"])
 def test_a_guest_cannot_reach_a_draft_outside_the_link(cast, batch, guest, objects, name, other):
     from tests.factories import BatchFactory

@@ -8,11 +8,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from apps.campaigns.channels import ChannelTarget
 from apps.campaigns.models import Campaign
 from apps.campaigns.permissions import Can
 from apps.campaigns.selectors import AnyUser, requester_refusal, require_membership
+from apps.core.models import JobStatus
 from apps.core.provenance import content_credentials_on
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.selectors import Scoped, draft_edits, original_file
@@ -530,3 +532,10 @@ def asset_record(draft: Draft, *, versions: list[ChannelVersion] | None = None) 
             for v in versions
         ],
     }
+
+
+def pack_downloadable(pack: Pack) -> bool:
+    """Built, stored and not expired."""
+    if pack.status != JobStatus.DONE or not pack.output_key:
+        return False
+    return not (pack.expires_at and pack.expires_at < timezone.now())

@@ -44,6 +44,7 @@ from apps.exports.selectors import (
     get_version_for_user,
     kept_drafts,
     latest_export_job,
+    pack_downloadable,
     planned_crops,
     presets_for_campaign,
     record_regions,
@@ -334,12 +335,16 @@ def pack_create_draft(request: HttpRequest, pk: int) -> HttpResponse:
 def _pack_response(pack_id: int, request: HttpRequest, fingerprint: str | None) -> HttpResponseBase:
     scoped = get_pack_for_user(request_user(request), pack_id, need=Can.EXPORT)
     pack = scoped.obj
-    if pack.status != JobStatus.DONE or not pack.output_key:
-        raise Http404("This pack is not ready")
-    if pack.expires_at and pack.expires_at < timezone.now():
-        raise Http404("This pack has expired")
     if fingerprint is not None and fingerprint != pack.sha256[:16]:
         raise Http404("This link is for an older build of the pack")
+    return pack_file_response(pack)
+
+
+def pack_file_response(pack: Pack) -> HttpResponseBase:
+    """The pack's file, after the caller's permission check (a member's export right, or a
+    share link's download right); 404 while it is not built or once it has expired."""
+    if not pack_downloadable(pack):
+        raise Http404("This pack is not ready, or has expired")
     content_type = "application/pdf" if pack.kind == PackKind.DECK else "application/zip"
     # no-store: a pack is rebuilt under the same key, and a signed link must not outlive it.
     return serve_large(

@@ -17,6 +17,7 @@ urlpatterns = [
         views.guest_image,
         name="guest-image",
     ),
+    path("share/<str:token>/pack/", views.guest_pack, name="guest-pack"),
     path(
         "share/<str:token>/drafts/<int:pk>/download/",
         views.guest_download,

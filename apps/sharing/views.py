@@ -27,7 +27,8 @@ from apps.drafts.models import Draft
 from apps.drafts.selectors import draft_rendition
 from apps.drafts.views import CONTENT_TYPES  # the drafts app's one map of its formats
 from apps.exports.models import PackKind
-from apps.exports.selectors import campaign_packs
+from apps.exports.selectors import campaign_packs, pack_downloadable
+from apps.exports.views import pack_file_response
 from apps.sharing import services
 from apps.sharing.models import LinkState, ShareLink, Verdict
 from apps.sharing.selectors import (
@@ -205,6 +206,7 @@ def guest_home(request: HttpRequest, token: str, link: ShareLink) -> HttpRespons
         latest = [a for a in client_approvals(draft) if a.verdict != Verdict.COMMENT]
         if latest:
             answers[draft.pk] = latest[-1].get_verdict_display()
+    pack = link.pack if link.can_download and link.pack is not None else None
     return render(
         request,
         "sharing/home.html",
@@ -213,6 +215,7 @@ def guest_home(request: HttpRequest, token: str, link: ShareLink) -> HttpRespons
             "token": token,
             "guest": guest,
             "items": [(d, answers.get(d.pk)) for d in drafts],
+            "pack": pack if pack is not None and pack_downloadable(pack) else None,
         },
     )
 
@@ -309,6 +312,15 @@ def guest_image(
         content_type = CONTENT_TYPES.get(draft.format, "application/octet-stream")
     # no-store: a revoked link must stop showing the image at once, not after an hour.
     return serve_private(key, content_type, cache_control="private, no-store")
+
+
+@require_GET
+@_guest()
+def guest_pack(request: HttpRequest, token: str, link: ShareLink) -> HttpResponseBase:
+    """The channel pack the link was made from, for a link that allows downloads."""
+    if not link.can_download or link.pack is None:
+        raise Http404("This link has no pack to download")
+    return pack_file_response(link.pack)
 
 
 @require_GET

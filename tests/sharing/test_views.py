@@ -218,3 +218,52 @@ def test_only_the_share_urls_skip_the_login_requirement():
     guest_paths = {path for path in open_paths - account_pages if not path.startswith("api/v1/")}
     assert guest_paths, "the guest pages must be open"
     assert all(path.startswith("share/<str:token>/") for path in guest_paths)
+
+
+def _pack_link(cast, draft, *, can_download: bool):
+    from tests.exports.builders import export_objects
+
+    pack = export_objects(cast, draft)["pack"]
+    _, token = share_link_create(
+        campaign=cast.campaign,
+        by=cast.producer,
+        title="Summer pack",
+        pack=pack,
+        can_download=can_download,
+    )
+    return pack, token
+
+
+def test_a_guest_downloads_the_channel_pack_the_link_was_made_from(cast, batch):
+    from django.core.files.storage import default_storage
+
+    pack, token = _pack_link(cast, make_draft(batch), can_download=True)
+    guest = _guest(token)
+    home = guest.get(reverse("sharing:guest", args=[token])).content.decode()
+    url = reverse("sharing:guest-pack", args=[token])
+    assert f'href="{url}"' in home and "Download the channel pack" in home
+    response = guest.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith(f'filename="{pack.filename}"')
+    with default_storage.open(pack.output_key, "rb") as fh:
+        assert b"".join(response.streaming_content) == fh.read()
+
+
+def test_a_link_without_the_download_right_offers_no_pack(cast, batch):
+    _, token = _pack_link(cast, make_draft(batch), can_download=False)
+    guest = _guest(token)
+    assert "Download the channel pack" not in guest.get(reverse("sharing:guest", args=[token])).text
+    assert guest.get(reverse("sharing:guest-pack", args=[token])).status_code == 404
+
+
+def test_an_expired_pack_is_no_longer_offered_or_served(cast, batch):
+    pack, token = _pack_link(cast, make_draft(batch), can_download=True)
+    type(pack).objects.filter(pk=pack.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    guest = _guest(token)
+    assert "Download the channel pack" not in guest.get(reverse("sharing:guest", args=[token])).text
+    assert guest.get(reverse("sharing:guest-pack", args=[token])).status_code == 404
+
+
+def test_a_link_of_drafts_only_has_no_pack_to_download(shared):
+    token = shared["token"]
+    assert _guest(token).get(reverse("sharing:guest-pack", args=[token])).status_code == 404
