@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.campaigns.channels import channels_changed
 from apps.campaigns.models import AuditEvent, Campaign, Channel, Invitation, Membership, Role
 from apps.core.errors import Refusal
+from apps.core.people import person_name
 
 
 def audit_record(
@@ -175,7 +176,7 @@ def membership_set(
         campaign=campaign,
         actor=by,
         verb="membership.set",
-        summary=f"{user.get_username()} is {membership.get_role_display()}",
+        summary=f"{person_name(user)} is {membership.get_role_display()}",
         target=membership,
     )
     return membership
@@ -194,7 +195,7 @@ def membership_remove(*, campaign: Campaign, user: User, by: User | None) -> boo
             campaign=campaign,
             actor=by,
             verb="membership.removed",
-            summary=f"Removed {user.get_username()}",
+            summary=f"Removed {person_name(user)}",
             data={"user_id": user.pk},
         )
     return bool(deleted)
@@ -263,7 +264,7 @@ def invitation_create(*, campaign: Campaign, email: str, role: str, by: User) ->
         target=invitation,
     )
     new = NewInvitation(invitation, invitation_link_token(raw))
-    who = by.get_full_name() or by.get_username()
+    who = person_name(by)
     days = max(1, settings.DRAFTROOM_INVITATION_SECONDS // 86400)
     body = (
         f'{who} invites you to the campaign "{campaign.name}" in Draftroom as '
@@ -330,7 +331,7 @@ def invitation_accept(*, link_token: str, user: User) -> Membership:
         campaign=campaign,
         actor=user,
         verb="invitation.accepted",
-        summary=f"{user.get_username()} joined as {membership.get_role_display()}",
+        summary=f"{person_name(user)} joined as {membership.get_role_display()}",
         target=membership,
     )
     return membership
@@ -392,7 +393,7 @@ def invitations_accept_for_verified_email(*, user: User, email: str) -> list[Mem
                     actor=user,
                     verb="invitation.accepted",
                     summary=(
-                        f"{user.get_username()} joined as {membership.get_role_display()} "
+                        f"{person_name(user)} joined as {membership.get_role_display()} "
                         "(single sign-on)"
                     ),
                     target=membership,

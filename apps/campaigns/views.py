@@ -40,6 +40,7 @@ from apps.campaigns.services import (
 )
 from apps.core.errors import Refusal
 from apps.core.http import refuse, request_user
+from apps.core.people import person_name
 from apps.drafts.selectors import campaign_batches, decision_counts
 from apps.reviews.selectors import drafts_awaiting_sign_off, review_settings_for
 from apps.reviews.services import product_reference_set, review_settings_update
@@ -258,7 +259,7 @@ def member_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
         return refuse(request, refusal, back=reverse("campaigns:people", args=[pk]))
     else:
         label = dict(RoleForm.base_fields["role"].choices)[form.cleaned_data["role"]]  # type: ignore[attr-defined]
-        messages.success(request, f"{member.user.get_username()} is now {label}.")
+        messages.success(request, f"{person_name(member.user)} is now {label}.")
     return redirect("campaigns:people", pk=pk)
 
 
@@ -272,7 +273,7 @@ def member_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResp
     except Refusal as refusal:
         return refuse(request, refusal, back=reverse("campaigns:people", args=[pk]))
     else:
-        messages.success(request, f"Removed {member.user.get_username()} from {campaign.name}.")
+        messages.success(request, f"Removed {person_name(member.user)} from {campaign.name}.")
     return redirect("campaigns:people", pk=pk)
 
 

@@ -16,6 +16,7 @@ from apps.campaigns.models import Membership
 from apps.campaigns.services import audit_record
 from apps.comments.models import Comment
 from apps.core.errors import Refusal
+from apps.core.people import person_name
 from apps.drafts.models import Draft
 from apps.reviews.services import clean_regions
 from apps.rework.models import NotificationKind
@@ -81,7 +82,7 @@ def comment_post(
     mentioned = [user for user in mentioned_members(draft, body) if user.pk != author.pk]
     comment.mentions.set(mentioned)
     url = reverse("drafts:detail", args=[draft.pk]) + f"#comment-{comment.pk}"
-    who = author.get_full_name() or author.username
+    who = person_name(author)
     for user in mentioned:
         notification_send(
             recipient=user,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign
 from apps.core.jobs import Claim, JobRun, job_running
 from apps.core.models import JobStatus
+from apps.core.people import person_name
 from apps.core.provenance import provenance_stamp
 from apps.core.storage import storage_put, storage_stream
 from apps.core.storage_keys import pack_key
@@ -383,11 +384,11 @@ def _build_deck(tmp: IO[bytes], campaign: Campaign, drafts: list[Draft]) -> int:
                 image = fh.read()
         decided = draft.get_decision_display() or "Undecided"
         if draft.decided_by is not None:
-            decided += f" by {draft.decided_by.get_username()}"
+            decided += f" by {person_name(draft.decided_by)}"
         if draft.decided_at:
             decided += f", {timezone.localtime(draft.decided_at):%Y-%m-%d}"
         if draft.signed_off_by is not None:
-            decided += f"; signed off by {draft.signed_off_by.get_username()}"
+            decided += f"; signed off by {person_name(draft.signed_off_by)}"
         # Only channels that exist are listed; the missing ones are named, never implied.
         made = {v.preset.slug for v in versions}
         missing = [p.name for p in presets_for_campaign(campaign) if p.slug not in made]

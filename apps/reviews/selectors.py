@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.campaigns.models import Campaign
 from apps.campaigns.selectors import AnyUser
+from apps.core.people import person_name
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.selectors import decisions_version
 from apps.reviews.models import (
@@ -52,7 +53,7 @@ def decision_version(draft: Draft) -> str:
 
 
 def _name(user: User | None) -> str:
-    return (user.get_full_name() or user.get_username()) if user else "someone since removed"
+    return person_name(user, "someone since removed")
 
 
 def decision_changes(draft: Draft) -> str:

@@ -18,6 +18,7 @@ from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record, campaign_refuse_if_archived
 from apps.core.errors import Refusal, StaleView
+from apps.core.people import person_name
 from apps.core.storage import storage_put
 from apps.core.storage_keys import product_reference_key
 from apps.drafts.models import Decision, Draft
@@ -285,7 +286,7 @@ def review_sign_off(*, draft: Draft, by: User, expected_version: str | None = No
         actor=by,
         verb="review.signed_off",
         summary=f"Signed off {Decision(draft.decision).label.lower()}: “{draft.original_name}”"
-        + (f" (decided by {review.reviewer.get_username()})" if review.reviewer else ""),
+        + (f" (decided by {person_name(review.reviewer)})" if review.reviewer else ""),
         target=draft,
         data={"review_id": review.pk},
     )

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.core.forms import IdListField, IdModelMultipleChoiceField
+from apps.core.people import person_name
 from apps.drafts.models import Batch, Decision, Draft
 from apps.reviews.models import Region
 from apps.reviews.selectors import draft_regions
@@ -18,12 +19,12 @@ from apps.rework.services import DUE_WITHIN_DAYS
 
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.get_username())
+        return person_name(obj)
 
 
 class RegionChoiceField(IdModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        who = obj.review.reviewer.get_username() if obj.review.reviewer else "(removed)"
+        who = person_name(obj.review.reviewer)
         note = f": {obj.note}" if obj.note else ""
         return f"{obj.get_category_display()}{note} — {who}, revision {obj.revision}"
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.campaigns.models import Campaign, Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import AnyUser, require_membership
+from apps.core.people import person_name
 from apps.drafts.models import Batch, Draft, DraftRevision, Rendition
 from apps.drafts.selectors import Scoped
 from apps.reviews.selectors import decision_changes, decision_version, review_settings_for
@@ -36,9 +37,9 @@ def rework_changes(draft: Draft) -> str:
     said = decision_changes(draft)
     if latest is None:
         return said
-    by = latest.assigned_by.get_username() if latest.assigned_by else "someone"
+    by = person_name(latest.assigned_by, "someone")
     return (
-        f"{by} assigned {latest.get_kind_display().lower()} to {latest.assignee.get_username()} "
+        f"{by} assigned {latest.get_kind_display().lower()} to {person_name(latest.assignee)} "
         f"({latest.get_status_display().lower()}, due {latest.due_date:%d %b}); {said}"
     )
 
@@ -97,7 +98,7 @@ def version_note(draft: Draft) -> VersionNote | None:
         assignment_id = (
             Assignment.objects.filter(result_revision=revision).values_list("pk", flat=True).first()
         )
-        return VersionNote(_username(revision.created_by), revision.note, assignment_id)
+        return VersionNote(person_name(revision.created_by), revision.note, assignment_id)
     assignment = (
         Assignment.objects.select_related("completed_by")
         .filter(result_draft=draft, kind=AssignmentKind.REGENERATE)
@@ -107,11 +108,7 @@ def version_note(draft: Draft) -> VersionNote | None:
     )
     if assignment is None:
         return None
-    return VersionNote(_username(assignment.completed_by), assignment.result_note, assignment.pk)
-
-
-def _username(user: User | None) -> str:
-    return user.get_username() if user is not None else "(removed)"
+    return VersionNote(person_name(assignment.completed_by), assignment.result_note, assignment.pk)
 
 
 def _assignments() -> QuerySet[Assignment]:

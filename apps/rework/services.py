@@ -21,6 +21,7 @@ from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.selectors import membership_for
 from apps.campaigns.services import audit_record
 from apps.core.errors import Refusal, StaleView
+from apps.core.people import person_name
 from apps.drafts.models import Batch, Decision, Draft
 from apps.drafts.services import draft_intake, draft_revision_add
 from apps.reviews.hooks import DecisionEvent, DecisionEventKind
@@ -115,7 +116,7 @@ def decision_notify(event: DecisionEvent) -> None:
     url = reverse("drafts:detail", args=[draft.pk])
     name = draft.original_name
     label = Decision(review.decision).label
-    who = actor.get_username()
+    who = person_name(actor)
     note = f"Note: {review.note}" if review.note else ""
     recipients: dict[int, tuple[User, str, str]] = {}
     # Any new decision settles the sign-off asked for before: signed off, superseded by a
@@ -138,7 +139,7 @@ def decision_notify(event: DecisionEvent) -> None:
     uploader = draft.uploaded_by
     counts = event.kind != DecisionEventKind.AWAITING_SIGN_OFF
     if counts and uploader is not None and uploader.pk not in recipients:
-        decider = review.reviewer.get_username() if review.reviewer else who
+        decider = person_name(review.reviewer) if review.reviewer else who
         recipients[uploader.pk] = (
             uploader,
             NotificationKind.DECISION,
@@ -223,7 +224,7 @@ def assignment_create(
         actor=assigned_by,
         verb="rework.assigned",
         summary=f"Assigned {kind_label} of “{draft.original_name}” to "
-        f"{assignee.get_username()}, due {due_date:%Y-%m-%d}",
+        f"{person_name(assignee)}, due {due_date:%Y-%m-%d}",
         target=assignment,
         data={"draft_id": draft.pk, "regions": len(chosen)},
     )
@@ -231,7 +232,7 @@ def assignment_create(
         recipient=assignee,
         kind=NotificationKind.ASSIGNED,
         title=f"{AssignmentKind(kind).label} “{draft.original_name}” by {due_date:%d %b %Y}",
-        body=f"{assigned_by.get_username()} asks: {instructions}"
+        body=f"{person_name(assigned_by)} asks: {instructions}"
         + (f"\n{len(chosen)} marked region(s) attached." if chosen else ""),
         url=reverse("rework:assignment", args=[assignment.pk]),
         campaign=draft.campaign,
@@ -397,7 +398,7 @@ def assignment_submit(
             notification_send(
                 recipient=assignment.assigned_by,
                 kind=NotificationKind.REWORK_DONE,
-                title=f"{by.get_username()} uploaded the {what} version of "
+                title=f"{person_name(by)} uploaded the {what} version of "
                 f"“{parent.original_name}”: ready for review",
                 body=note,
                 url=reverse("drafts:detail", args=[target.pk]),

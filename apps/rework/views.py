@@ -19,6 +19,7 @@ from apps.campaigns.permissions import Can
 from apps.core.compare import compare_component
 from apps.core.errors import Refusal, StaleView
 from apps.core.http import refuse, request_user, safe_next, serve_private, wants_json
+from apps.core.people import person_name
 from apps.drafts.selectors import get_draft_for_user
 from apps.reviews.selectors import draft_regions
 from apps.rework.forms import (
@@ -83,7 +84,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Assigned to {assignment.assignee.get_username()}, "
+                    f"Assigned to {person_name(assignment.assignee)}, "
                     f"due {assignment.due_date:%d %b %Y}.",
                 )
                 return redirect("drafts:detail", pk=draft.pk)

@@ -18,6 +18,7 @@ from apps.campaigns.models import Campaign, Membership
 from apps.campaigns.permissions import Can, role_can
 from apps.campaigns.services import audit_record
 from apps.core.errors import Refusal
+from apps.core.people import person_name
 from apps.drafts.models import Draft
 from apps.exports.models import Pack
 from apps.exports.selectors import kept_drafts, pack_draft_ids
@@ -83,7 +84,7 @@ def share_link_create(
         campaign=campaign,
         actor=by,
         verb="share.created",
-        summary=f"{by.get_username()} shared {len({d.pk for d in chosen})} drafts as “{title}”",
+        summary=f"{person_name(by)} shared {len({d.pk for d in chosen})} drafts as “{title}”",
         target=link,
         data={"drafts": sorted({d.pk for d in chosen}), "rights": link.rights, "days": days},
     )
@@ -101,7 +102,7 @@ def share_link_revoke(*, link: ShareLink, by: User) -> ShareLink:
             campaign=link.campaign,
             actor=by,
             verb="share.revoked",
-            summary=f"{by.get_username()} revoked the share link “{link.title}”",
+            summary=f"{person_name(by)} revoked the share link “{link.title}”",
             target=link,
         )
     return link

@@ -49,7 +49,7 @@ def test_b_decides_and_as_open_draft_page_shows_it_keeping_the_typed_note(demo, 
 
     # No reload: A's headline changes, the note stays, and the notice says what happened.
     expect(a.locator("#current-decision")).to_have_text("Reject", timeout=WITHIN)
-    expect(a.locator("#current-decider")).to_contain_text("by ada")
+    expect(a.locator("#current-decider")).to_contain_text("by Ada Art-Director")
     expect(a.locator("#review-note")).to_have_value("The can's label is soft at 100 %")
     # The history follows in the same answer: B's review with its note is listed.
     expect(a.locator("#review-history")).to_contain_text("Off brief: no product on the rock")

@@ -16,7 +16,7 @@ from apps.checks.runs import draft_checks_run
 from apps.demo.services import DEMO_PEOPLE, demo_load
 from apps.drafts.models import Draft
 from apps.exports.services import preset_defaults_ensure
-from apps.reviews.services import review_submit
+from apps.reviews.services import review_sign_off, review_submit
 from apps.rework.services import assignment_create
 from tests.browser.conftest import shot, stay_after_deciding
 from tests.core.builders import run_queued
@@ -174,6 +174,27 @@ def test_an_art_director_on_a_phone_sees_the_sign_off_and_the_buttons_without_sc
     assert page.errors == []
 
 
+@pytest.mark.parametrize(("size", "viewport"), [("desk", DESK), ("phone", PHONE)])
+def test_the_decision_block_and_history_name_people_by_their_names(demo, open_as, size, viewport):
+    draft = Draft.objects.filter(campaign=demo).order_by("pk").first()
+    review_submit(draft=draft, reviewer=User.objects.get(username="rhea"), decision="keep")
+    review_sign_off(draft=draft, by=User.objects.get(username="ada"))
+    page = open_as("rhea", viewport)
+    page.goto(f"/drafts/{draft.pk}/")
+    # The top bar says "Rhea Reviewer"; the decision beside it names her the same way.
+    expect(page.locator(".who-name")).to_have_text("Rhea Reviewer")
+    decider = page.locator("#current-decider")
+    expect(decider).to_contain_text("by Rhea Reviewer")
+    expect(decider).to_contain_text("signed off by Ada Art-Director")
+    expect(page.locator("#review-history")).to_contain_text("Keep by Rhea Reviewer")
+    expect(page.locator("#review-history")).to_contain_text("signed off by Ada Art-Director")
+    for selector in ("#current-decision", "#current-decider", ".decide-keep"):
+        _in_view(page, selector)
+    _no_sideways_scroll(page)
+    shot(page, f"review-draft-names-{size}")
+    assert page.errors == []
+
+
 def test_back_after_a_decision_shows_the_decision(demo, open_as):
     first, second = Draft.objects.filter(campaign=demo).order_by("pk")[:2]
     stay_after_deciding("ada")
@@ -188,7 +209,7 @@ def test_back_after_a_decision_shows_the_decision(demo, open_as):
     page.go_back()
     page.wait_for_url(re.compile(rf"/drafts/{first.pk}/"))
     expect(page.locator("#current-decision")).to_have_text("Keep")
-    expect(page.locator("#current-decider")).to_contain_text("by ada")
+    expect(page.locator("#current-decider")).to_contain_text("by Ada Art-Director")
     assert page.errors == []
 
 

@@ -297,10 +297,17 @@ def test_images_are_stored_and_text_is_deflated(tmp_path):
 
 
 def test_the_deck_names_the_sign_off_and_the_channels_not_yet_made(cast, batch):
+    # Names, not logins: the deck is read by the client's art director.
+    for person, first, last in (
+        (cast.reviewer, "Rhea", "Reviewer"),
+        (cast.art_director, "Ada", "Director"),
+    ):
+        person.first_name, person.last_name = first, last
+        person.save(update_fields=["first_name", "last_name"])
     draft = make_draft(batch, name="fjord.jpg", data=encode_jpeg(pattern_image((2600, 2100))))
     review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
     review_sign_off(draft=draft, by=cast.art_director)
     text = _deck_text(_built(pack_queue(campaign=cast.campaign, by=None, kind=PackKind.DECK)))
-    assert "Keepbyreviewer" in text and "signedoffbyart_director" in text
+    assert "KeepbyRheaReviewer" in text and "signedoffbyAdaDirector" in text
     assert "Channels:noneyet" in text
     assert "Missing:Square1:1,Herobanner3:1,Herobanner21:9" in text

@@ -247,6 +247,20 @@ def test_the_record_page_and_its_json_tell_the_whole_story(cast, kept):
     assert record["decision"]["current"] == "keep"
 
 
+def test_the_record_page_names_people_and_its_json_keeps_their_usernames(cast, kept):
+    cast.art_director.first_name, cast.art_director.last_name = "Ada", "Director"
+    cast.art_director.save(update_fields=["first_name", "last_name"])
+    client = cast.client("reviewer")
+    html = client.get(reverse("exports:record", args=[kept.pk])).content.decode()
+    decision = html[html.index('id="record-decision"') :]
+    assert decision.startswith('id="record-decision">Decision: ')
+    assert "by Ada Director" in decision[: decision.index("</ol>")]
+    assert "by art_director" not in html
+    record = json.loads(client.get(reverse("exports:record-json", args=[kept.pk])).content)
+    # The JSON is read by machines: a username is an identifier, a full name is not.
+    assert record["decision"]["by"] == "art_director"
+
+
 def test_starting_the_next_batch_from_a_record_opens_its_upload_page(cast, kept):
     response = cast.client("creator").post(reverse("exports:next-batch", args=[kept.pk]))
     assert response.status_code == 302

@@ -433,3 +433,23 @@ def test_a_sign_off_naming_ids_that_are_not_plain_digits_is_a_message_not_an_err
     response = client.post(url, {"draft": ["²", "9" * 40, "-1"]}, follow=True)
     assert response.status_code == 200
     assert "Choose at least one decision to sign off." in response.content.decode()
+
+
+def test_the_decision_block_and_history_name_people_by_their_full_names(cast, batch):
+    cast.reviewer.first_name, cast.reviewer.last_name = "Rhea", "Reviewer"
+    cast.reviewer.save(update_fields=["first_name", "last_name"])
+    cast.art_director.first_name, cast.art_director.last_name = "Ada", "Director"
+    cast.art_director.save(update_fields=["first_name", "last_name"])
+    draft = make_draft(batch)
+    body = _decide(cast.client("reviewer"), draft, decision="keep").json()
+    assert "by Rhea Reviewer" in body["decision_html"]
+    assert "by Rhea Reviewer" in body["history_html"]
+    cast.client("art_director").post(reverse("reviews:sign-off", args=[draft.pk]))
+    page = cast.client("creator").get(reverse("drafts:detail", args=[draft.pk])).text
+    decider = re.search(r'<span id="current-decider"[^>]*>(.*?)</span>', page, re.S)
+    assert decider is not None
+    assert "by Rhea Reviewer" in decider.group(1)
+    assert "signed off by Ada Director" in decider.group(1)
+    history = page[page.index('class="reviews"') :]
+    assert "by Rhea Reviewer" in history and "signed off by Ada Director" in history
+    assert "by reviewer" not in page and "by art_director" not in page

@@ -554,3 +554,15 @@ def test_an_overdue_assignment_reminds_its_assignee_once_a_day_in_app_and_by_ema
         assignment=late, by=cast.creator, name="late-v2.png", upload=png_bytes(color=(1, 2, 3))
     )
     assert not reminded.filter(resolved_at__isnull=True).exists()
+
+
+def test_notifications_name_the_person_who_decided_by_their_full_name(cast, batch):
+    cast.reviewer.first_name, cast.reviewer.last_name = "Rhea", "Reviewer"
+    cast.reviewer.save(update_fields=["first_name", "last_name"])
+    draft = make_draft(batch, by=cast.creator, name="can.png")
+    review_submit(draft=draft, reviewer=cast.reviewer, decision="keep")
+    waiting = Notification.objects.get()
+    assert waiting.title == "Keep of “can.png” by Rhea Reviewer awaits your sign-off"
+    review_sign_off(draft=draft, by=cast.art_director)
+    told = Notification.objects.get(recipient=cast.creator)
+    assert told.title == "Keep: “can.png” (decided by Rhea Reviewer)"

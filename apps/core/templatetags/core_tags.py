@@ -3,8 +3,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django import template
+from django.contrib.auth.models import AbstractUser
 from django.utils import timezone
 from django.utils.timesince import timesince
+
+from apps.core.people import REMOVED, person_name
 
 register = template.Library()
 
@@ -17,3 +20,10 @@ def ago(moment: datetime | None) -> str:
     if timezone.now() - moment < timedelta(minutes=1):
         return "just now"
     return f"{timesince(moment, depth=1)} ago"
+
+
+@register.filter
+def person(user: AbstractUser | None, fallback: str = REMOVED) -> str:
+    """The person's full name, else their username; ``fallback`` (“(removed)”) for a deleted
+    account: ``{{ draft.decided_by|person }}``, ``{{ t.author|person:"someone" }}``."""
+    return person_name(user, fallback)
