@@ -70,10 +70,15 @@ class Reviewer:
     async def make_token(self) -> None:
         """A read-write token through the token page, as a person would make one."""
         await self.get("/settings/tokens/")
-        status, page = await self.post("/settings/tokens/", {"name": "load", "scope": "write"})
-        found = re.search(rb'id="token-secret">(drt_[^<]+)<', page)
+        # A name of this run's own: the load database is kept between runs, and a person's
+        # token names are unique.
+        name = f"load {time.strftime('%Y-%m-%d %H:%M:%S')}"
+        status, page = await self.post("/settings/tokens/", {"name": name, "scope": "write"})
+        found = re.search(rb'id="token-secret"[^>]*>(drt_[^<]+)<', page)
         if status != 200 or found is None:
-            raise SystemExit(f"could not make an API token ({status})")
+            said = re.search(rb'class="msg[^"]*"[^>]*>([^<]+)<', page)
+            why = said.group(1).decode().strip() if said else "no token on the page"
+            raise SystemExit(f"could not make an API token (HTTP {status}: {why})")
         self.token = found.group(1).decode()
 
     async def api(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
