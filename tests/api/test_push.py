@@ -74,3 +74,41 @@ def test_push_reports_a_refused_file_and_exits_1(live_server, cast, tmp_path, mo
 def test_push_needs_a_token(monkeypatch, tmp_path):
     monkeypatch.delenv("DRAFTROOM_TOKEN", raising=False)
     assert load_push().main([str(tmp_path), "--campaign", "x"]) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_push_waits_for_a_request_an_interrupted_run_left_running(
+    live_server, cast, tmp_path, monkeypatch
+):
+    import hashlib
+    from types import SimpleNamespace
+
+    from apps.api.services import idempotent_key_hold, idempotent_key_release
+
+    push = load_push()
+    _token, secret = token_create(user=cast.creator, name="push", scope="write")
+    monkeypatch.setenv("DRAFTROOM_TOKEN", secret)
+    folder = _folder(tmp_path, 1)
+    api = push.Api(live_server.url, secret)
+    batch = push.batch_for(api, push.find_campaign(api, cast.campaign.name), "round-2")
+    # The killed run's upload of that file is still being stored: the server holds its key.
+    data = (folder / "gen-0.png").read_bytes()
+    key = "push-" + push.key_for(data, str(cast.campaign.pk))
+    path = f"/api/v1/batches/{batch['id']}/drafts/"
+    fingerprint = hashlib.sha256(f"POST {path}".encode()).hexdigest()
+    row, held = idempotent_key_hold(user=cast.creator, key=key, fingerprint=fingerprint)
+    assert held
+    waits = []
+
+    def wait(seconds):
+        waits.append(seconds)
+        idempotent_key_release(row=row)  # meanwhile that request ends (it failed): key free
+
+    # Only the script's pauses (the live server shares this process's time module).
+    monkeypatch.setattr(push, "time", SimpleNamespace(sleep=wait))
+    out = io.StringIO()
+    args = [str(folder), "--campaign", cast.campaign.name, "--url", live_server.url]
+    assert push.main(args, out=out) == 0
+    assert waits == [2.0]  # the server's Retry-After, then the retry acted
+    assert Draft.objects.filter(campaign=cast.campaign).count() == 1
+    assert out.getvalue().splitlines()[-1] == "Done: 1 added"

@@ -75,3 +75,33 @@ def test_the_node_reports_a_refusal(live_server, cast):
     _token, secret = token_create(user=cast.reviewer, name="comfy", scope="write")
     with pytest.raises(client.DraftroomError, match="cannot make the batch"):
         client.batch_for(live_server.url, secret, campaign_id=cast.campaign.pk, name="Comfy")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_node_waits_while_an_earlier_try_of_the_same_upload_is_still_stored(
+    live_server, cast, monkeypatch
+):
+    import hashlib
+    from types import SimpleNamespace
+
+    from apps.api.services import idempotent_key_hold, idempotent_key_release
+
+    client = load_client()
+    _token, secret = token_create(user=cast.creator, name="comfy", scope="write")
+    batch_id = client.batch_for(live_server.url, secret, campaign_id=cast.campaign.pk, name="Comfy")
+    png = comfy_png()
+    key = "comfyui-" + hashlib.sha256(png + f"\0{batch_id}".encode()).hexdigest()
+    path = f"/api/v1/batches/{batch_id}/drafts/"
+    row, _ = idempotent_key_hold(
+        user=cast.creator, key=key, fingerprint=hashlib.sha256(f"POST {path}".encode()).hexdigest()
+    )
+    waits = []
+
+    def wait(seconds):
+        waits.append(seconds)
+        idempotent_key_release(row=row)  # the earlier try ended without storing it
+
+    monkeypatch.setattr(client, "time", SimpleNamespace(sleep=wait))
+    answer = client.post_image(live_server.url, secret, batch_id=batch_id, png=png, name="c.png")
+    assert waits == [2.0] and answer["status"] == "added"
+    assert Draft.objects.filter(campaign=cast.campaign).count() == 1

@@ -43,7 +43,10 @@ def _request(
                 return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             answer = json.loads(exc.read() or b"{}")
-            retry = exc.code == 429 or exc.code >= 500
+            # 409 idempotency_key_in_use: an earlier try of this same request is still being
+            # stored; once it is done the retry gets its answer.
+            busy = exc.code == 409 and answer.get("code") == "idempotency_key_in_use"
+            retry = exc.code == 429 or busy or exc.code >= 500
             if not retry or attempt == RETRIES:
                 return exc.code, answer
             wait = exc.headers.get("Retry-After", "")
