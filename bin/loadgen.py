@@ -35,6 +35,23 @@ class Reviewer:
             cookie_jar=aiohttp.CookieJar(unsafe=True),
             timeout=aiohttp.ClientTimeout(total=30),
         )
+        # The page this reviewer has open, as its live check asks about it (static/js/poll.js):
+        # the fragment's address and the version (ETag) last shown.
+        self.live_url = ""
+        self.live_etag = ""
+
+    def look_at(self, live_url: str) -> None:
+        self.live_url, self.live_etag = live_url, ""
+
+    async def live_check(self) -> int:
+        """One live check of the open page, as poll.js sends it: 304 while nothing changed."""
+        url = self.live_url
+        headers = {"If-None-Match": self.live_etag} if self.live_etag else {}
+        async with self.session.get(self.base + url, headers=headers) as response:
+            await response.read()
+            if response.status == 200 and url == self.live_url:
+                self.live_etag = response.headers.get("ETag", "")
+            return response.status
 
     async def login(self, username: str, password: str) -> None:
         await self.get("/login/")
@@ -108,6 +125,12 @@ def main() -> None:
         "--api-share", type=float, default=0.0, help="fraction of reviewers using the REST API"
     )
     parser.add_argument(
+        "--no-live",
+        dest="live",
+        action="store_false",
+        help="leave out open pages' live checks (one conditional request every 5 s per page)",
+    )
+    parser.add_argument(
         "--think",
         type=float,
         default=2.0,
@@ -177,10 +200,13 @@ async def _drive(args: argparse.Namespace) -> tuple[dict[str, list[float]], dict
                 kind, status = await _api_action(me, rng, roll, batch_id, draft)
             elif roll < 0.5:
                 kind = "grid"
-                status, _ = await me.get(f"/batches/{batch_id}/?page={rng.randint(1, pages)}")
+                page_number = rng.randint(1, pages)
+                status, _ = await me.get(f"/batches/{batch_id}/?page={page_number}")
+                me.look_at(f"/batches/{batch_id}/?page={page_number}&fragment=grid")
             elif roll < 0.85:
                 kind = "draft"
                 status, _ = await me.get(f"/drafts/{draft}/")
+                me.look_at(f"/drafts/{draft}/decision/")
             else:
                 kind = "decide"
                 status, body = await me.post(
@@ -201,8 +227,24 @@ async def _drive(args: argparse.Namespace) -> tuple[dict[str, list[float]], dict
                 pause = rng.uniform(0.5, 1.5) * args.think
                 await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
 
+    async def watch(index: int) -> None:
+        """The open page's live check every LIVE_SECONDS while the person looks at it."""
+        me = reviewers[index]
+        await asyncio.sleep(random.Random(1000 + index).uniform(0, LIVE_SECONDS))
+        while time.monotonic() < deadline:
+            if me.live_url:
+                start = time.perf_counter()
+                status = await me.live_check()
+                latencies["live"].append(time.perf_counter() - start)
+                if status not in (200, 304):
+                    errors["live"] += 1
+            await asyncio.sleep(min(LIVE_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    # Open pages check for others' decisions only while people look at them (think time):
+    # flat out there is no "looking".
+    watchers = range(api_users, args.users) if args.think and args.live else range(0)
     started = time.monotonic()
-    await asyncio.gather(*(run(i) for i in range(args.users)))
+    await asyncio.gather(*(run(i) for i in range(args.users)), *(watch(i) for i in watchers))
     wall = time.monotonic() - started
     for reviewer in reviewers:
         await reviewer.close()
@@ -228,10 +270,14 @@ async def _api_action(
 
 
 PAGE_KINDS = ("grid", "draft", "decide")
+# static/js/poll.js's LIVE_INTERVAL: an open page asks whether anything changed this often.
+LIVE_SECONDS = 5.0
 API_KINDS = ("api-list", "api-read", "api-decide")
 
 
 def _kind_of(path: str) -> str:
+    if "fragment=grid" in path or path.endswith("/decision/"):
+        return "live"
     if path.startswith("/api/v1/"):
         return (
             "api-list" if path.startswith("/api/v1/batches/")
@@ -291,6 +337,8 @@ def _table(
         pages += latencies[kind]
         print(line(kind, latencies[kind], errors[kind]))
     print(line("pages", pages, sum(errors[k] for k in PAGE_KINDS)))
+    if latencies["live"]:
+        print(line("live", latencies["live"], errors["live"]))
     api: list[float] = []
     for kind in API_KINDS:
         api += latencies[kind]
