@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from workers.imaging.containers import is_png
+
 SOURCE_TYPES = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 TRAINED = SOURCE_TYPES + "trainedAlgorithmicMedia"
 COMPOSITE = SOURCE_TYPES + "compositeWithTrainedAlgorithmicMedia"
@@ -119,7 +121,7 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
 
 
 def _png_with_xmp(data: bytes, packet: bytes) -> bytes:
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
+    if not is_png(data):
         raise ProvenanceError("not a PNG")
     # iTXt, uncompressed, empty language and translated keyword (XMP spec part 3).
     chunk = _png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + packet)
